@@ -1,0 +1,1 @@
+//! Disk storage backend for ferrokv.

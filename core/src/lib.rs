@@ -1,7 +1,25 @@
 //! The ferrokv command engine: a declarative command table, Redis 7 command semantics
 //! and reply shaping, and the [`storage`] traits every backend implements. No tokio, no
-//! sockets and no concrete store: an embedder builds an engine over any
-//! [`storage::StorageBackend`] and calls `execute(&mut session, argv)`.
+//! sockets and no concrete store: an embedder builds an [`Engine`] over any
+//! [`storage::StorageBackend`] and calls [`Engine::execute`].
 #![deny(unsafe_code)]
 
+pub mod clients;
+pub mod command;
+pub mod commands;
+pub mod config;
+pub mod engine;
+pub mod session;
+pub mod stats;
 pub mod storage;
+pub mod util;
+
+pub use engine::{Engine, ShutdownMode};
+pub use session::Session;
+
+/// The Redis version ferrokv is compatible with, reported by `HELLO` and `INFO` so
+/// that clients enable the features they expect.
+pub const REDIS_VERSION: &str = "7.0.15";
+
+/// ferrokv's own version.
+pub const FERROKV_VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,166 @@
+//! Registry of connected clients: what `CLIENT LIST/INFO/KILL` and `INFO clients`
+//! read. Connections own their sockets; the registry only holds shared metadata and a
+//! way to ask a connection to close.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use parking_lot::Mutex;
+
+/// Callback that wakes a connection task so it notices it was killed.
+pub type Waker = Box<dyn Fn() + Send + Sync>;
+
+/// Shared metadata of one connected client.
+pub struct ClientHandle {
+    /// Unique, increasing id (`CLIENT ID`).
+    pub id: u64,
+    /// Peer address `ip:port`.
+    pub addr: String,
+    /// Local address `ip:port`.
+    pub laddr: String,
+    /// When the connection was accepted.
+    pub created: Instant,
+    /// `CLIENT SETNAME` / `HELLO ... SETNAME`.
+    pub name: Mutex<Option<Bytes>>,
+    /// Selected db, mirrored from the session for `CLIENT LIST`.
+    pub db: AtomicUsize,
+    /// Protocol version (2 or 3), mirrored for `CLIENT LIST`.
+    pub resp: AtomicU8,
+    /// Unix ms of the last command, for `idle=` and the idle `timeout`.
+    pub last_interaction_ms: AtomicU64,
+    /// Name of the last command (`cmd=`).
+    pub last_cmd: Mutex<String>,
+    /// Bytes waiting in the query buffer (`qbuf=`), reported by the connection.
+    pub query_buffer: AtomicUsize,
+    /// Bytes waiting in the output buffer (`omem=`), reported by the connection.
+    pub output_buffer: AtomicUsize,
+    /// Set by `CLIENT KILL`; the connection closes as soon as it sees it.
+    pub killed: AtomicBool,
+    waker: Option<Waker>,
+}
+
+impl std::fmt::Debug for ClientHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientHandle").field("id", &self.id).field("addr", &self.addr).finish()
+    }
+}
+
+/// Current Unix time in milliseconds.
+pub fn unix_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+impl ClientHandle {
+    /// Asks the connection to close (`CLIENT KILL`).
+    pub fn kill(&self) {
+        self.killed.store(true, Ordering::SeqCst);
+        if let Some(w) = &self.waker {
+            w();
+        }
+    }
+
+    /// Whether `CLIENT KILL` targeted this client.
+    pub fn is_killed(&self) -> bool {
+        self.killed.load(Ordering::Relaxed)
+    }
+
+    /// Records a command for `idle=` and `cmd=`.
+    pub fn note_command(&self, name: &str) {
+        self.last_interaction_ms.store(unix_ms(), Ordering::Relaxed);
+        let mut last = self.last_cmd.lock();
+        if last.as_str() != name {
+            last.clear();
+            last.push_str(name);
+        }
+    }
+
+    /// The client's name, if set.
+    pub fn name(&self) -> Option<Bytes> {
+        self.name.lock().clone()
+    }
+
+    /// One `CLIENT LIST` line (without the trailing newline), with Redis 7.0's fields.
+    pub fn info_line(&self) -> String {
+        let now = unix_ms();
+        let name = self.name().map(|n| String::from_utf8_lossy(&n).into_owned()).unwrap_or_default();
+        let idle = now.saturating_sub(self.last_interaction_ms.load(Ordering::Relaxed)) / 1000;
+        let qbuf = self.query_buffer.load(Ordering::Relaxed);
+        let omem = self.output_buffer.load(Ordering::Relaxed);
+        format!(
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags=N db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
+            self.id,
+            self.addr,
+            self.laddr,
+            self.id + 7,
+            name,
+            self.created.elapsed().as_secs(),
+            idle,
+            self.db.load(Ordering::Relaxed),
+            qbuf,
+            16384usize.saturating_sub(qbuf),
+            omem,
+            qbuf + omem + 16384,
+            self.last_cmd.lock(),
+            self.resp.load(Ordering::Relaxed),
+        )
+    }
+}
+
+/// All connected clients, by id.
+#[derive(Default)]
+pub struct ClientRegistry {
+    next_id: AtomicU64,
+    clients: Mutex<BTreeMap<u64, Arc<ClientHandle>>>,
+}
+
+impl ClientRegistry {
+    /// Registers a new connection and returns its shared handle.
+    pub fn register(&self, addr: String, laddr: String, waker: Option<Waker>) -> Arc<ClientHandle> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+        let handle = Arc::new(ClientHandle {
+            id,
+            addr,
+            laddr,
+            created: Instant::now(),
+            name: Mutex::new(None),
+            db: AtomicUsize::new(0),
+            resp: AtomicU8::new(2),
+            last_interaction_ms: AtomicU64::new(unix_ms()),
+            last_cmd: Mutex::new(String::from("NULL")),
+            query_buffer: AtomicUsize::new(0),
+            output_buffer: AtomicUsize::new(0),
+            killed: AtomicBool::new(false),
+            waker,
+        });
+        self.clients.lock().insert(id, handle.clone());
+        handle
+    }
+
+    /// Removes a closed connection.
+    pub fn unregister(&self, id: u64) {
+        self.clients.lock().remove(&id);
+    }
+
+    /// Number of connected clients.
+    pub fn len(&self) -> usize {
+        self.clients.lock().len()
+    }
+
+    /// Whether no client is connected.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Snapshot of all clients, ordered by id.
+    pub fn all(&self) -> Vec<Arc<ClientHandle>> {
+        self.clients.lock().values().cloned().collect()
+    }
+
+    /// The client with this id.
+    pub fn get(&self, id: u64) -> Option<Arc<ClientHandle>> {
+        self.clients.lock().get(&id).cloned()
+    }
+}

@@ -1,0 +1,37 @@
+//! Command families, one module each. Every module exposes a `COMMANDS` table of
+//! [`CommandSpec`]s; [`all`] joins them into the engine's table.
+
+use crate::command::CommandSpec;
+
+pub mod args;
+pub mod connection;
+
+/// Every top-level command spec of every family.
+pub fn all() -> Vec<&'static CommandSpec> {
+    let families: [&'static [CommandSpec]; 1] = [connection::COMMANDS];
+    families.iter().flat_map(|f| f.iter()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::all;
+    use std::collections::HashSet;
+
+    #[test]
+    fn every_spec_has_a_handler_and_a_unique_name() {
+        let mut seen = HashSet::new();
+        for spec in all() {
+            assert!(seen.insert(spec.name), "duplicate command {}", spec.name);
+            assert_eq!(spec.name, spec.name.to_ascii_lowercase());
+            assert!(!spec.summary.is_empty(), "{} lacks a summary", spec.name);
+            if spec.subcommands.is_empty() {
+                assert!(spec.handler.is_some(), "{} has no handler", spec.name);
+            } else {
+                for sub in spec.subcommands {
+                    assert!(sub.handler.is_some(), "{}|{} has no handler", spec.name, sub.name);
+                    assert!(!sub.summary.is_empty(), "{}|{} lacks a summary", spec.name, sub.name);
+                }
+            }
+        }
+    }
+}

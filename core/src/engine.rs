@@ -1,0 +1,214 @@
+//! The engine: finds a command in the table, checks it, locks its keys and runs it.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use ferrokv_protocol::Frame;
+use parking_lot::Mutex;
+
+use crate::clients::{ClientRegistry, Waker};
+use crate::command::{CmdError, CmdFlags, CommandSpec, Ctx};
+use crate::commands;
+use crate::config::Config;
+use crate::session::Session;
+use crate::stats::Stats;
+use crate::storage::{ExpireStats, Scope, StorageBackend};
+
+/// How `SHUTDOWN` asked the server to stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShutdownMode {
+    /// `SHUTDOWN` / `SHUTDOWN SAVE`: persist if configured, then exit.
+    Save,
+    /// `SHUTDOWN NOSAVE`: exit without saving.
+    NoSave,
+}
+
+/// The command engine shared by every connection.
+pub struct Engine {
+    backend: Arc<dyn StorageBackend>,
+    table: HashMap<Vec<u8>, &'static CommandSpec>,
+    /// Runtime configuration (`CONFIG GET/SET`).
+    pub config: Config,
+    /// Connected clients.
+    pub clients: ClientRegistry,
+    /// `INFO stats` counters.
+    pub stats: Stats,
+    /// When the engine started (`uptime_in_seconds`).
+    pub started: Instant,
+    /// Random 40-hex-digit id of this run (`run_id`).
+    pub run_id: String,
+    shutdown: Mutex<Option<ShutdownMode>>,
+    shutdown_waker: Mutex<Option<Waker>>,
+}
+
+impl Engine {
+    /// An engine over `backend` with configuration `config`.
+    pub fn new(backend: Arc<dyn StorageBackend>, config: Config) -> Engine {
+        let table = commands::all()
+            .iter()
+            .map(|spec| (spec.name.as_bytes().to_vec(), *spec))
+            .collect();
+        let run_id = (0..40).map(|_| format!("{:x}", rand::random::<u8>() & 0xf)).collect();
+        Engine {
+            backend,
+            table,
+            config,
+            clients: ClientRegistry::default(),
+            stats: Stats::default(),
+            started: Instant::now(),
+            run_id,
+            shutdown: Mutex::new(None),
+            shutdown_waker: Mutex::new(None),
+        }
+    }
+
+    /// The storage backend.
+    pub fn backend(&self) -> &dyn StorageBackend {
+        &*self.backend
+    }
+
+    /// The spec of a top-level command, by case-insensitive name.
+    pub fn command(&self, name: &[u8]) -> Option<&'static CommandSpec> {
+        if name.iter().any(|b| b.is_ascii_uppercase()) {
+            self.table.get(&name.to_ascii_lowercase()).copied()
+        } else {
+            self.table.get(name).copied()
+        }
+    }
+
+    /// Every top-level command spec.
+    pub fn commands(&self) -> impl Iterator<Item = &'static CommandSpec> + '_ {
+        self.table.values().copied()
+    }
+
+    /// Runs one command for `session` and returns its reply.
+    pub fn execute(&self, session: &mut Session, argv: &[Bytes]) -> Frame {
+        Stats::add(&self.stats.commands_processed, 1);
+        let reply = match self.resolve(argv) {
+            Ok(spec) => self.run(session, spec, argv),
+            Err(e) => e.into(),
+        };
+        if reply.is_error() {
+            Stats::add(&self.stats.error_replies, 1);
+        }
+        reply
+    }
+
+    /// Finds the spec (or subcommand spec) for `argv` and checks its arity.
+    fn resolve(&self, argv: &[Bytes]) -> Result<&'static CommandSpec, CmdError> {
+        let Some(name) = argv.first() else {
+            return Err(CmdError::err("empty command"));
+        };
+        let Some(spec) = self.command(name) else {
+            return Err(unknown_command(argv));
+        };
+        if spec.subcommands.is_empty() || argv.len() < 2 {
+            if !spec.arity_ok(argv.len()) {
+                return Err(CmdError::arity(spec.name));
+            }
+            return Ok(spec);
+        }
+        let sub_name = argv[1].to_ascii_lowercase();
+        let Some(sub) = spec.subcommands.iter().find(|s| s.name.as_bytes() == sub_name) else {
+            return Err(CmdError(format!(
+                "ERR unknown subcommand '{}'. Try {} HELP.",
+                sanitize(&String::from_utf8_lossy(&argv[1]), 128),
+                spec.name.to_ascii_uppercase()
+            )));
+        };
+        if !sub.arity_ok(argv.len()) {
+            return Err(CmdError::arity(&format!("{}|{}", spec.name, sub.name)));
+        }
+        Ok(sub)
+    }
+
+    fn run(&self, session: &mut Session, spec: &'static CommandSpec, argv: &[Bytes]) -> Frame {
+        session.client.note_command(spec.name);
+        let Some(handler) = spec.handler else {
+            return CmdError::arity(spec.name).into();
+        };
+        let mut reply = None;
+        let mut body = |txn: &mut dyn crate::storage::Txn| {
+            let mut ctx = Ctx { engine: self, session: &mut *session, txn };
+            reply = Some(match handler(&mut ctx, argv) {
+                Ok(frame) => frame,
+                Err(e) => e.into(),
+            });
+        };
+        if spec.flags.has(CmdFlags::WHOLE_KEYSPACE) {
+            self.backend.atomic(Scope::All, &mut body);
+        } else {
+            let keys: Vec<Bytes> = spec.keys.indexes(argv.len()).map(|i| argv[i].clone()).collect();
+            self.backend.atomic(Scope::Keys(&keys), &mut body);
+        }
+        reply.unwrap_or_else(|| Frame::error("ERR storage backend did not run the command"))
+    }
+
+    /// One step of active expiry, as Redis' `activeExpireCycle` runs `hz` times a second.
+    pub fn active_expire_cycle(&self) -> ExpireStats {
+        let stats = self.backend.active_expire(2000);
+        Stats::add(&self.stats.expired_keys, stats.expired);
+        stats
+    }
+
+    /// Records a `SHUTDOWN` request and wakes the server.
+    pub fn request_shutdown(&self, mode: ShutdownMode) {
+        *self.shutdown.lock() = Some(mode);
+        if let Some(w) = &*self.shutdown_waker.lock() {
+            w();
+        }
+    }
+
+    /// The pending shutdown request, if any.
+    pub fn shutdown_requested(&self) -> Option<ShutdownMode> {
+        *self.shutdown.lock()
+    }
+
+    /// Installs the callback that wakes the server on `SHUTDOWN`.
+    pub fn set_shutdown_waker(&self, waker: Waker) {
+        *self.shutdown_waker.lock() = Some(waker);
+    }
+
+    /// Number of logical databases.
+    pub fn databases(&self) -> usize {
+        self.backend.databases()
+    }
+
+    /// Counts a connection for `INFO stats`.
+    pub fn note_connection(&self) {
+        self.stats.connections_received.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Truncates to `max` bytes and replaces newlines, as Redis does in error messages.
+pub fn sanitize(s: &str, max: usize) -> String {
+    let mut out: String = s.chars().map(|c| if c == '\r' || c == '\n' { ' ' } else { c }).collect();
+    if out.len() > max {
+        let mut cut = max;
+        while !out.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        out.truncate(cut);
+    }
+    out
+}
+
+/// Redis' `unknown command` error with the first arguments quoted.
+fn unknown_command(argv: &[Bytes]) -> CmdError {
+    let mut args = String::new();
+    for arg in &argv[1..] {
+        if args.len() >= 128 {
+            break;
+        }
+        let room = 128 - args.len();
+        args.push_str(&format!("'{}' ", sanitize(&String::from_utf8_lossy(arg), room)));
+    }
+    CmdError(format!(
+        "ERR unknown command '{}', with args beginning with: {}",
+        sanitize(&String::from_utf8_lossy(&argv[0]), 128),
+        args
+    ))
+}

@@ -1,0 +1,34 @@
+//! Per-connection state: selected database, protocol version, identity.
+
+use std::sync::Arc;
+
+use ferrokv_protocol::RespVersion;
+
+use crate::clients::ClientHandle;
+use crate::storage::DbIndex;
+
+/// State of one client connection, owned by the connection task and passed to every
+/// command it runs.
+#[derive(Debug)]
+pub struct Session {
+    /// Selected database (`SELECT`).
+    pub db: DbIndex,
+    /// Protocol spoken on the wire (`HELLO`).
+    pub resp: RespVersion,
+    /// The shared view other clients see in `CLIENT LIST` and `CLIENT KILL`.
+    pub client: Arc<ClientHandle>,
+    /// Set by `QUIT` and protocol errors: the server closes after this reply.
+    pub close_after_reply: bool,
+}
+
+impl Session {
+    /// A fresh session for a registered client: db 0, RESP2.
+    pub fn new(client: Arc<ClientHandle>) -> Session {
+        Session { db: 0, resp: RespVersion::Resp2, client, close_after_reply: false }
+    }
+
+    /// The client's unique id (`CLIENT ID`).
+    pub fn id(&self) -> u64 {
+        self.client.id
+    }
+}

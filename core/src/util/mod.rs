@@ -1,0 +1,4 @@
+//! Algorithms shared by command families that do not depend on where data lives.
+
+pub mod glob;
+pub mod number;

@@ -4,11 +4,23 @@
 use crate::command::CommandSpec;
 
 pub mod args;
+pub mod bitmaps;
+pub mod client;
 pub mod connection;
+pub mod keys;
+pub mod server;
+pub mod strings;
 
 /// Every top-level command spec of every family.
 pub fn all() -> Vec<&'static CommandSpec> {
-    let families: [&'static [CommandSpec]; 1] = [connection::COMMANDS];
+    let families: [&'static [CommandSpec]; 6] = [
+        connection::COMMANDS,
+        keys::COMMANDS,
+        strings::COMMANDS,
+        bitmaps::COMMANDS,
+        server::COMMANDS,
+        client::COMMANDS,
+    ];
     families.iter().flat_map(|f| f.iter()).collect()
 }
 

@@ -1,0 +1,6 @@
+//! bitmaps commands (being written).
+
+use crate::command::CommandSpec;
+
+/// Command specs of this family.
+pub static COMMANDS: &[CommandSpec] = &[];

@@ -1,0 +1,6 @@
+//! client commands (being written).
+
+use crate::command::CommandSpec;
+
+/// Command specs of this family.
+pub static COMMANDS: &[CommandSpec] = &[];

@@ -34,7 +34,7 @@ pub enum Frame {
     Map(Vec<(Frame, Frame)>),
     /// `~n`; an array in RESP2.
     Set(Vec<Frame>),
-    /// `,d`; a bulk string in RESP2, formatted as Redis does (`inf`, `-inf`, shortest repr).
+    /// `,d`; a bulk string in RESP2, formatted as Redis 7.0 does (`inf`, `-inf`, `%.17g`).
     Double(f64),
     /// `#t`/`#f`; the integer 1/0 in RESP2.
     Boolean(bool),

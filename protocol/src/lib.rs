@@ -4,6 +4,14 @@
 //! client bytes and never allocates a declared length before its bytes arrive.
 #![deny(unsafe_code, clippy::unwrap_used)]
 
+mod decode;
+mod encode;
+mod error;
 mod frame;
+mod request;
 
+pub use decode::{decode_frame, FrameDecoder, MAX_FRAME_DEPTH};
+pub use encode::{encode, format_double_g17};
+pub use error::{ProtocolError, ProtocolErrorKind};
 pub use frame::{Frame, RespVersion};
+pub use request::{split_args, RequestDecoder, DEFAULT_MAX_BULK_LEN, MAX_INLINE_SIZE};

@@ -8,6 +8,8 @@ pub mod clients;
 pub mod command;
 pub mod commands;
 pub mod config;
+#[cfg(feature = "conformance")]
+pub mod conformance;
 pub mod engine;
 pub mod session;
 pub mod stats;

@@ -1,1 +1,666 @@
-//! In-memory storage backend for ferrokv.
+//! In-memory storage backend for ferrokv: a sharded keyspace built for speed and few
+//! bytes per key.
+//!
+//! - [`SHARDS`] shards, each behind its own mutex; a key's shard is the top bits of its
+//!   64-bit hash and is the same in every database, so cross-database `MOVE`/`COPY`
+//!   lock one shard. A command locks its keys' shards in ascending order.
+//! - Inside a shard, each database is an extendible-hashing table of small segments
+//!   (see [`table`]); SCAN cursors are hash positions and survive any number of splits.
+//! - Entries are 56 bytes with the key and a short value inline; only volatile keys
+//!   have a record in a separate expires index.
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod db;
+pub mod hash;
+pub mod table;
+pub mod value;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use parking_lot::{Mutex, MutexGuard};
+use smallvec::SmallVec;
+
+use ferrokv_core::storage::{
+    DbIndex, DbStats, ExpireStats, KeyMeta, ObjectInfo, ScanPage, Scope, StorageBackend,
+    StorageError, StorageResult, TtlUpdate, Txn, UnixMillis,
+};
+
+use crate::db::{decayed_freq, record_access, Db, Rng};
+pub use crate::hash::SHARDS;
+use crate::hash::{hash_key, local_of, shard_of, SHARD_BITS};
+use crate::table::{Entry, LFU_INIT};
+use crate::value::{SmallBytes, StrValue, Value};
+
+/// Volatile keys sampled per database and round of active expiry (Redis'
+/// `ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP`).
+const EXPIRE_SAMPLE: usize = 20;
+
+/// One shard: its part of every database.
+#[derive(Debug)]
+struct Shard {
+    dbs: Box<[Db]>,
+    rng: Rng,
+}
+
+/// A shard's lock on a cache line of its own, so neighbouring shards' locks do not
+/// contend through false sharing.
+#[derive(Debug)]
+#[repr(align(64))]
+struct PaddedShard(Mutex<Shard>);
+
+/// The in-memory backend.
+#[derive(Debug)]
+pub struct MemoryBackend {
+    shards: Box<[PaddedShard]>,
+    databases: usize,
+    /// Next shard active expiry visits.
+    expire_pos: AtomicUsize,
+}
+
+fn unix_now_ms() -> UnixMillis {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as UnixMillis)
+        .unwrap_or(0)
+}
+
+fn out_of_scope() -> StorageError {
+    StorageError::Io("key outside the command's lock scope".to_string())
+}
+
+fn needs_all() -> StorageError {
+    StorageError::Io("operation needs the whole-keyspace scope".to_string())
+}
+
+fn bad_db() -> StorageError {
+    StorageError::Io("database index out of range".to_string())
+}
+
+impl MemoryBackend {
+    /// A backend with `databases` empty databases.
+    pub fn new(databases: usize) -> MemoryBackend {
+        let seed = hash_key(b"ferrokv-shard-rng");
+        let shards = (0..SHARDS)
+            .map(|i| {
+                PaddedShard(Mutex::new(Shard {
+                    dbs: (0..databases).map(|_| Db::new()).collect(),
+                    rng: Rng::new(seed ^ (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)),
+                }))
+            })
+            .collect();
+        MemoryBackend {
+            shards,
+            databases,
+            expire_pos: AtomicUsize::new(0),
+        }
+    }
+}
+
+impl Default for MemoryBackend {
+    fn default() -> Self {
+        MemoryBackend::new(16)
+    }
+}
+
+impl StorageBackend for MemoryBackend {
+    fn name(&self) -> &'static str {
+        "memory"
+    }
+
+    fn databases(&self) -> usize {
+        self.databases
+    }
+
+    fn atomic(&self, scope: Scope<'_>, body: &mut dyn FnMut(&mut dyn Txn)) {
+        let now_ms = unix_now_ms();
+        let mut txn = MemTxn {
+            guards: SmallVec::new(),
+            all: false,
+            now_ms,
+            now_s: (now_ms / 1000) as u32,
+            hints: SmallVec::new(),
+        };
+        match scope {
+            Scope::All => {
+                txn.all = true;
+                txn.guards.extend(
+                    self.shards
+                        .iter()
+                        .enumerate()
+                        .map(|(i, s)| (i as u8, s.0.lock())),
+                );
+            }
+            Scope::Keys(keys) => {
+                let mut order: SmallVec<[u8; 8]> = SmallVec::with_capacity(keys.len());
+                for key in keys {
+                    let h = hash_key(key);
+                    if txn.hints.len() < txn.hints.inline_size() {
+                        txn.hints.push((key.as_ptr() as usize, key.len(), h));
+                    }
+                    order.push(shard_of(h) as u8);
+                }
+                order.sort_unstable();
+                order.dedup();
+                txn.guards.extend(
+                    order
+                        .into_iter()
+                        .map(|i| (i, self.shards[usize::from(i)].0.lock())),
+                );
+            }
+        }
+        body(&mut txn);
+    }
+
+    fn active_expire(&self, budget: usize) -> ExpireStats {
+        let now_ms = unix_now_ms();
+        let mut stats = ExpireStats::default();
+        let start = self.expire_pos.load(Ordering::Relaxed);
+        let mut spent = 0usize;
+        let mut visited = 0;
+        while visited < SHARDS && spent < budget {
+            let mut shard = self.shards[(start + visited) % SHARDS].0.lock();
+            visited += 1;
+            loop {
+                let (mut sampled, mut expired) = (0usize, 0usize);
+                for db in shard.dbs.iter_mut() {
+                    let n = db.expires.len().min(EXPIRE_SAMPLE);
+                    for _ in 0..n {
+                        if db.expires.is_empty() || spent + sampled >= budget {
+                            break;
+                        }
+                        let idx = db.expire_cursor % db.expires.len();
+                        sampled += 1;
+                        if db.expire_index_if_due(idx, now_ms) {
+                            // The last key moved into `idx`: examine it next.
+                            db.expire_cursor = idx;
+                            expired += 1;
+                        } else {
+                            db.expire_cursor = idx + 1;
+                        }
+                    }
+                }
+                spent += sampled;
+                stats.sampled += sampled as u64;
+                stats.expired += expired as u64;
+                // Repeat on this shard while more than 10% of the sample had expired.
+                if sampled == 0 || expired * 10 <= sampled || spent >= budget {
+                    break;
+                }
+            }
+        }
+        self.expire_pos
+            .store((start + visited) % SHARDS, Ordering::Relaxed);
+        stats
+    }
+
+    fn dataset_bytes(&self) -> u64 {
+        self.shards
+            .iter()
+            .map(|s| {
+                let shard = s.0.lock();
+                shard.dbs.iter().map(Db::memory_bytes).sum::<usize>() as u64
+            })
+            .sum()
+    }
+
+    fn flush_to_disk(&self) -> StorageResult<()> {
+        Ok(())
+    }
+}
+
+/// The transaction of one atomic scope: the locked shards and the command's clock.
+struct MemTxn<'a> {
+    /// Locked shards, ascending by index (all of them, in order, for `Scope::All`).
+    guards: SmallVec<[(u8, MutexGuard<'a, Shard>); 4]>,
+    all: bool,
+    now_ms: UnixMillis,
+    now_s: u32,
+    /// Hashes already computed for the scope's keys, by (address, length) of the key
+    /// bytes, so a command touching its own scope key hashes it once.
+    hints: SmallVec<[(usize, usize, u64); 4]>,
+}
+
+impl MemTxn<'_> {
+    #[inline]
+    fn hash(&self, key: &[u8]) -> u64 {
+        let addr = key.as_ptr() as usize;
+        for &(a, l, h) in &self.hints {
+            if a == addr && l == key.len() {
+                return h;
+            }
+        }
+        hash_key(key)
+    }
+
+    #[inline]
+    fn shard(&mut self, hash: u64) -> StorageResult<&mut Shard> {
+        let s = shard_of(hash);
+        if self.all {
+            return Ok(&mut self.guards[s].1);
+        }
+        let pos = if self.guards.len() <= 8 {
+            self.guards.iter().position(|(i, _)| usize::from(*i) == s)
+        } else {
+            self.guards
+                .binary_search_by_key(&s, |(i, _)| usize::from(*i))
+                .ok()
+        };
+        match pos {
+            Some(p) => Ok(&mut self.guards[p].1),
+            None => Err(out_of_scope()),
+        }
+    }
+
+    /// The key's database in its shard, with the shard's generator.
+    #[inline]
+    fn db(&mut self, db: DbIndex, hash: u64) -> StorageResult<(&mut Db, &mut Rng)> {
+        let shard = self.shard(hash)?;
+        let Shard { dbs, rng } = shard;
+        Ok((dbs.get_mut(db).ok_or_else(bad_db)?, rng))
+    }
+
+    fn check_all(&self) -> StorageResult<()> {
+        if self.all {
+            Ok(())
+        } else {
+            Err(needs_all())
+        }
+    }
+
+    /// Runs `f` on the database in every shard (whole-keyspace operations).
+    fn each_db(&mut self, db: DbIndex, mut f: impl FnMut(&mut Db)) -> StorageResult<()> {
+        self.check_all()?;
+        if self.guards.first().is_some_and(|(_, g)| db >= g.dbs.len()) {
+            return Err(bad_db());
+        }
+        for (_, g) in self.guards.iter_mut() {
+            f(&mut g.dbs[db]);
+        }
+        Ok(())
+    }
+}
+
+impl Txn for MemTxn<'_> {
+    fn now_ms(&self) -> UnixMillis {
+        self.now_ms
+    }
+
+    fn meta(&mut self, db: DbIndex, key: &[u8]) -> StorageResult<Option<KeyMeta>> {
+        let (h, now) = (self.hash(key), self.now_ms);
+        let (d, _) = self.db(db, h)?;
+        Ok(d.lookup(h, key, now).map(|(loc, expire_at)| KeyMeta {
+            key_type: d.table.get(loc).value.key_type(),
+            expire_at,
+        }))
+    }
+
+    fn delete(&mut self, db: DbIndex, key: &[u8]) -> StorageResult<bool> {
+        let (h, now) = (self.hash(key), self.now_ms);
+        let (d, _) = self.db(db, h)?;
+        let Some(loc) = d.table.find(h, key) else {
+            return Ok(false);
+        };
+        let expired = d.is_expired(loc, h, key, now);
+        d.remove(loc, h, key);
+        Ok(!expired)
+    }
+
+    fn set_expire(
+        &mut self,
+        db: DbIndex,
+        key: &[u8],
+        at: Option<UnixMillis>,
+    ) -> StorageResult<bool> {
+        let (h, now) = (self.hash(key), self.now_ms);
+        let (d, _) = self.db(db, h)?;
+        let Some((loc, old)) = d.lookup(h, key, now) else {
+            return Ok(false);
+        };
+        match at {
+            Some(at) => {
+                d.table.get_mut(loc).volatile = true;
+                d.put_expire(h, key, at);
+            }
+            None => {
+                if old.is_some() {
+                    d.table.get_mut(loc).volatile = false;
+                    d.drop_expire(h, key);
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    fn get_string(&mut self, db: DbIndex, key: &[u8]) -> StorageResult<Option<Bytes>> {
+        let (h, now, now_s) = (self.hash(key), self.now_ms, self.now_s);
+        let (d, rng) = self.db(db, h)?;
+        let Some((loc, _)) = d.lookup(h, key, now) else {
+            return Ok(None);
+        };
+        let e = d.table.get_mut(loc);
+        record_access(e, now_s, rng);
+        let Value::Str(s) = &e.value;
+        Ok(Some(Bytes::copy_from_slice(s.as_slice())))
+    }
+
+    fn string_len(&mut self, db: DbIndex, key: &[u8]) -> StorageResult<Option<usize>> {
+        let (h, now, now_s) = (self.hash(key), self.now_ms, self.now_s);
+        let (d, rng) = self.db(db, h)?;
+        let Some((loc, _)) = d.lookup(h, key, now) else {
+            return Ok(None);
+        };
+        let e = d.table.get_mut(loc);
+        record_access(e, now_s, rng);
+        let Value::Str(s) = &e.value;
+        Ok(Some(s.as_slice().len()))
+    }
+
+    fn set_string(
+        &mut self,
+        db: DbIndex,
+        key: &[u8],
+        value: &[u8],
+        ttl: TtlUpdate,
+    ) -> StorageResult<()> {
+        let (h, now, now_s) = (self.hash(key), self.now_ms, self.now_s);
+        let (d, rng) = self.db(db, h)?;
+        let Some(loc) = d.table.find(h, key) else {
+            let expire = match ttl {
+                TtlUpdate::At(at) => Some(at),
+                TtlUpdate::Clear | TtlUpdate::Keep => None,
+            };
+            d.insert(h, Entry::new(key, Value::string(value), now_s), expire)?;
+            return Ok(());
+        };
+        let expired = d.is_expired(loc, h, key, now);
+        let e = d.table.get_mut(loc);
+        if expired {
+            e.freq = LFU_INIT;
+            e.lru = now_s;
+        } else {
+            // Redis keeps the access history of an overwritten key.
+            record_access(e, now_s, rng);
+        }
+        let before = e.value.heap_bytes();
+        e.value = Value::string(value);
+        let after = e.value.heap_bytes();
+        let was_volatile = e.volatile;
+        let keep_old_ttl = ttl == TtlUpdate::Keep && !expired;
+        e.volatile = match ttl {
+            TtlUpdate::At(_) => true,
+            TtlUpdate::Keep | TtlUpdate::Clear => was_volatile && keep_old_ttl,
+        };
+        d.table.heap_changed(before, after);
+        match ttl {
+            TtlUpdate::At(at) => d.put_expire(h, key, at),
+            TtlUpdate::Keep | TtlUpdate::Clear => {
+                if was_volatile && !keep_old_ttl {
+                    d.drop_expire(h, key);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn update_string(
+        &mut self,
+        db: DbIndex,
+        key: &[u8],
+        create: bool,
+        edit: &mut dyn FnMut(&mut Vec<u8>),
+    ) -> StorageResult<bool> {
+        let (h, now, now_s) = (self.hash(key), self.now_ms, self.now_s);
+        let (d, rng) = self.db(db, h)?;
+        let loc = match d.lookup(h, key, now) {
+            Some((loc, _)) => loc,
+            None if create => {
+                let empty = Value::Str(StrValue::Raw(Box::default()));
+                d.insert(h, Entry::new(key, empty, now_s), None)?
+            }
+            None => return Ok(false),
+        };
+        let e = d.table.get_mut(loc);
+        record_access(e, now_s, rng);
+        let before = e.value.heap_bytes();
+        let Value::Str(s) = &mut e.value;
+        edit(s.make_raw());
+        let after = e.value.heap_bytes();
+        d.table.heap_changed(before, after);
+        Ok(true)
+    }
+
+    fn rename(
+        &mut self,
+        src_db: DbIndex,
+        src: &[u8],
+        dst_db: DbIndex,
+        dst: &[u8],
+    ) -> StorageResult<bool> {
+        let (hs, hd, now) = (self.hash(src), self.hash(dst), self.now_ms);
+        // Check the destination first so a failure cannot lose the source.
+        self.db(dst_db, hd)?;
+        let (sd, _) = self.db(src_db, hs)?;
+        let Some((loc, expire)) = sd.lookup(hs, src, now) else {
+            return Ok(false);
+        };
+        if src_db == dst_db && src == dst {
+            return Ok(true);
+        }
+        let mut entry = sd.remove(loc, hs, src);
+        let (dd, _) = self.db(dst_db, hd)?;
+        if let Some(old) = dd.table.find(hd, dst) {
+            dd.remove(old, hd, dst);
+        }
+        entry.key = SmallBytes::from_slice(dst);
+        dd.insert(hd, entry, expire)?;
+        Ok(true)
+    }
+
+    fn copy(
+        &mut self,
+        src_db: DbIndex,
+        src: &[u8],
+        dst_db: DbIndex,
+        dst: &[u8],
+    ) -> StorageResult<bool> {
+        let (hs, hd, now, now_s) = (self.hash(src), self.hash(dst), self.now_ms, self.now_s);
+        self.db(dst_db, hd)?;
+        let (sd, _) = self.db(src_db, hs)?;
+        let Some((loc, expire)) = sd.lookup(hs, src, now) else {
+            return Ok(false);
+        };
+        if src_db == dst_db && src == dst {
+            return Ok(true);
+        }
+        let value = sd.table.get(loc).value.clone();
+        let (dd, _) = self.db(dst_db, hd)?;
+        if let Some(old) = dd.table.find(hd, dst) {
+            dd.remove(old, hd, dst);
+        }
+        dd.insert(hd, Entry::new(dst, value, now_s), expire)?;
+        Ok(true)
+    }
+
+    fn touch(&mut self, db: DbIndex, key: &[u8]) -> StorageResult<bool> {
+        let (h, now, now_s) = (self.hash(key), self.now_ms, self.now_s);
+        let (d, rng) = self.db(db, h)?;
+        let Some((loc, _)) = d.lookup(h, key, now) else {
+            return Ok(false);
+        };
+        record_access(d.table.get_mut(loc), now_s, rng);
+        Ok(true)
+    }
+
+    fn object_info(&mut self, db: DbIndex, key: &[u8]) -> StorageResult<Option<ObjectInfo>> {
+        let (h, now, now_s) = (self.hash(key), self.now_ms, self.now_s);
+        let (d, _) = self.db(db, h)?;
+        let Some((loc, _)) = d.lookup(h, key, now) else {
+            return Ok(None);
+        };
+        let e = d.table.get(loc);
+        Ok(Some(ObjectInfo {
+            encoding: e.value.encoding(),
+            idle_ms: u64::from(now_s.saturating_sub(e.lru)) * 1000,
+            freq: decayed_freq(e, now_s),
+        }))
+    }
+
+    fn scan(&mut self, db: DbIndex, cursor: u64, count: usize) -> StorageResult<ScanPage> {
+        let now = self.now_ms;
+        self.check_all()?;
+        let count = count.max(1);
+        let mut page = ScanPage::default();
+        let mut pos = cursor;
+        loop {
+            let s = shard_of(pos);
+            let d = self.guards[s].1.dbs.get_mut(db).ok_or_else(bad_db)?;
+            let seg = d.table.segment_at(local_of(pos));
+            let mut expired: SmallVec<[SmallBytes; 4]> = SmallVec::new();
+            for e in seg.entries() {
+                let k = e.key.as_slice();
+                if e.volatile
+                    && d.expire_of(hash_key(k), k)
+                        .is_some_and(|at| db::is_past(at, now))
+                {
+                    expired.push(e.key.clone());
+                } else {
+                    page.keys.push(Bytes::copy_from_slice(k));
+                }
+            }
+            pos = match seg.end() {
+                Some(end) => ((s as u64) << (64 - SHARD_BITS)) | (end >> SHARD_BITS),
+                None if s + 1 == SHARDS => 0,
+                None => ((s + 1) as u64) << (64 - SHARD_BITS),
+            };
+            for k in expired {
+                let h = hash_key(k.as_slice());
+                if let Some(loc) = d.table.find(h, k.as_slice()) {
+                    d.remove(loc, h, k.as_slice());
+                }
+            }
+            if pos == 0 || page.keys.len() >= count {
+                break;
+            }
+        }
+        page.next_cursor = pos;
+        Ok(page)
+    }
+
+    fn keys(
+        &mut self,
+        db: DbIndex,
+        keep: &mut dyn FnMut(&[u8]) -> bool,
+    ) -> StorageResult<Vec<Bytes>> {
+        let now = self.now_ms;
+        let mut out = Vec::new();
+        self.each_db(db, |d| {
+            let mut expired: Vec<SmallBytes> = Vec::new();
+            for seg in d.table.segments() {
+                for e in seg.entries() {
+                    let k = e.key.as_slice();
+                    if e.volatile
+                        && d.expire_of(hash_key(k), k)
+                            .is_some_and(|at| db::is_past(at, now))
+                    {
+                        expired.push(e.key.clone());
+                    } else if keep(k) {
+                        out.push(Bytes::copy_from_slice(k));
+                    }
+                }
+            }
+            for k in expired {
+                let h = hash_key(k.as_slice());
+                if let Some(loc) = d.table.find(h, k.as_slice()) {
+                    d.remove(loc, h, k.as_slice());
+                }
+            }
+        })?;
+        Ok(out)
+    }
+
+    fn random_key(&mut self, db: DbIndex) -> StorageResult<Option<Bytes>> {
+        let now = self.now_ms;
+        self.check_all()?;
+        if self.guards.first().is_some_and(|(_, g)| db >= g.dbs.len()) {
+            return Err(bad_db());
+        }
+        let mut rng = self.guards[0].1.rng.clone();
+        let mut found = None;
+        // A few random picks (shard, segment, slot); expired picks are removed.
+        for _ in 0..16 {
+            let start = rng.below(SHARDS);
+            let Some(s) = (0..SHARDS)
+                .map(|i| (start + i) % SHARDS)
+                .find(|&s| !self.guards[s].1.dbs[db].table.is_empty())
+            else {
+                break;
+            };
+            let d = &mut self.guards[s].1.dbs[db];
+            let segs = d.table.segment_count();
+            let first = rng.below(segs);
+            let Some(si) = (0..segs)
+                .map(|i| (first + i) % segs)
+                .find(|&i| !d.table.segments()[i].entries().is_empty())
+            else {
+                break;
+            };
+            let n = d.table.segments()[si].entries().len();
+            let Some(loc) = d.table.loc_of(si, rng.below(n)) else {
+                break;
+            };
+            let key = d.table.get(loc).key.clone();
+            let h = hash_key(key.as_slice());
+            if d.lookup(h, key.as_slice(), now).is_some() {
+                found = Some(Bytes::copy_from_slice(key.as_slice()));
+                break;
+            }
+        }
+        self.guards[0].1.rng = rng;
+        if found.is_none() {
+            // Mostly expired keys: fall back to a walk that removes them as it goes.
+            for (_, g) in self.guards.iter_mut() {
+                let d = &mut g.dbs[db];
+                while let Some(key) = d
+                    .table
+                    .segments()
+                    .iter()
+                    .find_map(|s| s.entries().first())
+                    .map(|e| e.key.clone())
+                {
+                    let h = hash_key(key.as_slice());
+                    if d.lookup(h, key.as_slice(), now).is_some() {
+                        return Ok(Some(Bytes::copy_from_slice(key.as_slice())));
+                    }
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    fn db_size(&mut self, db: DbIndex) -> StorageResult<DbStats> {
+        let mut stats = DbStats::default();
+        self.each_db(db, |d| {
+            stats.keys += d.table.len() as u64;
+            stats.expires += d.expires.len() as u64;
+        })?;
+        Ok(stats)
+    }
+
+    fn flush_db(&mut self, db: DbIndex) -> StorageResult<()> {
+        self.each_db(db, |d| *d = Db::new())
+    }
+
+    fn swap_db(&mut self, a: DbIndex, b: DbIndex) -> StorageResult<()> {
+        self.check_all()?;
+        for (_, g) in self.guards.iter_mut() {
+            if a >= g.dbs.len() || b >= g.dbs.len() {
+                return Err(bad_db());
+            }
+            g.dbs.swap(a, b);
+        }
+        Ok(())
+    }
+}

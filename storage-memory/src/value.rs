@@ -1,0 +1,384 @@
+//! Compact byte strings and values: short keys and strings live inside the table
+//! entry itself, so a small key costs no allocation at all.
+
+use ferrokv_core::storage::KeyType;
+
+/// Longest byte string stored inline.
+pub const INLINE_CAP: usize = 23;
+
+/// Length of an inline byte string. A fieldless enum rather than a `u8` so that the
+/// 232 impossible values form a niche: enums wrapping [`SmallBytes`] (the value
+/// enum, its future collection variants) stay 24 bytes without a tag of their own.
+#[allow(missing_docs)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum InlineLen {
+    L0,
+    L1,
+    L2,
+    L3,
+    L4,
+    L5,
+    L6,
+    L7,
+    L8,
+    L9,
+    L10,
+    L11,
+    L12,
+    L13,
+    L14,
+    L15,
+    L16,
+    L17,
+    L18,
+    L19,
+    L20,
+    L21,
+    L22,
+    L23,
+}
+
+impl InlineLen {
+    const ALL: [InlineLen; INLINE_CAP + 1] = [
+        InlineLen::L0,
+        InlineLen::L1,
+        InlineLen::L2,
+        InlineLen::L3,
+        InlineLen::L4,
+        InlineLen::L5,
+        InlineLen::L6,
+        InlineLen::L7,
+        InlineLen::L8,
+        InlineLen::L9,
+        InlineLen::L10,
+        InlineLen::L11,
+        InlineLen::L12,
+        InlineLen::L13,
+        InlineLen::L14,
+        InlineLen::L15,
+        InlineLen::L16,
+        InlineLen::L17,
+        InlineLen::L18,
+        InlineLen::L19,
+        InlineLen::L20,
+        InlineLen::L21,
+        InlineLen::L22,
+        InlineLen::L23,
+    ];
+}
+
+/// Inline storage; `repr(C)` pins the length byte last so that a heap pointer of the
+/// other variant can share the first 16 bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
+pub struct InlineBuf {
+    data: [u8; INLINE_CAP],
+    len: InlineLen,
+}
+
+/// A byte string in 24 bytes: up to [`INLINE_CAP`] bytes inline, longer ones in an
+/// exactly sized heap allocation (no capacity word, no spare room).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SmallBytes {
+    /// Short string stored in place.
+    Inline(InlineBuf),
+    /// Longer string on the heap.
+    Heap(Box<[u8]>),
+}
+
+const _: () = assert!(std::mem::size_of::<SmallBytes>() == 24);
+const _: () = assert!(std::mem::size_of::<Option<SmallBytes>>() == 24);
+
+impl SmallBytes {
+    /// Copies `bytes` into the most compact representation.
+    #[inline]
+    pub fn from_slice(bytes: &[u8]) -> SmallBytes {
+        if bytes.len() <= INLINE_CAP {
+            let mut data = [0u8; INLINE_CAP];
+            data[..bytes.len()].copy_from_slice(bytes);
+            SmallBytes::Inline(InlineBuf {
+                data,
+                len: InlineLen::ALL[bytes.len()],
+            })
+        } else {
+            SmallBytes::Heap(bytes.into())
+        }
+    }
+
+    /// Takes ownership of a buffer, shrinking or inlining it.
+    pub fn from_vec(bytes: Vec<u8>) -> SmallBytes {
+        if bytes.len() <= INLINE_CAP {
+            SmallBytes::from_slice(&bytes)
+        } else {
+            SmallBytes::Heap(bytes.into_boxed_slice())
+        }
+    }
+
+    /// The bytes.
+    #[inline]
+    pub fn as_slice(&self) -> &[u8] {
+        match self {
+            SmallBytes::Inline(buf) => &buf.data[..buf.len as usize],
+            SmallBytes::Heap(b) => b,
+        }
+    }
+
+    /// Number of bytes.
+    #[inline]
+    pub fn len(&self) -> usize {
+        match self {
+            SmallBytes::Inline(buf) => buf.len as usize,
+            SmallBytes::Heap(b) => b.len(),
+        }
+    }
+
+    /// True for the empty string.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Bytes allocated outside the 24-byte body (for memory accounting).
+    #[inline]
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            SmallBytes::Inline(_) => 0,
+            SmallBytes::Heap(b) => b.len(),
+        }
+    }
+
+    /// Whether the bytes are stored in place.
+    pub fn is_inline(&self) -> bool {
+        matches!(self, SmallBytes::Inline(_))
+    }
+}
+
+impl std::hash::Hash for SmallBytes {
+    // Must hash exactly like `[u8]` so lookups by slice find owned keys.
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_slice().hash(state)
+    }
+}
+
+impl std::borrow::Borrow<[u8]> for SmallBytes {
+    fn borrow(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
+/// A string value. Strings set whole stay in the compact [`SmallBytes`] form; strings
+/// edited in place (APPEND, SETRANGE, SETBIT) switch to a growable buffer so a loop of
+/// appends is amortized O(1), and report the `raw` encoding as Redis does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StrValue {
+    /// Set whole (`SET`, `INCR`, ...): exactly sized.
+    Compact(SmallBytes),
+    /// Edited in place: has spare capacity for further edits.
+    Raw(Box<Vec<u8>>),
+}
+
+const _: () = assert!(std::mem::size_of::<StrValue>() == 24);
+
+impl StrValue {
+    /// The bytes.
+    #[inline]
+    pub fn as_slice(&self) -> &[u8] {
+        match self {
+            StrValue::Compact(b) => b.as_slice(),
+            StrValue::Raw(v) => v.as_slice(),
+        }
+    }
+
+    /// Bytes allocated outside the 24-byte body.
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            StrValue::Compact(b) => b.heap_bytes(),
+            StrValue::Raw(v) => std::mem::size_of::<Vec<u8>>() + v.capacity(),
+        }
+    }
+
+    /// The growable buffer, converting a compact string first.
+    pub fn make_raw(&mut self) -> &mut Vec<u8> {
+        if let StrValue::Compact(b) = self {
+            let mut v = Vec::with_capacity(b.len().max(8));
+            v.extend_from_slice(b.as_slice());
+            *self = StrValue::Raw(Box::new(v));
+        }
+        match self {
+            StrValue::Raw(v) => v,
+            // Just converted above.
+            StrValue::Compact(_) => unreachable_raw(),
+        }
+    }
+
+    /// Redis' `OBJECT ENCODING` name for this string.
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            StrValue::Raw(_) => "raw",
+            StrValue::Compact(b) => {
+                let s = b.as_slice();
+                if s.len() <= 20 && string2ll(s).is_some() {
+                    "int"
+                } else if s.len() <= 44 {
+                    "embstr"
+                } else {
+                    "raw"
+                }
+            }
+        }
+    }
+}
+
+#[cold]
+fn unreachable_raw() -> ! {
+    unreachable!("string was converted to raw just before")
+}
+
+/// A stored value. Collection types will be added as boxed variants; the niche of
+/// [`InlineLen`] keeps the enum at 24 bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Value {
+    /// A string (also bitmaps and HyperLogLogs).
+    Str(StrValue),
+}
+
+const _: () = assert!(std::mem::size_of::<Value>() == 24);
+
+impl Value {
+    /// A compact string value.
+    #[inline]
+    pub fn string(bytes: &[u8]) -> Value {
+        Value::Str(StrValue::Compact(SmallBytes::from_slice(bytes)))
+    }
+
+    /// The Redis type.
+    #[inline]
+    pub fn key_type(&self) -> KeyType {
+        match self {
+            Value::Str(_) => KeyType::String,
+        }
+    }
+
+    /// Bytes allocated outside the 24-byte body.
+    #[inline]
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            Value::Str(s) => s.heap_bytes(),
+        }
+    }
+
+    /// Redis' `OBJECT ENCODING` name.
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            Value::Str(s) => s.encoding(),
+        }
+    }
+}
+
+/// Parses a decimal 64-bit integer with Redis' `string2ll` rules: no sign other than
+/// a leading `-`, no leading zeros, no spaces, no overflow, and not `-0`.
+pub fn string2ll(s: &[u8]) -> Option<i64> {
+    if s.is_empty() || s.len() > 20 {
+        return None;
+    }
+    if s == b"0" {
+        return Some(0);
+    }
+    let (negative, digits) = match s[0] {
+        b'-' => (true, &s[1..]),
+        _ => (false, s),
+    };
+    match digits.first() {
+        Some(b'1'..=b'9') => {}
+        _ => return None,
+    }
+    let mut v: u64 = 0;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
+    }
+    if negative {
+        if v > i64::MAX as u64 + 1 {
+            None
+        } else {
+            Some((v as i64).wrapping_neg())
+        }
+    } else {
+        i64::try_from(v).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(std::mem::size_of::<SmallBytes>(), 24);
+        assert_eq!(std::mem::size_of::<StrValue>(), 24);
+        assert_eq!(std::mem::size_of::<Value>(), 24);
+        // The shape later collection variants will take keeps the value at 24 bytes.
+        #[allow(dead_code)]
+        enum Future {
+            Str(StrValue),
+            List(Box<u64>),
+            Hash(Box<u64>),
+            Set(Box<u64>),
+            ZSet(Box<u64>),
+            Stream(Box<u64>),
+        }
+        assert_eq!(std::mem::size_of::<Future>(), 24);
+    }
+
+    #[test]
+    fn small_bytes_round_trip() {
+        for len in 0..100usize {
+            let data: Vec<u8> = (0..len).map(|i| (i * 7 + 1) as u8).collect();
+            let s = SmallBytes::from_slice(&data);
+            assert_eq!(s.as_slice(), &data[..]);
+            assert_eq!(s.len(), len);
+            assert_eq!(s.is_inline(), len <= INLINE_CAP);
+            assert_eq!(s.heap_bytes(), if len <= INLINE_CAP { 0 } else { len });
+            let v = SmallBytes::from_vec(data.clone());
+            assert_eq!(v, s);
+            assert_eq!(s.clone(), s);
+        }
+    }
+
+    #[test]
+    fn small_bytes_hash_like_slice() {
+        use std::hash::BuildHasher;
+        let st = foldhash::fast::FixedState::with_seed(7);
+        for s in [
+            &b""[..],
+            b"abc",
+            b"a much longer key that lives on the heap",
+        ] {
+            assert_eq!(st.hash_one(SmallBytes::from_slice(s)), st.hash_one(s));
+        }
+    }
+
+    #[test]
+    fn encodings() {
+        let enc = |s: &[u8]| Value::string(s).encoding();
+        assert_eq!(enc(b"0"), "int");
+        assert_eq!(enc(b"-12345"), "int");
+        assert_eq!(enc(b"9223372036854775807"), "int");
+        assert_eq!(enc(b"-9223372036854775808"), "int");
+        assert_eq!(enc(b"9223372036854775808"), "embstr");
+        assert_eq!(enc(b"-0"), "embstr");
+        assert_eq!(enc(b"007"), "embstr");
+        assert_eq!(enc(b"+7"), "embstr");
+        assert_eq!(enc(b" 7"), "embstr");
+        assert_eq!(enc(b""), "embstr");
+        assert_eq!(enc(&[b'x'; 44]), "embstr");
+        assert_eq!(enc(&[b'x'; 45]), "raw");
+        let mut v = StrValue::Compact(SmallBytes::from_slice(b"12"));
+        v.make_raw().push(b'3');
+        assert_eq!(v.as_slice(), b"123");
+        assert_eq!(v.encoding(), "raw");
+    }
+}

@@ -1,1 +1,62 @@
-//! Disk storage backend for ferrokv.
+//! Disk storage backend for ferrokv, for data larger than RAM.
+//!
+//! Two levels, as in Kvrocks:
+//!
+//! 1. [`OrderedStore`]: a small sorted-bytes store with a few keyspaces, forward
+//!    iteration and atomic write batches. [`RocksStore`] (RocksDB, feature `rocksdb`)
+//!    and [`MemStore`] (`BTreeMap`s) implement it; so can an embedder's store.
+//! 2. [`KvBackend`]: one generic layer implementing the engine's
+//!    [`StorageBackend`](ferrokv_core::storage::StorageBackend) over any ordered
+//!    store. [`DiskBackend`] is the RocksDB instance.
+//!
+//! # Layout
+//!
+//! Physical database ids (`db`, u16 big-endian) prefix every record; a table in the
+//! system keyspace maps logical databases (`SELECT n`) to physical ids, so `SWAPDB`
+//! rewrites one small record.
+//!
+//! * **Metadata** (`db | xxh3_64(key) | key`): one record per key with format, type,
+//!   flags and expiry; strings carry their value inline (lz4-compressed above 64 bytes
+//!   when that saves an eighth), collections a version and an element count. Ordering
+//!   by hash makes a `SCAN` cursor simply the next hash to visit: a page ends after
+//!   whole hash values, so keys that exist throughout an iteration are all returned
+//!   whatever is inserted or deleted meanwhile.
+//! * **Expiry index** (`db | expire_at ms | key`, empty value): one entry per volatile
+//!   key, kept in step with the metadata by every write, read in time order by the
+//!   active expiry cycle. Keyed by database first so `FLUSHDB` is a range delete.
+//! * **Sub-keys** (reserved for collections, not yet written): one record per
+//!   element, `db | hash | key length (u32) | key | version | element`. A
+//!   collection's metadata version is fresh for every incarnation, so deleting or
+//!   overwriting a big collection is O(1) (the metadata record goes) and its stale
+//!   sub-keys are dropped later by a compaction filter that compares versions.
+//!   `RENAME`/`COPY` of collections will then rewrite sub-keys; strings need none.
+//!
+//! # Concurrency and atomicity
+//!
+//! A scope locks 1024 stripes chosen by key hash (all of them, in ascending order, for
+//! `Scope::All`). Its reads see its own pending writes through an overlay; its writes
+//! go to the store as one batch when the scope ends, and key counters (`DBSIZE`) are
+//! updated then. Counters are rebuilt at open by one scan of the metadata keyspace.
+//!
+//! # Limitations
+//!
+//! * `update_string` (APPEND, SETRANGE, SETBIT) reads and rewrites the whole value.
+//! * `OBJECT IDLETIME`/`FREQ` report 0: access times are not recorded on disk.
+//! * `atomic` cannot report a failed commit, so after one the backend refuses writes
+//!   (reads still work) until [`KvBackend::clear_failure`]; `flush_to_disk` reports it.
+#![deny(unsafe_code)]
+
+mod backend;
+pub mod encoding;
+mod mem;
+#[cfg(feature = "rocksdb")]
+mod rocks;
+pub mod store;
+mod txn;
+
+pub use backend::{KvBackend, MAX_DATABASES, STRIPES};
+pub use mem::MemStore;
+#[cfg(feature = "rocksdb")]
+pub use rocks::{DiskBackend, RocksConfig, RocksStore};
+pub use store::{Keyspace, OrderedStore, StoreError, StoreResult, WriteBatch};
+pub use txn::KvTxn;

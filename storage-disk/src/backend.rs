@@ -1,0 +1,339 @@
+//! [`KvBackend`]: the generic layer mapping the typed [`StorageBackend`] onto any
+//! [`OrderedStore`]. See the crate docs for the layout.
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use ferrokv_core::storage::{
+    DbStats, ExpireStats, Scope, StorageBackend, StorageError, StorageResult, Txn, UnixMillis,
+};
+use parking_lot::{Mutex, MutexGuard, RwLock};
+
+use crate::encoding::{
+    db_range, decode_dbmap, decode_expiry_key, decode_meta_key, encode_dbmap, expiry_key, key_hash,
+    meta_key, raw_expire_at, PhysDb, LAYOUT_VERSION, SYS_DBMAP, SYS_LAYOUT,
+};
+use crate::mem::MemStore;
+use crate::store::{Keyspace, OrderedStore, StoreError, WriteBatch};
+use crate::txn::KvTxn;
+
+/// Number of lock stripes. A key's stripe depends only on its name, so one stripe
+/// covers the key in every database (as `Scope::Keys` promises).
+pub const STRIPES: usize = 1024;
+
+/// Largest supported number of databases (physical ids must leave room for the
+/// exclusive end of a database's key range in a `u16`).
+pub const MAX_DATABASES: usize = u16::MAX as usize - 1;
+
+/// Expired index entries the active cycle settles under one set of locks and one
+/// batch.
+const EXPIRE_CHUNK: usize = 64;
+
+/// Current wall-clock time in Unix milliseconds.
+pub(crate) fn now_ms() -> UnixMillis {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+pub(crate) fn io(e: StoreError) -> StorageError {
+    StorageError::Io(e.0)
+}
+
+/// Key and volatile-key counts of one physical database, kept in memory so
+/// `DBSIZE` and `INFO keyspace` cost nothing.
+#[derive(Debug, Default)]
+pub(crate) struct Counter {
+    pub(crate) keys: AtomicU64,
+    pub(crate) expires: AtomicU64,
+}
+
+impl Counter {
+    pub(crate) fn add(&self, keys: i64, expires: i64) {
+        // Two's-complement wrapping add: a negative delta subtracts.
+        self.keys.fetch_add(keys as u64, Ordering::Relaxed);
+        self.expires.fetch_add(expires as u64, Ordering::Relaxed);
+    }
+
+    pub(crate) fn stats(&self) -> DbStats {
+        DbStats {
+            keys: clamp(self.keys.load(Ordering::Relaxed)),
+            expires: clamp(self.expires.load(Ordering::Relaxed)),
+        }
+    }
+}
+
+/// A counter that wrapped below zero (which only a bug could cause) reads as 0.
+fn clamp(v: u64) -> u64 {
+    if v > i64::MAX as u64 {
+        0
+    } else {
+        v
+    }
+}
+
+/// The Redis keyspace over an ordered store: metadata records, expiry index, striped
+/// key locks and one write batch per atomic scope.
+pub struct KvBackend<S: OrderedStore> {
+    pub(crate) store: S,
+    pub(crate) name: &'static str,
+    pub(crate) databases: usize,
+    stripes: Box<[Mutex<()>]>,
+    /// Logical database -> physical id (the key prefix); swapped by `SWAPDB`.
+    pub(crate) dbmap: RwLock<Arc<Vec<PhysDb>>>,
+    /// Indexed by physical id.
+    pub(crate) counters: Box<[Counter]>,
+    expire_cursor: AtomicUsize,
+    /// Set when a commit failed: writes are refused until
+    /// [`KvBackend::clear_failure`], since `atomic` cannot report the loss.
+    pub(crate) failure: Mutex<Option<String>>,
+}
+
+impl<S: OrderedStore> std::fmt::Debug for KvBackend<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KvBackend")
+            .field("name", &self.name)
+            .field("databases", &self.databases)
+            .finish_non_exhaustive()
+    }
+}
+
+impl KvBackend<MemStore> {
+    /// A volatile backend over a [`MemStore`]: the full generic layer with no disk,
+    /// for tests and embedders.
+    pub fn new_in_memory(databases: usize) -> KvBackend<MemStore> {
+        KvBackend::with_store(MemStore::new(), databases, "disk-mem")
+            .expect("an empty MemStore always opens")
+    }
+}
+
+impl<S: OrderedStore> KvBackend<S> {
+    /// Opens the keyspace kept in `store` with `databases` logical databases.
+    ///
+    /// Cost: one full scan of the metadata keyspace to rebuild the per-database key
+    /// counters (`DBSIZE` is then free). Fails if the store holds another layout
+    /// version.
+    pub fn with_store(store: S, databases: usize, name: &'static str) -> StorageResult<Self> {
+        if databases == 0 || databases > MAX_DATABASES {
+            return Err(StorageError::Io(format!(
+                "databases must be between 1 and {MAX_DATABASES}, got {databases}"
+            )));
+        }
+        let mut init = WriteBatch::new();
+        match store.get(Keyspace::System, SYS_LAYOUT).map_err(io)? {
+            Some(v) if v.as_slice() == [LAYOUT_VERSION] => {}
+            Some(v) => {
+                return Err(StorageError::Io(format!(
+                    "store layout version {v:?} is not supported (this build: {LAYOUT_VERSION})"
+                )))
+            }
+            None => {
+                let mut any = false;
+                store
+                    .scan(Keyspace::Meta, b"", None, &mut |_, _| {
+                        any = true;
+                        false
+                    })
+                    .map_err(io)?;
+                if any {
+                    return Err(StorageError::Io(
+                        "store holds data but no layout record".into(),
+                    ));
+                }
+                init.put(Keyspace::System, SYS_LAYOUT.to_vec(), vec![LAYOUT_VERSION]);
+            }
+        }
+        let mut map = match store.get(Keyspace::System, SYS_DBMAP).map_err(io)? {
+            Some(raw) => decode_dbmap(&raw).map_err(io)?,
+            None => Vec::new(),
+        };
+        if map.len() < databases {
+            // New logical databases get the unused physical ids len..databases.
+            map.extend(map.len() as PhysDb..databases as PhysDb);
+            init.put(Keyspace::System, SYS_DBMAP.to_vec(), encode_dbmap(&map));
+        }
+        if !init.is_empty() {
+            store.write(init).map_err(io)?;
+        }
+
+        let counters: Box<[Counter]> = (0..map.len()).map(|_| Counter::default()).collect();
+        store
+            .scan(Keyspace::Meta, b"", None, &mut |k, v| {
+                if let Some((db, _, _)) = decode_meta_key(k) {
+                    if let Some(c) = counters.get(usize::from(db)) {
+                        c.add(1, i64::from(raw_expire_at(v).is_some()));
+                    }
+                }
+                true
+            })
+            .map_err(io)?;
+
+        Ok(KvBackend {
+            store,
+            name,
+            databases,
+            stripes: (0..STRIPES).map(|_| Mutex::new(())).collect(),
+            dbmap: RwLock::new(Arc::new(map)),
+            counters,
+            expire_cursor: AtomicUsize::new(0),
+            failure: Mutex::new(None),
+        })
+    }
+
+    /// The underlying store, for maintenance (compaction, backups) and tests.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The error of the commit that failed, if one did; writes are refused while it
+    /// is set.
+    pub fn failure(&self) -> Option<String> {
+        self.failure.lock().clone()
+    }
+
+    /// Re-enables writes after a failed commit, once the operator fixed the cause
+    /// (freed disk space, ...).
+    pub fn clear_failure(&self) {
+        *self.failure.lock() = None;
+    }
+
+    pub(crate) fn record_failure(&self, e: &StoreError) {
+        eprintln!("ferrokv-storage-disk: commit failed, refusing writes: {e}");
+        *self.failure.lock() = Some(e.0.clone());
+    }
+
+    fn stripe_of(hash: u64) -> usize {
+        (hash % STRIPES as u64) as usize
+    }
+
+    fn lock_stripes(&self, mut idx: Vec<usize>) -> Vec<MutexGuard<'_, ()>> {
+        // Always ascending, so two scopes can never wait on each other in a cycle.
+        idx.sort_unstable();
+        idx.dedup();
+        idx.into_iter().map(|i| self.stripes[i].lock()).collect()
+    }
+
+    fn lock(&self, scope: Scope<'_>) -> Vec<MutexGuard<'_, ()>> {
+        match scope {
+            Scope::All => self.stripes.iter().map(|m| m.lock()).collect(),
+            Scope::Keys(keys) => {
+                self.lock_stripes(keys.iter().map(|k| Self::stripe_of(key_hash(k))).collect())
+            }
+        }
+    }
+
+    /// Settles a chunk of due expiry entries of one physical database under their
+    /// locks, in one batch.
+    fn expire_chunk(&self, db: PhysDb, entries: &[Vec<u8>], stats: &mut ExpireStats) {
+        let parsed: Vec<(UnixMillis, &[u8], u64)> = entries
+            .iter()
+            .filter_map(|e| decode_expiry_key(e))
+            .map(|(_, at, key)| (at, key, key_hash(key)))
+            .collect();
+        let _guards = self.lock_stripes(parsed.iter().map(|p| Self::stripe_of(p.2)).collect());
+        let mut batch = WriteBatch::new();
+        let mut removed = 0i64;
+        for ((at, key, hash), entry) in parsed.into_iter().zip(entries) {
+            // Re-read under the lock: a command may have settled the key meanwhile.
+            match self.store.get(Keyspace::Expiry, entry) {
+                Ok(Some(_)) => {}
+                Ok(None) => continue,
+                Err(e) => {
+                    self.record_failure(&e);
+                    return;
+                }
+            }
+            let mk = meta_key(db, hash, key);
+            let meta = match self.store.get(Keyspace::Meta, &mk) {
+                Ok(m) => m,
+                Err(e) => {
+                    self.record_failure(&e);
+                    return;
+                }
+            };
+            if meta.as_deref().and_then(raw_expire_at) == Some(at) {
+                batch.delete(Keyspace::Meta, mk);
+            }
+            // Otherwise the record this entry indexed was dropped by the compaction
+            // filter (commands keep record and entry in step): it was still counted.
+            batch.delete(Keyspace::Expiry, entry.clone());
+            removed += 1;
+        }
+        if batch.is_empty() {
+            return;
+        }
+        match self.store.write(batch) {
+            Ok(()) => {
+                self.counters[usize::from(db)].add(-removed, -removed);
+                stats.expired += removed as u64;
+            }
+            Err(e) => self.record_failure(&e),
+        }
+    }
+}
+
+impl<S: OrderedStore> StorageBackend for KvBackend<S> {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn databases(&self) -> usize {
+        self.databases
+    }
+
+    fn atomic(&self, scope: Scope<'_>, body: &mut dyn FnMut(&mut dyn Txn)) {
+        let _guards = self.lock(scope);
+        let mut txn = KvTxn::new(self, now_ms());
+        body(&mut txn);
+        txn.commit();
+    }
+
+    fn active_expire(&self, budget: usize) -> ExpireStats {
+        let mut stats = ExpireStats::default();
+        let dbs = self.counters.len();
+        let now = now_ms();
+        let first = self.expire_cursor.load(Ordering::Relaxed) % dbs;
+        let mut remaining = budget;
+        for i in 0..dbs {
+            let db = ((first + i) % dbs) as PhysDb;
+            if remaining == 0 {
+                // Resume here next time, so every database gets its turn.
+                self.expire_cursor.store(usize::from(db), Ordering::Relaxed);
+                return stats;
+            }
+            let (start, _) = db_range(db);
+            let end = expiry_key(db, now.saturating_add(1), b"");
+            let mut due = Vec::new();
+            let scanned = self
+                .store
+                .scan(Keyspace::Expiry, &start, Some(&end), &mut |k, _| {
+                    due.push(k.to_vec());
+                    due.len() < remaining
+                });
+            if let Err(e) = scanned {
+                self.record_failure(&e);
+                return stats;
+            }
+            remaining -= due.len();
+            stats.sampled += due.len() as u64;
+            for chunk in due.chunks(EXPIRE_CHUNK) {
+                self.expire_chunk(db, chunk, &mut stats);
+            }
+        }
+        self.expire_cursor.store(first + 1, Ordering::Relaxed);
+        stats
+    }
+
+    fn dataset_bytes(&self) -> u64 {
+        self.store.approximate_bytes()
+    }
+
+    fn flush_to_disk(&self) -> StorageResult<()> {
+        if let Some(e) = self.failure() {
+            return Err(StorageError::Io(format!("an earlier commit failed: {e}")));
+        }
+        self.store.sync().map_err(io)
+    }
+}

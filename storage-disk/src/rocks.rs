@@ -1,0 +1,225 @@
+//! [`RocksStore`]: the [`OrderedStore`] on RocksDB, one column family per keyspace.
+
+use std::path::{Path, PathBuf};
+
+use ferrokv_core::storage::{StorageError, StorageResult};
+use rocksdb::compaction_filter::Decision;
+use rocksdb::{
+    properties, BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, DBCompressionType,
+    Options, ReadOptions, DB,
+};
+
+use crate::backend::{now_ms, KvBackend};
+use crate::encoding::raw_expire_at;
+use crate::store::{BatchOp, Keyspace, OrderedStore, StoreError, StoreResult, Visitor, WriteBatch};
+
+/// The disk backend: the generic layer over RocksDB.
+pub type DiskBackend = KvBackend<RocksStore>;
+
+/// Metadata records expired longer ago than this are dropped by compaction. The
+/// grace keeps compaction from racing commands that are about to expire the key
+/// themselves; the active cycle normally gets there first anyway.
+const COMPACTION_GRACE_MS: u64 = 10_000;
+
+/// Tuning knobs for [`RocksStore`]; the defaults suit a small server.
+#[derive(Debug, Clone)]
+pub struct RocksConfig {
+    /// Shared LRU cache for data, index and filter blocks.
+    pub block_cache_bytes: usize,
+    /// Memtable size per column family before it is flushed to an SST file.
+    pub write_buffer_bytes: usize,
+}
+
+impl Default for RocksConfig {
+    fn default() -> Self {
+        RocksConfig {
+            block_cache_bytes: 256 << 20,
+            write_buffer_bytes: 64 << 20,
+        }
+    }
+}
+
+fn err(e: rocksdb::Error) -> StoreError {
+    StoreError(e.into_string())
+}
+
+/// An [`OrderedStore`] in a RocksDB directory.
+pub struct RocksStore {
+    db: DB,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for RocksStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RocksStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+fn cf_options(ks: Keyspace, cache: &Cache, config: &RocksConfig) -> Options {
+    let mut table = BlockBasedOptions::default();
+    table.set_block_cache(cache);
+    table.set_cache_index_and_filter_blocks(true);
+    table.set_pin_l0_filter_and_index_blocks_in_cache(true);
+    table.set_format_version(5);
+    if matches!(ks, Keyspace::Meta | Keyspace::SubKey) {
+        // Point lookups dominate: a full-key bloom filter skips most SST reads.
+        table.set_bloom_filter(10.0, false);
+    }
+    let mut opts = Options::default();
+    opts.set_block_based_table_factory(&table);
+    opts.set_compression_type(DBCompressionType::Lz4);
+    opts.set_level_compaction_dynamic_level_bytes(true);
+    opts.set_write_buffer_size(config.write_buffer_bytes);
+    if ks == Keyspace::Meta {
+        // One record at a time: drop keys long expired (the expiry index entry is
+        // left for the active cycle, which also corrects the key counters).
+        opts.set_compaction_filter("ferrokv-expired-metadata", |_level, _key, value| {
+            match raw_expire_at(value) {
+                Some(at) if at.saturating_add(COMPACTION_GRACE_MS) <= now_ms() => Decision::Remove,
+                _ => Decision::Keep,
+            }
+        });
+    }
+    opts
+}
+
+impl RocksStore {
+    /// Opens (creating if needed) the store in directory `path` with default tuning.
+    pub fn open(path: impl AsRef<Path>) -> StoreResult<RocksStore> {
+        RocksStore::open_with(path, &RocksConfig::default())
+    }
+
+    /// Opens (creating if needed) the store in directory `path`.
+    pub fn open_with(path: impl AsRef<Path>, config: &RocksConfig) -> StoreResult<RocksStore> {
+        let path = path.as_ref().to_path_buf();
+        let cache = Cache::new_lru_cache(config.block_cache_bytes);
+        let mut db_opts = Options::default();
+        db_opts.create_if_missing(true);
+        db_opts.create_missing_column_families(true);
+        let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+        db_opts.increase_parallelism(cpus.clamp(2, 16) as i32);
+        db_opts.set_max_background_jobs(cpus.clamp(2, 8) as i32);
+        let cfs = Keyspace::ALL
+            .into_iter()
+            .map(|ks| ColumnFamilyDescriptor::new(ks.name(), cf_options(ks, &cache, config)));
+        let db = DB::open_cf_descriptors(&db_opts, &path, cfs).map_err(err)?;
+        Ok(RocksStore { db, path })
+    }
+
+    /// The directory the store lives in.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn cf(&self, ks: Keyspace) -> StoreResult<&ColumnFamily> {
+        self.db
+            .cf_handle(ks.name())
+            .ok_or_else(|| StoreError(format!("column family {} missing", ks.name())))
+    }
+
+    /// Flushes memtables and compacts every column family fully: reclaims space
+    /// (and runs the expiry compaction filter) now rather than in the background.
+    pub fn compact_all(&self) -> StoreResult<()> {
+        for ks in Keyspace::ALL {
+            let cf = self.cf(ks)?;
+            self.db.flush_cf(cf).map_err(err)?;
+            self.db.compact_range_cf(cf, None::<&[u8]>, None::<&[u8]>);
+        }
+        Ok(())
+    }
+}
+
+impl OrderedStore for RocksStore {
+    fn get(&self, ks: Keyspace, key: &[u8]) -> StoreResult<Option<Vec<u8>>> {
+        self.db.get_cf(self.cf(ks)?, key).map_err(err)
+    }
+
+    fn multi_get(&self, ks: Keyspace, keys: &[&[u8]]) -> StoreResult<Vec<Option<Vec<u8>>>> {
+        let cf = self.cf(ks)?;
+        self.db
+            .multi_get_cf(keys.iter().map(|k| (cf, *k)))
+            .into_iter()
+            .map(|r| r.map_err(err))
+            .collect()
+    }
+
+    fn scan(
+        &self,
+        ks: Keyspace,
+        start: &[u8],
+        end: Option<&[u8]>,
+        visit: &mut Visitor<'_>,
+    ) -> StoreResult<()> {
+        let mut ro = ReadOptions::default();
+        if let Some(end) = end {
+            if end <= start {
+                return Ok(());
+            }
+            ro.set_iterate_upper_bound(end.to_vec());
+        }
+        // The iterator reads from the implicit snapshot taken at its creation.
+        let mut it = self.db.raw_iterator_cf_opt(self.cf(ks)?, ro);
+        it.seek(start);
+        while let (Some(k), Some(v)) = (it.key(), it.value()) {
+            if !visit(k, v) {
+                return Ok(());
+            }
+            it.next();
+        }
+        it.status().map_err(err)
+    }
+
+    fn write(&self, batch: WriteBatch) -> StoreResult<()> {
+        let mut wb = rocksdb::WriteBatch::default();
+        for op in &batch.ops {
+            match op {
+                BatchOp::Put(ks, k, v) => wb.put_cf(self.cf(*ks)?, k, v),
+                BatchOp::Delete(ks, k) => wb.delete_cf(self.cf(*ks)?, k),
+                BatchOp::DeleteRange(ks, s, e) => wb.delete_range_cf(self.cf(*ks)?, s, e),
+            }
+        }
+        self.db.write(wb).map_err(err)
+    }
+
+    fn sync(&self) -> StoreResult<()> {
+        self.db.flush_wal(true).map_err(err)
+    }
+
+    fn approximate_bytes(&self) -> u64 {
+        let mut total = 0;
+        for ks in Keyspace::ALL {
+            let Ok(cf) = self.cf(ks) else { continue };
+            for prop in [
+                properties::ESTIMATE_LIVE_DATA_SIZE,
+                properties::CUR_SIZE_ALL_MEM_TABLES,
+            ] {
+                if let Ok(Some(n)) = self.db.property_int_value_cf(cf, prop) {
+                    total += n;
+                }
+            }
+        }
+        total
+    }
+}
+
+impl KvBackend<RocksStore> {
+    /// Opens (creating if needed) the disk keyspace in directory `path`.
+    ///
+    /// Reopening a directory keeps every key, value and expiry. Cost: one scan of
+    /// the metadata column family to rebuild the `DBSIZE` counters.
+    pub fn open(path: impl AsRef<Path>, databases: usize) -> StorageResult<DiskBackend> {
+        KvBackend::open_with(path, databases, &RocksConfig::default())
+    }
+
+    /// [`DiskBackend::open`] with explicit RocksDB tuning.
+    pub fn open_with(
+        path: impl AsRef<Path>,
+        databases: usize,
+        config: &RocksConfig,
+    ) -> StorageResult<DiskBackend> {
+        let store = RocksStore::open_with(path, config).map_err(|e| StorageError::Io(e.0))?;
+        KvBackend::with_store(store, databases, "disk")
+    }
+}

@@ -45,6 +45,7 @@
 //! * `atomic` cannot report a failed commit, so after one the backend refuses writes
 //!   (reads still work) until [`KvBackend::clear_failure`]; `flush_to_disk` reports it.
 #![deny(unsafe_code)]
+#![warn(missing_docs)]
 
 mod backend;
 pub mod encoding;

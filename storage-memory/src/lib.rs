@@ -5,16 +5,17 @@
 //!   64-bit hash and is the same in every database, so cross-database `MOVE`/`COPY`
 //!   lock one shard. A command locks its keys' shards in ascending order.
 //! - Inside a shard, each database is an extendible-hashing table of small segments
-//!   (see [`table`]); SCAN cursors are hash positions and survive any number of splits.
+//!   (`table.rs`); SCAN cursors are hash positions and survive any number of splits.
 //! - Entries are 56 bytes with the key and a short value inline; only volatile keys
 //!   have a record in a separate expires index.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod db;
-pub mod hash;
-pub mod table;
-pub mod value;
+mod db;
+mod hash;
+mod index;
+mod table;
+mod value;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};

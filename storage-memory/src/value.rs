@@ -106,15 +106,6 @@ impl SmallBytes {
         }
     }
 
-    /// Takes ownership of a buffer, shrinking or inlining it.
-    pub fn from_vec(bytes: Vec<u8>) -> SmallBytes {
-        if bytes.len() <= INLINE_CAP {
-            SmallBytes::from_slice(&bytes)
-        } else {
-            SmallBytes::Heap(bytes.into_boxed_slice())
-        }
-    }
-
     /// The bytes.
     #[inline]
     pub fn as_slice(&self) -> &[u8] {
@@ -133,12 +124,6 @@ impl SmallBytes {
         }
     }
 
-    /// True for the empty string.
-    #[inline]
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Bytes allocated outside the 24-byte body (for memory accounting).
     #[inline]
     pub fn heap_bytes(&self) -> usize {
@@ -149,6 +134,7 @@ impl SmallBytes {
     }
 
     /// Whether the bytes are stored in place.
+    #[cfg(test)]
     pub fn is_inline(&self) -> bool {
         matches!(self, SmallBytes::Inline(_))
     }
@@ -174,7 +160,9 @@ impl std::borrow::Borrow<[u8]> for SmallBytes {
 pub enum StrValue {
     /// Set whole (`SET`, `INCR`, ...): exactly sized.
     Compact(SmallBytes),
-    /// Edited in place: has spare capacity for further edits.
+    /// Edited in place: has spare capacity for further edits. Boxed so the variant
+    /// is one pointer and the value stays 24 bytes.
+    #[allow(clippy::box_collection)]
     Raw(Box<Vec<u8>>),
 }
 
@@ -342,8 +330,6 @@ mod tests {
             assert_eq!(s.len(), len);
             assert_eq!(s.is_inline(), len <= INLINE_CAP);
             assert_eq!(s.heap_bytes(), if len <= INLINE_CAP { 0 } else { len });
-            let v = SmallBytes::from_vec(data.clone());
-            assert_eq!(v, s);
             assert_eq!(s.clone(), s);
         }
     }

@@ -1,16 +1,9 @@
-//! One database's keys within one shard: the key table plus the expires index of its
-//! volatile keys, and the access bookkeeping (LRU clock, LFU counter).
-
-use foldhash::fast::FixedState;
-use indexmap::map::raw_entry_v1::RawEntryMut;
-use indexmap::map::RawEntryApiV1;
-use indexmap::IndexMap;
+//! One database's keys within one shard, with lazy expiry and the access bookkeeping
+//! (LRU clock, LFU counter).
 
 use ferrokv_core::storage::{StorageError, StorageResult, UnixMillis};
 
-use crate::hash::{hash_key, hash_state};
-use crate::table::{Entry, Loc, SegTable, LFU_INIT};
-use crate::value::SmallBytes;
+use crate::table::{is_past, Entry, ExpireCursor, Loc, SegTable, LFU_INIT};
 
 /// Redis' default `lfu-log-factor`.
 const LFU_LOG_FACTOR: f64 = 10.0;
@@ -18,87 +11,27 @@ const LFU_LOG_FACTOR: f64 = 10.0;
 const LFU_DECAY_SECS: u32 = 60;
 
 /// Keys of one database in one shard.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Db {
-    /// Every key.
+    /// Every key, with the expiries of the volatile ones.
     pub table: SegTable,
-    /// Absolute expiry (Unix ms) of the volatile keys only. Its hash for a key equals
-    /// [`hash_key`], so lookups reuse the hash already computed for the table.
-    pub expires: IndexMap<SmallBytes, u64, FixedState>,
-    /// Heap bytes of the keys copied into `expires`.
-    expires_heap: usize,
-    /// Round-robin position of active expiry in `expires`.
-    pub expire_cursor: usize,
-}
-
-impl Default for Db {
-    fn default() -> Self {
-        Db::new()
-    }
-}
-
-/// A key is expired once the clock is past its expiry time (Redis: `now > when`).
-#[inline]
-pub fn is_past(at: UnixMillis, now_ms: UnixMillis) -> bool {
-    now_ms > at
+    /// Round-robin position of active expiry.
+    pub expire_cursor: ExpireCursor,
 }
 
 impl Db {
     /// An empty database.
     pub fn new() -> Db {
-        Db {
-            table: SegTable::new(),
-            expires: IndexMap::with_hasher(*hash_state()),
-            expires_heap: 0,
-            expire_cursor: 0,
-        }
+        Db::default()
     }
 
-    /// Expiry of a key, looked up with its precomputed hash.
+    /// Whether the entry at `loc` is past its expiry.
     #[inline]
-    pub fn expire_of(&self, hash: u64, key: &[u8]) -> Option<UnixMillis> {
-        self.expires
-            .raw_entry_v1()
-            .from_key_hashed_nocheck(hash, key)
-            .map(|(_, &at)| at)
-    }
-
-    /// Records an expiry in the index (the caller sets the entry's `volatile` flag).
-    pub fn put_expire(&mut self, hash: u64, key: &[u8], at: UnixMillis) {
-        match self
-            .expires
-            .raw_entry_mut_v1()
-            .from_key_hashed_nocheck(hash, key)
-        {
-            RawEntryMut::Occupied(mut o) => {
-                o.insert(at);
-            }
-            RawEntryMut::Vacant(v) => {
-                let k = SmallBytes::from_slice(key);
-                self.expires_heap += k.heap_bytes();
-                v.insert_hashed_nocheck(hash, k, at);
-            }
-        }
-    }
-
-    /// Removes a key from the expires index.
-    pub fn drop_expire(&mut self, hash: u64, key: &[u8]) {
-        if let RawEntryMut::Occupied(o) = self
-            .expires
-            .raw_entry_mut_v1()
-            .from_key_hashed_nocheck(hash, key)
-        {
-            let (k, _) = o.swap_remove_entry();
-            self.expires_heap -= k.heap_bytes();
-        }
-    }
-
-    /// Whether the entry at `loc` is volatile and past its expiry.
-    #[inline]
-    pub fn is_expired(&self, loc: Loc, hash: u64, key: &[u8], now_ms: UnixMillis) -> bool {
-        self.table.get(loc).volatile
+    pub fn is_expired(&self, loc: Loc, now_ms: UnixMillis) -> bool {
+        self.table.get(loc).is_volatile()
             && self
-                .expire_of(hash, key)
+                .table
+                .expire_of(loc)
                 .is_some_and(|at| is_past(at, now_ms))
     }
 
@@ -112,69 +45,33 @@ impl Db {
         now_ms: UnixMillis,
     ) -> Option<(Loc, Option<UnixMillis>)> {
         let loc = self.table.find(hash, key)?;
-        if !self.table.get(loc).volatile {
+        if !self.table.get(loc).is_volatile() {
             return Some((loc, None));
         }
-        match self.expire_of(hash, key) {
+        match self.table.expire_of(loc) {
             Some(at) if is_past(at, now_ms) => {
-                self.remove(loc, hash, key);
+                self.table.remove(loc, hash);
                 None
             }
             at => Some((loc, at)),
         }
     }
 
-    /// Removes the entry at `loc` and its expiry.
-    pub fn remove(&mut self, loc: Loc, hash: u64, key: &[u8]) -> Entry {
-        let entry = self.table.remove(loc, hash);
-        if entry.volatile {
-            self.drop_expire(hash, key);
-        }
-        entry
-    }
-
     /// Inserts an absent key, with its expiry if any.
     pub fn insert(
         &mut self,
         hash: u64,
-        mut entry: Entry,
+        entry: Entry,
         expire: Option<UnixMillis>,
     ) -> StorageResult<Loc> {
-        entry.volatile = expire.is_some();
-        let key = entry.key.clone();
-        let loc = self.table.insert(hash, entry).map_err(|_| {
-            StorageError::Io("more than 255 keys share one 64-bit hash".to_string())
-        })?;
-        if let Some(at) = expire {
-            self.put_expire(hash, key.as_slice(), at);
-        }
-        Ok(loc)
-    }
-
-    /// Removes the key at `index` of the expires index if it is past due; returns
-    /// whether it was.
-    pub fn expire_index_if_due(&mut self, index: usize, now_ms: UnixMillis) -> bool {
-        let Some((key, &at)) = self.expires.get_index(index) else {
-            return false;
-        };
-        if !is_past(at, now_ms) {
-            return false;
-        }
-        let hash = hash_key(key.as_slice());
-        if let Some(loc) = self.table.find(hash, key.as_slice()) {
-            self.table.remove(loc, hash);
-        }
-        if let Some((k, _)) = self.expires.swap_remove_index(index) {
-            self.expires_heap -= k.heap_bytes();
-        }
-        true
+        self.table
+            .insert(hash, entry, expire)
+            .map_err(|_| StorageError::Io("more than 255 keys share one 64-bit hash".to_string()))
     }
 
     /// Approximate bytes used by this database's keys, values and indexes.
     pub fn memory_bytes(&self) -> usize {
-        // indexmap: an entry (hash, key, value) plus an index slot (usize + control).
-        let per_expire = 8 + std::mem::size_of::<SmallBytes>() + 8 + 9;
-        self.table.memory_bytes() + self.expires.capacity() * per_expire + self.expires_heap
+        self.table.memory_bytes()
     }
 }
 
@@ -184,7 +81,7 @@ impl Db {
 pub struct Rng(u64);
 
 impl Rng {
-    /// A generator from a non-zero-ized seed.
+    /// A generator from a seed (made odd, so never zero).
     pub fn new(seed: u64) -> Rng {
         Rng(seed | 1)
     }
@@ -233,6 +130,12 @@ pub fn record_access(entry: &mut Entry, now_s: u32, rng: &mut Rng) {
             counter += 1;
         }
     }
-    entry.freq = counter;
-    entry.lru = now_s;
+    // Store only what changed: a read of a hot key then leaves its cache line clean,
+    // so cores reading the same keys do not bounce it between them.
+    if entry.freq != counter {
+        entry.freq = counter;
+    }
+    if entry.lru != now_s {
+        entry.lru = now_s;
+    }
 }

@@ -7,7 +7,7 @@
 //! - Inside a shard, each database is an extendible-hashing table of small segments
 //!   (`table.rs`); SCAN cursors are hash positions and survive any number of splits.
 //! - Entries are 56 bytes with the key and a short value inline; only volatile keys
-//!   have a record in a separate expires index.
+//!   have an expiry record (9 bytes, beside their segment's entries).
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -167,20 +167,16 @@ impl StorageBackend for MemoryBackend {
             loop {
                 let (mut sampled, mut expired) = (0usize, 0usize);
                 for db in shard.dbs.iter_mut() {
-                    let n = db.expires.len().min(EXPIRE_SAMPLE);
-                    for _ in 0..n {
-                        if db.expires.is_empty() || spent + sampled >= budget {
-                            break;
-                        }
-                        let idx = db.expire_cursor % db.expires.len();
-                        sampled += 1;
-                        if db.expire_index_if_due(idx, now_ms) {
-                            // The last key moved into `idx`: examine it next.
-                            db.expire_cursor = idx;
-                            expired += 1;
-                        } else {
-                            db.expire_cursor = idx + 1;
-                        }
+                    let n = EXPIRE_SAMPLE.min(budget - spent - sampled);
+                    let Db {
+                        table,
+                        expire_cursor,
+                    } = db;
+                    let (s, e) = table.expire_step(expire_cursor, n, now_ms);
+                    sampled += s;
+                    expired += e;
+                    if spent + sampled >= budget {
+                        break;
                     }
                 }
                 spent += sampled;
@@ -304,8 +300,8 @@ impl Txn for MemTxn<'_> {
         let Some(loc) = d.table.find(h, key) else {
             return Ok(false);
         };
-        let expired = d.is_expired(loc, h, key, now);
-        d.remove(loc, h, key);
+        let expired = d.is_expired(loc, now);
+        d.table.remove(loc, h);
         Ok(!expired)
     }
 
@@ -317,21 +313,10 @@ impl Txn for MemTxn<'_> {
     ) -> StorageResult<bool> {
         let (h, now) = (self.hash(key), self.now_ms);
         let (d, _) = self.db(db, h)?;
-        let Some((loc, old)) = d.lookup(h, key, now) else {
+        let Some((loc, _)) = d.lookup(h, key, now) else {
             return Ok(false);
         };
-        match at {
-            Some(at) => {
-                d.table.get_mut(loc).volatile = true;
-                d.put_expire(h, key, at);
-            }
-            None => {
-                if old.is_some() {
-                    d.table.get_mut(loc).volatile = false;
-                    d.drop_expire(h, key);
-                }
-            }
-        }
+        d.table.set_expire(loc, at);
         Ok(true)
     }
 
@@ -376,7 +361,7 @@ impl Txn for MemTxn<'_> {
             d.insert(h, Entry::new(key, Value::string(value), now_s), expire)?;
             return Ok(());
         };
-        let expired = d.is_expired(loc, h, key, now);
+        let expired = d.is_expired(loc, now);
         let e = d.table.get_mut(loc);
         if expired {
             e.freq = LFU_INIT;
@@ -388,20 +373,11 @@ impl Txn for MemTxn<'_> {
         let before = e.value.heap_bytes();
         e.value = Value::string(value);
         let after = e.value.heap_bytes();
-        let was_volatile = e.volatile;
-        let keep_old_ttl = ttl == TtlUpdate::Keep && !expired;
-        e.volatile = match ttl {
-            TtlUpdate::At(_) => true,
-            TtlUpdate::Keep | TtlUpdate::Clear => was_volatile && keep_old_ttl,
-        };
         d.table.heap_changed(before, after);
         match ttl {
-            TtlUpdate::At(at) => d.put_expire(h, key, at),
-            TtlUpdate::Keep | TtlUpdate::Clear => {
-                if was_volatile && !keep_old_ttl {
-                    d.drop_expire(h, key);
-                }
-            }
+            TtlUpdate::At(at) => d.table.set_expire(loc, Some(at)),
+            TtlUpdate::Keep if !expired => {}
+            TtlUpdate::Keep | TtlUpdate::Clear => d.table.set_expire(loc, None),
         }
         Ok(())
     }
@@ -450,10 +426,10 @@ impl Txn for MemTxn<'_> {
         if src_db == dst_db && src == dst {
             return Ok(true);
         }
-        let mut entry = sd.remove(loc, hs, src);
+        let (mut entry, _) = sd.table.remove(loc, hs);
         let (dd, _) = self.db(dst_db, hd)?;
         if let Some(old) = dd.table.find(hd, dst) {
-            dd.remove(old, hd, dst);
+            dd.table.remove(old, hd);
         }
         entry.key = SmallBytes::from_slice(dst);
         dd.insert(hd, entry, expire)?;
@@ -479,7 +455,7 @@ impl Txn for MemTxn<'_> {
         let value = sd.table.get(loc).value.clone();
         let (dd, _) = self.db(dst_db, hd)?;
         if let Some(old) = dd.table.find(hd, dst) {
-            dd.remove(old, hd, dst);
+            dd.table.remove(old, hd);
         }
         dd.insert(hd, Entry::new(dst, value, now_s), expire)?;
         Ok(true)
@@ -522,10 +498,7 @@ impl Txn for MemTxn<'_> {
             let mut expired: SmallVec<[SmallBytes; 4]> = SmallVec::new();
             for e in seg.entries() {
                 let k = e.key.as_slice();
-                if e.volatile
-                    && d.expire_of(hash_key(k), k)
-                        .is_some_and(|at| db::is_past(at, now))
-                {
+                if seg.is_expired(e, now) {
                     expired.push(e.key.clone());
                 } else {
                     page.keys.push(Bytes::copy_from_slice(k));
@@ -539,7 +512,7 @@ impl Txn for MemTxn<'_> {
             for k in expired {
                 let h = hash_key(k.as_slice());
                 if let Some(loc) = d.table.find(h, k.as_slice()) {
-                    d.remove(loc, h, k.as_slice());
+                    d.table.remove(loc, h);
                 }
             }
             if pos == 0 || page.keys.len() >= count {
@@ -562,10 +535,7 @@ impl Txn for MemTxn<'_> {
             for seg in d.table.segments() {
                 for e in seg.entries() {
                     let k = e.key.as_slice();
-                    if e.volatile
-                        && d.expire_of(hash_key(k), k)
-                            .is_some_and(|at| db::is_past(at, now))
-                    {
+                    if seg.is_expired(e, now) {
                         expired.push(e.key.clone());
                     } else if keep(k) {
                         out.push(Bytes::copy_from_slice(k));
@@ -575,7 +545,7 @@ impl Txn for MemTxn<'_> {
             for k in expired {
                 let h = hash_key(k.as_slice());
                 if let Some(loc) = d.table.find(h, k.as_slice()) {
-                    d.remove(loc, h, k.as_slice());
+                    d.table.remove(loc, h);
                 }
             }
         })?;
@@ -645,7 +615,7 @@ impl Txn for MemTxn<'_> {
         let mut stats = DbStats::default();
         self.each_db(db, |d| {
             stats.keys += d.table.len() as u64;
-            stats.expires += d.expires.len() as u64;
+            stats.expires += d.table.volatile_count() as u64;
         })?;
         Ok(stats)
     }

@@ -11,6 +11,12 @@
 //! storing the 56-byte entries in a hash table itself, this spends 2 bytes per bucket
 //! instead of 57, so the index's 44%..87% load factor costs ~3 bytes per key instead
 //! of ~45 (measured: 63.5 against 108.8 bytes per small key).
+//!
+//! Expiry times live beside the entries of their segment, only for volatile keys: an
+//! entry names its expiry by a one-byte index into the segment's expiry array, so a
+//! volatile key costs ~9 bytes more and a persistent one nothing.
+
+use ferrokv_core::storage::UnixMillis;
 
 use crate::hash::{hash_key, local_of, probe_hash, SHARD_BITS};
 use crate::index::SlotIndex;
@@ -19,7 +25,8 @@ use crate::value::{SmallBytes, Value};
 /// Entries a segment holds before it splits (7/8 of 256 index buckets; also below
 /// 256 so one byte addresses a slot).
 pub const SPLIT_AT: usize = 224;
-/// Most entries a segment that can no longer split may hold (slot numbers are `u8`).
+/// Most entries a segment that can no longer split may hold (slot numbers are `u8`,
+/// and 0xff is reserved).
 const HARD_MAX: usize = 255;
 /// Deepest prefix: a segment boundary must be representable in a SCAN cursor, which
 /// keeps the shard in its top bits.
@@ -27,6 +34,15 @@ pub const MAX_DEPTH: u32 = 64 - SHARD_BITS;
 
 /// Initial LFU counter of a new key (Redis' `LFU_INIT_VAL`).
 pub const LFU_INIT: u8 = 5;
+
+/// `Entry::exp` of a key without expiry.
+const NO_EXPIRE: u8 = 0xff;
+
+/// A key is expired once the clock is past its expiry time (Redis: `now > when`).
+#[inline]
+pub fn is_past(at: UnixMillis, now_ms: UnixMillis) -> bool {
+    now_ms > at
+}
 
 /// One key with its value and access metadata.
 #[derive(Debug, Clone)]
@@ -39,23 +55,29 @@ pub struct Entry {
     pub lru: u32,
     /// Logarithmic access counter (LFU).
     pub freq: u8,
-    /// Whether the key has an entry in the expires index; keys without one never pay
-    /// for an expires lookup.
-    pub volatile: bool,
+    /// Index of the key's expiry in its segment's expiry array, or [`NO_EXPIRE`];
+    /// persistent keys never look at the array.
+    exp: u8,
 }
 
 const _: () = assert!(std::mem::size_of::<Entry>() <= 56);
 
 impl Entry {
-    /// A fresh entry accessed at `now_s`.
+    /// A fresh, persistent entry accessed at `now_s`.
     pub fn new(key: &[u8], value: Value, now_s: u32) -> Entry {
         Entry {
             key: SmallBytes::from_slice(key),
             value,
             lru: now_s,
             freq: LFU_INIT,
-            volatile: false,
+            exp: NO_EXPIRE,
         }
+    }
+
+    /// Whether the key has an expiry.
+    #[inline]
+    pub fn is_volatile(&self) -> bool {
+        self.exp != NO_EXPIRE
     }
 
     /// Heap bytes owned by the key and value.
@@ -64,11 +86,19 @@ impl Entry {
     }
 }
 
-/// Where an entry lives: segment and slot. Valid until the table is next modified.
+/// Where an entry lives: segment and slot. Valid until the table's next insert or
+/// removal (expiry changes keep it valid).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Loc {
     seg: u32,
     slot: u8,
+}
+
+/// Expiry times of a segment's volatile keys, with the slot owning each.
+#[derive(Debug, Default)]
+struct SegExpires {
+    at: Vec<UnixMillis>,
+    owner: Vec<u8>,
 }
 
 /// A segment: the keys of one aligned hash range.
@@ -80,6 +110,15 @@ pub struct Segment {
     depth: u32,
     entries: Vec<Entry>,
     index: SlotIndex,
+    /// Only allocated while the segment has volatile keys.
+    expires: Option<Box<SegExpires>>,
+}
+
+/// Capacity to reserve when a dense vector of `len` items is full: 1/8 more (at least
+/// 4), so vectors stay near full at an amortized cost of ~8 copies per push.
+fn grown(len: usize) -> usize {
+    // Never beyond the split size, where the segment splits instead.
+    (len / 8).max(4).min(SPLIT_AT.saturating_sub(len)).max(1)
 }
 
 impl Segment {
@@ -89,6 +128,7 @@ impl Segment {
             depth,
             entries: Vec::new(),
             index: SlotIndex::default(),
+            expires: None,
         }
     }
 
@@ -106,6 +146,23 @@ impl Segment {
         }
     }
 
+    /// Expiry of one of this segment's entries.
+    #[inline]
+    pub fn expire_of(&self, entry: &Entry) -> Option<UnixMillis> {
+        if entry.exp == NO_EXPIRE {
+            return None;
+        }
+        self.expires
+            .as_ref()
+            .and_then(|x| x.at.get(usize::from(entry.exp)).copied())
+    }
+
+    /// Whether an entry of this segment is past its expiry.
+    #[inline]
+    pub fn is_expired(&self, entry: &Entry, now_ms: UnixMillis) -> bool {
+        self.expire_of(entry).is_some_and(|at| is_past(at, now_ms))
+    }
+
     #[inline]
     fn find(&self, ph: u64, key: &[u8]) -> Option<u8> {
         let entries = &self.entries;
@@ -116,13 +173,12 @@ impl Segment {
         })
     }
 
-    fn push(&mut self, ph: u64, entry: Entry) -> u8 {
+    /// Appends a persistent entry.
+    fn push(&mut self, ph: u64, mut entry: Entry) -> u8 {
+        entry.exp = NO_EXPIRE;
         let len = self.entries.len();
         if len == self.entries.capacity() {
-            // Grow by 1/8 (at least 4): a dense vector near full, at an amortized cost
-            // of ~8 entry copies per insert.
-            let target = (len + (len / 8).max(4)).min(SPLIT_AT.max(len + 1));
-            self.entries.reserve_exact(target - len);
+            self.entries.reserve_exact(grown(len));
         }
         let slot = len as u8;
         self.entries.push(entry);
@@ -138,8 +194,116 @@ impl Segment {
         slot
     }
 
+    /// Sets or clears the expiry of `slot`; returns the change in volatile keys.
+    fn set_expire(&mut self, slot: u8, at: Option<UnixMillis>) -> isize {
+        let Some(entry) = self.entries.get_mut(usize::from(slot)) else {
+            return 0;
+        };
+        match (entry.exp, at) {
+            (NO_EXPIRE, None) => 0,
+            (NO_EXPIRE, Some(at)) => {
+                let x = self.expires.get_or_insert_with(Box::default);
+                let len = x.at.len();
+                if len == x.at.capacity() {
+                    x.at.reserve_exact(grown(len));
+                    x.owner.reserve_exact(grown(len));
+                }
+                x.at.push(at);
+                x.owner.push(slot);
+                entry.exp = len as u8;
+                1
+            }
+            (i, Some(at)) => {
+                if let Some(t) = self
+                    .expires
+                    .as_mut()
+                    .and_then(|x| x.at.get_mut(usize::from(i)))
+                {
+                    *t = at;
+                }
+                0
+            }
+            (i, None) => {
+                entry.exp = NO_EXPIRE;
+                self.drop_expire_index(i);
+                -1
+            }
+        }
+    }
+
+    /// Removes element `i` of the expiry array, repointing the entry moved into it.
+    fn drop_expire_index(&mut self, i: u8) {
+        let Some(x) = self.expires.as_mut() else {
+            return;
+        };
+        let i = usize::from(i);
+        if i >= x.at.len() {
+            return;
+        }
+        x.at.swap_remove(i);
+        x.owner.swap_remove(i);
+        if let Some(&moved) = x.owner.get(i) {
+            if let Some(e) = self.entries.get_mut(usize::from(moved)) {
+                e.exp = i as u8;
+            }
+        }
+        if x.at.is_empty() {
+            self.expires = None;
+        } else if x.at.capacity() >= 16 && x.at.len() * 2 < x.at.capacity() {
+            let keep = x.at.len() + x.at.len() / 8;
+            x.at.shrink_to(keep);
+            x.owner.shrink_to(keep);
+        }
+    }
+
+    /// Removes the entry at `slot` (probe hash `ph`) with its expiry.
+    fn remove(&mut self, slot: u8, ph: u64) -> (Entry, Option<UnixMillis>) {
+        let expire = self.expire_of(&self.entries[usize::from(slot)]);
+        if let Some(i) = self.entries.get(usize::from(slot)).map(|e| e.exp) {
+            if i != NO_EXPIRE {
+                self.drop_expire_index(i);
+            }
+        }
+        self.index.remove(ph, slot);
+        let mut entry = self.entries.swap_remove(usize::from(slot));
+        entry.exp = NO_EXPIRE;
+        let last = self.entries.len();
+        if let Some(moved) = self.entries.get(usize::from(slot)) {
+            // The last entry moved into the hole: repoint its index and expiry slots.
+            let moved_ph = probe_hash(hash_key(moved.key.as_slice()));
+            let exp = moved.exp;
+            self.index.replace_slot(moved_ph, last as u8, slot);
+            if exp != NO_EXPIRE {
+                if let Some(o) = self
+                    .expires
+                    .as_mut()
+                    .and_then(|x| x.owner.get_mut(usize::from(exp)))
+                {
+                    *o = slot;
+                }
+            }
+        }
+        if last == 0 {
+            self.entries = Vec::new();
+            self.index = SlotIndex::default();
+        } else if self.entries.capacity() >= 16 && last * 2 < self.entries.capacity() {
+            self.entries.shrink_to(last + last / 8);
+        }
+        (entry, expire)
+    }
+
     fn memory_bytes(&self) -> usize {
-        self.entries.capacity() * std::mem::size_of::<Entry>() + self.index.allocation_size()
+        let expires = self.expires.as_ref().map_or(0, |x| {
+            std::mem::size_of::<SegExpires>() + x.at.capacity() * 8 + x.owner.capacity()
+        });
+        self.entries.capacity() * std::mem::size_of::<Entry>()
+            + self.index.allocation_size()
+            + expires
+    }
+
+    #[cfg(test)]
+    fn volatile_count(&self) -> usize {
+        self.expires.as_ref().map_or(0, |x| x.at.len())
     }
 }
 
@@ -153,6 +317,13 @@ fn dir_index(local: u64, global_depth: u32) -> usize {
     }
 }
 
+/// Round-robin position of active expiry in a table: segment, then expiry index.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ExpireCursor {
+    seg: usize,
+    pos: usize,
+}
+
 /// The keys of one database in one shard.
 #[derive(Debug)]
 pub struct SegTable {
@@ -161,6 +332,7 @@ pub struct SegTable {
     global_depth: u32,
     segs: Vec<Segment>,
     len: usize,
+    volatile: usize,
     heap: usize,
 }
 
@@ -182,6 +354,7 @@ impl SegTable {
             global_depth: 0,
             segs: vec![Segment::new(0, 0)],
             len: 0,
+            volatile: 0,
             heap: 0,
         }
     }
@@ -194,6 +367,11 @@ impl SegTable {
     /// True without keys.
     pub fn is_empty(&self) -> bool {
         self.len == 0
+    }
+
+    /// Number of keys with an expiry.
+    pub fn volatile_count(&self) -> usize {
+        self.volatile
     }
 
     /// Number of segments.
@@ -230,14 +408,32 @@ impl SegTable {
         &mut self.segs[loc.seg as usize].entries[usize::from(loc.slot)]
     }
 
+    /// Expiry of the entry at `loc`.
+    #[inline]
+    pub fn expire_of(&self, loc: Loc) -> Option<UnixMillis> {
+        let seg = &self.segs[loc.seg as usize];
+        seg.expire_of(&seg.entries[usize::from(loc.slot)])
+    }
+
+    /// Sets or clears the expiry of the entry at `loc`.
+    pub fn set_expire(&mut self, loc: Loc, at: Option<UnixMillis>) {
+        let delta = self.segs[loc.seg as usize].set_expire(loc.slot, at);
+        self.volatile = self.volatile.wrapping_add_signed(delta);
+    }
+
     /// Records that an entry's heap size changed from `before` to `after` bytes.
     #[inline]
     pub fn heap_changed(&mut self, before: usize, after: usize) {
         self.heap = self.heap + after - before;
     }
 
-    /// Inserts a key known to be absent.
-    pub fn insert(&mut self, hash: u64, entry: Entry) -> Result<Loc, CollisionOverflow> {
+    /// Inserts a key known to be absent, with its expiry.
+    pub fn insert(
+        &mut self,
+        hash: u64,
+        entry: Entry,
+        expire: Option<UnixMillis>,
+    ) -> Result<Loc, CollisionOverflow> {
         let local = local_of(hash);
         loop {
             let si = self.seg_index(local);
@@ -255,34 +451,25 @@ impl SegTable {
             self.heap += entry.heap_bytes();
             self.len += 1;
             let slot = seg.push(probe_hash(hash), entry);
-            return Ok(Loc {
+            let loc = Loc {
                 seg: si as u32,
                 slot,
-            });
+            };
+            if expire.is_some() {
+                self.set_expire(loc, expire);
+            }
+            return Ok(loc);
         }
     }
 
-    /// Removes the entry at `loc`; `hash` is its key's hash.
-    pub fn remove(&mut self, loc: Loc, hash: u64) -> Entry {
-        let seg = &mut self.segs[loc.seg as usize];
-        let slot = loc.slot;
-        seg.index.remove(probe_hash(hash), slot);
-        let entry = seg.entries.swap_remove(usize::from(slot));
-        let last = seg.entries.len();
-        if usize::from(slot) < last {
-            // The last entry moved into the hole: repoint its index slot.
-            let moved = probe_hash(hash_key(seg.entries[usize::from(slot)].key.as_slice()));
-            seg.index.replace_slot(moved, last as u8, slot);
-        }
-        if last == 0 {
-            seg.entries = Vec::new();
-            seg.index = SlotIndex::default();
-        } else if seg.entries.capacity() >= 16 && last * 2 < seg.entries.capacity() {
-            seg.entries.shrink_to(last + last / 8);
-        }
+    /// Removes the entry at `loc` (`hash` is its key's hash), returning it with its
+    /// expiry.
+    pub fn remove(&mut self, loc: Loc, hash: u64) -> (Entry, Option<UnixMillis>) {
+        let (entry, expire) = self.segs[loc.seg as usize].remove(loc.slot, probe_hash(hash));
         self.len -= 1;
+        self.volatile -= usize::from(expire.is_some());
         self.heap -= entry.heap_bytes();
-        entry
+        (entry, expire)
     }
 
     /// Splits segment `si` on its next prefix bit.
@@ -291,6 +478,7 @@ impl SegTable {
         let depth = seg.depth;
         let bit = 1u64 << (63 - depth);
         let old = std::mem::take(&mut seg.entries);
+        let old_expires = seg.expires.take();
         let mut hashes = [0u64; HARD_MAX];
         let mut high = 0;
         for (h, e) in hashes.iter_mut().zip(&old) {
@@ -305,10 +493,18 @@ impl SegTable {
         lo.index = SlotIndex::with_capacity(low);
         hi.index = SlotIndex::with_capacity(high);
         for (h, e) in hashes.iter().zip(old) {
-            if local_of(*h) & bit != 0 {
-                hi.push(probe_hash(*h), e);
+            let expire = old_expires
+                .as_ref()
+                .filter(|_| e.exp != NO_EXPIRE)
+                .and_then(|x| x.at.get(usize::from(e.exp)).copied());
+            let target = if local_of(*h) & bit != 0 {
+                &mut hi
             } else {
-                lo.push(probe_hash(*h), e);
+                &mut lo
+            };
+            let slot = target.push(probe_hash(*h), e);
+            if expire.is_some() {
+                target.set_expire(slot, expire);
             }
         }
         *seg = lo;
@@ -341,7 +537,7 @@ impl SegTable {
         &self.segs
     }
 
-    /// Approximate bytes used: entries, indexes, directory and heap data.
+    /// Approximate bytes used: entries, indexes, expiries, directory and heap data.
     pub fn memory_bytes(&self) -> usize {
         self.segs.iter().map(Segment::memory_bytes).sum::<usize>()
             + self.segs.capacity() * std::mem::size_of::<Segment>()
@@ -357,6 +553,48 @@ impl SegTable {
             slot: slot as u8,
         })
     }
+
+    /// One step of active expiry: examines up to `budget` volatile keys from `cursor`
+    /// on (round robin over the segments' expiry arrays) and removes the expired ones.
+    /// Returns (examined, removed).
+    pub fn expire_step(
+        &mut self,
+        cursor: &mut ExpireCursor,
+        budget: usize,
+        now_ms: UnixMillis,
+    ) -> (usize, usize) {
+        let (mut sampled, mut expired) = (0, 0);
+        let nsegs = self.segs.len();
+        let mut segs_passed = 0;
+        while sampled < budget && self.volatile > 0 && segs_passed <= nsegs {
+            let si = cursor.seg % nsegs;
+            let seg = &self.segs[si];
+            let next = seg
+                .expires
+                .as_ref()
+                .and_then(|x| Some((*x.at.get(cursor.pos)?, *x.owner.get(cursor.pos)?)));
+            let Some((at, slot)) = next else {
+                cursor.seg = (si + 1) % nsegs;
+                cursor.pos = 0;
+                segs_passed += 1;
+                continue;
+            };
+            sampled += 1;
+            if is_past(at, now_ms) {
+                let hash = hash_key(seg.entries[usize::from(slot)].key.as_slice());
+                let loc = Loc {
+                    seg: si as u32,
+                    slot,
+                };
+                // The last expiry moves into `pos`: examine it next.
+                self.remove(loc, hash);
+                expired += 1;
+            } else {
+                cursor.pos += 1;
+            }
+        }
+        (sampled, expired)
+    }
 }
 
 #[cfg(test)]
@@ -370,9 +608,28 @@ mod tests {
 
     fn check_invariants(t: &SegTable) {
         let mut total = 0;
+        let mut volatile = 0;
         for (si, s) in t.segs.iter().enumerate() {
             assert!(s.entries.len() <= SPLIT_AT);
             assert_eq!(s.index.len(), s.entries.len());
+            volatile += s.volatile_count();
+            if let Some(x) = &s.expires {
+                assert!(!x.at.is_empty(), "empty expiry arrays are freed");
+                assert_eq!(x.at.len(), x.owner.len());
+                for (i, &o) in x.owner.iter().enumerate() {
+                    assert_eq!(
+                        usize::from(s.entries[usize::from(o)].exp),
+                        i,
+                        "owner links back"
+                    );
+                }
+            }
+            let linked = s.entries.iter().filter(|e| e.is_volatile()).count();
+            assert_eq!(
+                linked,
+                s.volatile_count(),
+                "every volatile entry has an expiry"
+            );
             total += s.entries.len();
             for (slot, e) in s.entries.iter().enumerate() {
                 let h = hash_key(e.key.as_slice());
@@ -389,6 +646,7 @@ mod tests {
             }
         }
         assert_eq!(total, t.len());
+        assert_eq!(volatile, t.volatile_count());
         // The directory maps every slot to the segment covering it.
         for (i, &d) in t.dir.iter().enumerate() {
             let s = &t.segs[d as usize];
@@ -419,7 +677,8 @@ mod tests {
             let k = key(i);
             let h = hash_key(&k);
             assert!(t.find(h, &k).is_none());
-            t.insert(h, Entry::new(&k, Value::string(b"v"), 0)).unwrap();
+            t.insert(h, Entry::new(&k, Value::string(b"v"), 0), None)
+                .unwrap();
         }
         assert_eq!(t.len(), n);
         assert!(t.segment_count() >= n / SPLIT_AT, "segments split");
@@ -428,7 +687,7 @@ mod tests {
             let k = key(i);
             let h = hash_key(&k);
             let loc = t.find(h, &k).unwrap();
-            let e = t.remove(loc, h);
+            let (e, _) = t.remove(loc, h);
             assert_eq!(e.key.as_slice(), &k[..]);
         }
         check_invariants(&t);
@@ -461,6 +720,7 @@ mod tests {
             t.insert(
                 hash_key(&k),
                 Entry::new(&k, Value::string(b"value:0123"), 0),
+                None,
             )
             .unwrap();
         }
@@ -482,11 +742,76 @@ mod tests {
     }
 
     #[test]
+    fn expiries_follow_their_entries() {
+        let mut t = SegTable::new();
+        let n = 4000;
+        // Every third key volatile, expiring at 1000 + i.
+        for i in 0..n {
+            let k = key(i);
+            let exp = matches!(i % 3, 0).then_some(1000 + i as u64);
+            t.insert(hash_key(&k), Entry::new(&k, Value::string(b"v"), 0), exp)
+                .unwrap();
+        }
+        check_invariants(&t);
+        let expect = |i: usize| matches!(i % 3, 0).then_some(1000 + i as u64);
+        for i in 0..n {
+            let k = key(i);
+            let loc = t.find(hash_key(&k), &k).unwrap();
+            assert_eq!(t.expire_of(loc), expect(i), "expiry of {i} after splits");
+        }
+        // Persist some, add some, remove some.
+        for i in (0..n).step_by(5) {
+            let k = key(i);
+            let h = hash_key(&k);
+            let loc = t.find(h, &k).unwrap();
+            match i % 4 {
+                0 => t.set_expire(loc, None),
+                1 => t.set_expire(loc, Some(7)),
+                _ => {
+                    let (_, exp) = t.remove(loc, h);
+                    assert_eq!(exp, expect(i));
+                }
+            }
+        }
+        check_invariants(&t);
+        for i in 0..n {
+            let k = key(i);
+            let found = t.find(hash_key(&k), &k).map(|loc| t.expire_of(loc));
+            let want = if i % 5 != 0 {
+                Some(expect(i))
+            } else {
+                match i % 4 {
+                    0 => Some(None),
+                    1 => Some(Some(7)),
+                    _ => None,
+                }
+            };
+            assert_eq!(found, want, "key {i}");
+        }
+        // Active expiry removes exactly the keys due at time 2000 (at < 2000).
+        let due = (0..n)
+            .filter(|&i| {
+                t.find(hash_key(&key(i)), &key(i))
+                    .is_some_and(|l| t.expire_of(l).is_some_and(|at| at < 2000))
+            })
+            .count();
+        let mut cursor = ExpireCursor::default();
+        let mut removed = 0;
+        for _ in 0..1000 {
+            let (sampled, expired) = t.expire_step(&mut cursor, 20, 2000);
+            assert!(sampled <= 20);
+            removed += expired;
+        }
+        assert_eq!(removed, due);
+        check_invariants(&t);
+    }
+
+    #[test]
     fn heap_accounting() {
         let mut t = SegTable::new();
         let long = vec![b'x'; 100];
         let h = hash_key(&long);
-        t.insert(h, Entry::new(&long, Value::string(&long), 0))
+        t.insert(h, Entry::new(&long, Value::string(&long), 0), None)
             .unwrap();
         assert_eq!(t.heap, 200);
         let loc = t.find(h, &long).unwrap();

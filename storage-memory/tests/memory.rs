@@ -34,7 +34,25 @@ fn bytes_per_key_million_small_strings() {
         "memory backend: {N} keys `key:NNNNNNN` with 10-byte values: {used} bytes, {:.1} bytes/key",
         used as f64 / N as f64
     );
-    if let (Some(a), Some(b)) = (rss_before, rss_bytes()) {
+    let rss_after = rss_bytes();
+    // The same keys made volatile: the cost of the expires index.
+    let at = 4_000_000_000_000;
+    for start in (0..N).step_by(batch) {
+        let keys: Vec<Bytes> = (start..start + batch)
+            .map(|i| Bytes::from(format!("key:{i:07}")))
+            .collect();
+        backend.atomic(Scope::Keys(&keys), &mut |t| {
+            for k in &keys {
+                t.set_expire(0, k, Some(at)).expect("expire");
+            }
+        });
+    }
+    let volatile = backend.dataset_bytes() - empty - used;
+    println!(
+        "  with an expiry on every key: +{volatile} bytes, +{:.1} bytes/key",
+        volatile as f64 / N as f64
+    );
+    if let (Some(a), Some(b)) = (rss_before, rss_after) {
         println!(
             "  process RSS grew {} bytes, {:.1} bytes/key (includes allocator overhead)",
             b.saturating_sub(a),

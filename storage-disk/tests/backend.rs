@@ -650,3 +650,128 @@ fn open_checks_layout_and_database_count() {
     store.write(batch).unwrap();
     assert!(KvBackend::with_store(store, 16, "m").is_err());
 }
+
+#[cfg(feature = "rocksdb")]
+mod rocks_only {
+    use super::*;
+    use ferrokv_storage_disk::{DiskBackend, RocksStore};
+
+    #[test]
+    fn reopen_keeps_keys_values_expiries_and_swaps() {
+        let dir = tempfile::tempdir().unwrap();
+        let big = "0123456789".repeat(1000);
+        {
+            let b = DiskBackend::open(dir.path(), 16).unwrap();
+            assert_eq!(b.name(), "disk");
+            set(&b, 0, "plain", "v", TtlUpdate::Clear);
+            set(&b, 0, "vol", "w", TtlUpdate::At(FUTURE));
+            set(&b, 0, "big", &big, TtlUpdate::Clear);
+            set(&b, 5, "other", "x", TtlUpdate::Clear);
+            set(&b, 0, "dead", "x", TtlUpdate::At(PAST));
+            all(&b, |t| t.swap_db(5, 6).unwrap());
+            b.flush_to_disk().unwrap();
+        }
+        {
+            // Reopening with more databases keeps the old ones.
+            let b = DiskBackend::open(dir.path(), 20).unwrap();
+            assert_eq!(b.databases(), 20);
+            assert_eq!(size(&b, 0), stats(4, 2), "counters rebuilt from disk");
+            assert_eq!(get(&b, 0, "plain").as_deref(), Some(&b"v"[..]));
+            assert_eq!(get(&b, 0, "big").as_deref(), Some(big.as_bytes()));
+            all(&b, |t| {
+                assert_eq!(t.meta(0, b"vol").unwrap().unwrap().expire_at, Some(FUTURE));
+            });
+            assert_eq!(get(&b, 0, "dead"), None);
+            assert_eq!(get(&b, 5, "other"), None);
+            assert_eq!(get(&b, 6, "other").as_deref(), Some(&b"x"[..]));
+            assert_eq!(size(&b, 6), stats(1, 0));
+            set(&b, 19, "new", "n", TtlUpdate::Clear);
+            // No flush_to_disk: a clean close keeps unsynced writes too.
+        }
+        let b = DiskBackend::open(dir.path(), 20).unwrap();
+        assert_eq!(size(&b, 0), stats(3, 1));
+        assert_eq!(get(&b, 19, "new").as_deref(), Some(&b"n"[..]));
+        assert_eq!(b.active_expire(10).expired, 0);
+        assert_eq!(full_scan(&b, 0, 2).len(), 3);
+    }
+
+    #[test]
+    fn one_directory_one_process() {
+        let dir = tempfile::tempdir().unwrap();
+        let _b = DiskBackend::open(dir.path(), 16).unwrap();
+        assert!(DiskBackend::open(dir.path(), 16).is_err());
+    }
+
+    #[test]
+    fn compaction_drops_expired_records_and_active_cycle_fixes_counts() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = DiskBackend::open(dir.path(), 16).unwrap();
+        set(&b, 0, "expired", "v", TtlUpdate::At(PAST));
+        set(&b, 0, "future", "v", TtlUpdate::At(FUTURE));
+        set(&b, 0, "plain", "v", TtlUpdate::Clear);
+        assert_eq!(count(b.store(), Keyspace::Meta), 3);
+        b.store().compact_all().unwrap();
+        assert_eq!(
+            count(b.store(), Keyspace::Meta),
+            2,
+            "the filter dropped one"
+        );
+        assert_eq!(
+            count(b.store(), Keyspace::Expiry),
+            2,
+            "its index entry stays"
+        );
+        assert_eq!(size(&b, 0), stats(3, 2));
+        assert_eq!(b.active_expire(10).expired, 1);
+        assert_eq!(size(&b, 0), stats(2, 1));
+        assert_eq!(count(b.store(), Keyspace::Expiry), 1);
+        assert!(b.dataset_bytes() > 0);
+    }
+
+    #[test]
+    fn flushdb_is_a_range_delete_on_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = DiskBackend::open(dir.path(), 16).unwrap();
+        all(&b, |t| {
+            for i in 0..2000 {
+                let k = format!("k{i}");
+                t.set_string(3, k.as_bytes(), b"v", TtlUpdate::At(FUTURE))
+                    .unwrap();
+                t.set_string(4, k.as_bytes(), b"v", TtlUpdate::Clear)
+                    .unwrap();
+            }
+        });
+        b.store().compact_all().unwrap();
+        all(&b, |t| t.flush_db(3).unwrap());
+        assert_eq!(size(&b, 3), stats(0, 0));
+        assert_eq!(full_scan(&b, 3, 100), Vec::<Bytes>::new());
+        assert_eq!(count(b.store(), Keyspace::Meta), 2000);
+        assert_eq!(count(b.store(), Keyspace::Expiry), 0);
+        drop(b);
+        let b = DiskBackend::open(dir.path(), 16).unwrap();
+        assert_eq!(size(&b, 3), stats(0, 0));
+        assert_eq!(size(&b, 4), stats(2000, 0));
+    }
+
+    #[test]
+    fn raw_store_multi_get_and_bounds() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = RocksStore::open(dir.path()).unwrap();
+        let mut batch = WriteBatch::new();
+        for k in [&b"a"[..], b"b", b"c"] {
+            batch.put(Keyspace::SubKey, k.to_vec(), k.to_vec());
+        }
+        s.write(batch).unwrap();
+        let got = s.multi_get(Keyspace::SubKey, &[b"a", b"x", b"c"]).unwrap();
+        assert_eq!(got, vec![Some(b"a".to_vec()), None, Some(b"c".to_vec())]);
+        let mut seen = Vec::new();
+        s.scan(Keyspace::SubKey, b"b", Some(b"c"), &mut |k, _| {
+            seen.push(k.to_vec());
+            true
+        })
+        .unwrap();
+        assert_eq!(seen, vec![b"b".to_vec()]);
+        assert_eq!(s.path(), dir.path());
+        s.sync().unwrap();
+    }
+}

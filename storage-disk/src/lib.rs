@@ -9,6 +9,19 @@
 //!    [`StorageBackend`](ferrokv_core::storage::StorageBackend) over any ordered
 //!    store. [`DiskBackend`] is the RocksDB instance.
 //!
+//! ```
+//! use ferrokv_core::storage::{Scope, StorageBackend, TtlUpdate};
+//! use ferrokv_storage_disk::KvBackend;
+//!
+//! // The same layer as `DiskBackend::open(dir, 16)`, over an in-memory store.
+//! let backend = KvBackend::new_in_memory(16);
+//! backend.atomic(Scope::All, &mut |txn| {
+//!     txn.set_string(0, b"greeting", b"hello", TtlUpdate::Clear).unwrap();
+//!     let value = txn.get_string(0, b"greeting").unwrap();
+//!     assert_eq!(value.as_deref(), Some(&b"hello"[..]));
+//! });
+//! ```
+//!
 //! # Layout
 //!
 //! Physical database ids (`db`, u16 big-endian) prefix every record; a table in the

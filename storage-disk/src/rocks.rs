@@ -101,6 +101,7 @@ impl RocksStore {
         let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
         db_opts.increase_parallelism(cpus.clamp(2, 16) as i32);
         db_opts.set_max_background_jobs(cpus.clamp(2, 8) as i32);
+        db_opts.set_keep_log_file_num(10);
         let cfs = Keyspace::ALL
             .into_iter()
             .map(|ks| ColumnFamilyDescriptor::new(ks.name(), cf_options(ks, &cache, config)));

@@ -1,4 +1,5 @@
 //! Algorithms shared by command families that do not depend on where data lives.
 
 pub mod glob;
+pub mod longdouble;
 pub mod number;

@@ -35,7 +35,8 @@ fn run<R>(b: &dyn StorageBackend, scope: Scope<'_>, f: impl FnOnce(&mut dyn Txn)
         if let Some(f) = f.take() {
             out = Some(f(t));
         }
-    });
+    })
+    .expect("atomic scope failed");
     out.expect("atomic() must run its body exactly once")
 }
 

@@ -138,13 +138,16 @@ impl Engine {
                 Err(e) => e.into(),
             });
         };
-        if spec.flags.has(CmdFlags::WHOLE_KEYSPACE) {
-            self.backend.atomic(Scope::All, &mut body);
+        let committed = if spec.flags.has(CmdFlags::WHOLE_KEYSPACE) {
+            self.backend.atomic(Scope::All, &mut body)
         } else {
             let keys: Vec<Bytes> = spec.keys.indexes(argv.len()).map(|i| argv[i].clone()).collect();
-            self.backend.atomic(Scope::Keys(&keys), &mut body);
+            self.backend.atomic(Scope::Keys(&keys), &mut body)
+        };
+        match committed {
+            Ok(()) => reply.unwrap_or_else(|| Frame::error("ERR storage backend did not run the command")),
+            Err(e) => CmdError::from(e).into(),
         }
-        reply.unwrap_or_else(|| Frame::error("ERR storage backend did not run the command"))
     }
 
     /// One step of active expiry, as Redis' `activeExpireCycle` runs `hz` times a second.

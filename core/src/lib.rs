@@ -14,6 +14,7 @@ pub mod engine;
 pub mod session;
 pub mod stats;
 pub mod storage;
+pub mod testing;
 pub mod util;
 
 pub use engine::{Engine, ShutdownMode};

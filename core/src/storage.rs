@@ -235,8 +235,9 @@ pub trait StorageBackend: Send + Sync {
     fn databases(&self) -> usize;
 
     /// Runs `body` with `scope` locked; its writes become visible to other scopes
-    /// together (and, on a durable backend, are committed as one batch).
-    fn atomic(&self, scope: Scope<'_>, body: &mut dyn FnMut(&mut dyn Txn));
+    /// together (and, on a durable backend, are committed as one batch). An error
+    /// means the writes were not applied, so the command must not report success.
+    fn atomic(&self, scope: Scope<'_>, body: &mut dyn FnMut(&mut dyn Txn)) -> StorageResult<()>;
 
     /// One bounded step of active expiry: samples volatile keys and removes expired
     /// ones, spending at most about `budget` key checks.

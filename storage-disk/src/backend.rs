@@ -283,11 +283,11 @@ impl<S: OrderedStore> StorageBackend for KvBackend<S> {
         self.databases
     }
 
-    fn atomic(&self, scope: Scope<'_>, body: &mut dyn FnMut(&mut dyn Txn)) {
+    fn atomic(&self, scope: Scope<'_>, body: &mut dyn FnMut(&mut dyn Txn)) -> StorageResult<()> {
         let _guards = self.lock(scope);
         let mut txn = KvTxn::new(self, now_ms());
         body(&mut txn);
-        txn.commit();
+        txn.commit()
     }
 
     fn active_expire(&self, budget: usize) -> ExpireStats {

@@ -19,7 +19,7 @@
 //!     txn.set_string(0, b"greeting", b"hello", TtlUpdate::Clear).unwrap();
 //!     let value = txn.get_string(0, b"greeting").unwrap();
 //!     assert_eq!(value.as_deref(), Some(&b"hello"[..]));
-//! });
+//! }).unwrap();
 //! ```
 //!
 //! # Layout

@@ -61,7 +61,7 @@ impl<'a, S: OrderedStore> KvTxn<'a, S> {
 
     /// Writes everything as one batch, then publishes counters and the database
     /// table.
-    pub(crate) fn commit(self) {
+    pub(crate) fn commit(self) -> StorageResult<()> {
         let mut batch = WriteBatch::new();
         for (ks, start, end) in self.ranges {
             batch.delete_range(ks, start, end);
@@ -82,12 +82,12 @@ impl<'a, S: OrderedStore> KvTxn<'a, S> {
             );
         }
         if batch.is_empty() {
-            return;
+            return Ok(());
         }
         let backend = self.backend;
         if let Err(e) = backend.store.write(batch) {
             backend.record_failure(&e);
-            return;
+            return Err(StorageError::Io(e.0));
         }
         for (db, d) in self.deltas.iter().enumerate() {
             let c = &backend.counters[db];
@@ -100,6 +100,7 @@ impl<'a, S: OrderedStore> KvTxn<'a, S> {
         if self.dbmap_changed {
             *backend.dbmap.write() = self.dbmap;
         }
+        Ok(())
     }
 
     fn phys(&self, db: DbIndex) -> StorageResult<PhysDb> {

@@ -17,7 +17,8 @@ use ferrokv_storage_disk::{
 fn with<T>(b: &dyn StorageBackend, scope: Scope<'_>, f: impl FnOnce(&mut dyn Txn) -> T) -> T {
     let mut f = Some(f);
     let mut out = None;
-    b.atomic(scope, &mut |txn| out = Some((f.take().unwrap())(txn)));
+    b.atomic(scope, &mut |txn| out = Some((f.take().unwrap())(txn)))
+        .expect("atomic");
     out.unwrap()
 }
 

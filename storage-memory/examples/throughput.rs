@@ -68,7 +68,8 @@ fn main() {
                             } else {
                                 std::hint::black_box(t.get_string(0, &k).ok());
                             }
-                        });
+                        })
+                        .ok();
                     }
                 });
             }

@@ -115,7 +115,7 @@ impl StorageBackend for MemoryBackend {
         self.databases
     }
 
-    fn atomic(&self, scope: Scope<'_>, body: &mut dyn FnMut(&mut dyn Txn)) {
+    fn atomic(&self, scope: Scope<'_>, body: &mut dyn FnMut(&mut dyn Txn)) -> StorageResult<()> {
         let now_ms = unix_now_ms();
         let mut txn = MemTxn {
             guards: SmallVec::new(),
@@ -153,6 +153,7 @@ impl StorageBackend for MemoryBackend {
             }
         }
         body(&mut txn);
+        Ok(())
     }
 
     fn active_expire(&self, budget: usize) -> ExpireStats {

@@ -15,7 +15,8 @@ fn run<R>(b: &MemoryBackend, scope: Scope<'_>, f: impl FnOnce(&mut dyn Txn) -> R
         if let Some(f) = f.take() {
             out = Some(f(t));
         }
-    });
+    })
+    .expect("atomic");
     out.expect("body ran")
 }
 

@@ -21,11 +21,14 @@ fn bytes_per_key_million_small_strings() {
                 t.set_string(0, k, b"value:0123", TtlUpdate::Clear)
                     .expect("set");
             }
-        });
+        })
+        .expect("atomic");
     }
     let size = {
         let mut s = 0;
-        backend.atomic(Scope::All, &mut |t| s = t.db_size(0).expect("db_size").keys);
+        backend
+            .atomic(Scope::All, &mut |t| s = t.db_size(0).expect("db_size").keys)
+            .expect("atomic");
         s
     };
     assert_eq!(size, N as u64);
@@ -45,7 +48,8 @@ fn bytes_per_key_million_small_strings() {
             for k in &keys {
                 t.set_expire(0, k, Some(at)).expect("expire");
             }
-        });
+        })
+        .expect("atomic");
     }
     let volatile = backend.dataset_bytes() - empty - used;
     println!(

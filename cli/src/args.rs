@@ -245,7 +245,15 @@ impl Options {
     /// Parses the process arguments; prints usage and exits on errors, `--help` and
     /// `--version`.
     pub fn from_env() -> Options {
-        let args = Args::parse();
+        let args = match Args::try_parse() {
+            Ok(args) => args,
+            Err(err) if err.use_stderr() => {
+                // Usage errors exit with 1, as redis-cli's do (clap would use 2).
+                let _ = err.print();
+                std::process::exit(1);
+            }
+            Err(err) => err.exit(),
+        };
         match Options::from_args(args) {
             Ok(options) => options,
             Err(msg) => {

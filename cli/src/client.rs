@@ -223,7 +223,8 @@ impl Client {
         if let Some(table) = &self.help {
             return table.clone();
         }
-        let Some(conn) = self.conn.as_mut() else {
+        // Inside MULTI the request would be queued rather than answered.
+        let Some(conn) = self.conn.as_mut().filter(|_| !self.in_multi) else {
             return HelpTable::default();
         };
         let table = match conn.command(&["COMMAND", "DOCS"]) {

@@ -59,6 +59,14 @@ pub fn is_sensitive(argv: &[Vec<u8>]) -> bool {
     }
 }
 
+/// Writes to stdout and flushes. A closed stdout (e.g. `| head`) ends the output, not
+/// the session, so errors are ignored (where `println!` would panic).
+pub fn print_out(bytes: &[u8]) {
+    let mut out = io::stdout().lock();
+    let _ = out.write_all(bytes);
+    let _ = out.flush();
+}
+
 /// The interactive prompt for a server address and session state.
 pub fn format_prompt(addr: &Address, connected: bool, dbnum: i64, in_multi: bool) -> String {
     if !connected {
@@ -239,10 +247,7 @@ impl Client {
     }
 
     fn write_out(&self, bytes: &[u8]) {
-        let mut out = io::stdout().lock();
-        // A closed stdout (e.g. `| head`) ends the output, not the session.
-        let _ = out.write_all(bytes);
-        let _ = out.flush();
+        print_out(bytes);
     }
 
     fn print_reply(&self, frame: &Frame, raw_strings: bool) {

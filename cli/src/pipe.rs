@@ -11,7 +11,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use bytes::BytesMut;
 use ferrokv_protocol::Frame;
 
-use crate::client::Client;
+use crate::client::{print_out, Client};
 use crate::connection::{encode_command, ReadError};
 
 /// A 20-character marker no real data should echo back.
@@ -72,7 +72,7 @@ pub fn run(client: &mut Client, mut input: impl Read + Send + 'static) -> i32 {
             }
         }
         // Printed before the marker goes out, so it always precedes the last reply.
-        println!("All data transferred. Waiting for the last reply...");
+        print_out(b"All data transferred. Waiting for the last reply...\n");
         if let Err(err) = writer.write_all(&echo) {
             eprintln!("Error writing to the server: {err}");
             std::process::exit(1);
@@ -98,7 +98,7 @@ pub fn run(client: &mut Client, mut input: impl Read + Send + 'static) -> i32 {
                         errors += 1;
                     }
                     Frame::Bulk(data) if data[..] == marker[..] => {
-                        println!("Last reply received from server.");
+                        print_out(b"Last reply received from server.\n");
                         break;
                     }
                     _ => {}
@@ -127,6 +127,6 @@ pub fn run(client: &mut Client, mut input: impl Read + Send + 'static) -> i32 {
             }
         }
     }
-    println!("errors: {errors}, replies: {replies}");
+    print_out(format!("errors: {errors}, replies: {replies}\n").as_bytes());
     i32::from(errors > 0)
 }

@@ -16,7 +16,7 @@ use rustyline::history::FileHistory;
 use rustyline::validate::Validator;
 use rustyline::{Context, Editor, Helper};
 
-use crate::client::{is_sensitive, Client, IssueError};
+use crate::client::{is_sensitive, print_out, Client, IssueError};
 use crate::connection::Address;
 use crate::format::OutputMode;
 use crate::help::HelpTable;
@@ -126,7 +126,9 @@ pub fn process_line(client: &mut Client, line: &[u8], hints: &mut bool) -> Flow 
                 client.set_address(Address::Tcp { host, port });
                 client.connect(true);
             }
-            Err(_) => println!("Invalid port '{}'", String::from_utf8_lossy(&argv[2])),
+            Err(_) => print_out(
+                format!("Invalid port '{}'\n", String::from_utf8_lossy(&argv[2])).as_bytes(),
+            ),
         }
         return Flow::Continue;
     }
@@ -162,7 +164,7 @@ pub fn process_line(client: &mut Client, line: &[u8], hints: &mut bool) -> Flow 
     }
     let elapsed = start.elapsed();
     if elapsed.as_millis() >= 500 && client.output == OutputMode::Standard {
-        println!("({:.2}s)", elapsed.as_secs_f64());
+        print_out(format!("({:.2}s)\n", elapsed.as_secs_f64()).as_bytes());
     }
     Flow::Continue
 }
@@ -197,10 +199,10 @@ fn set_preference(argv: &[Vec<u8>], hints: &mut bool) {
         } else if pref.eq_ignore_ascii_case("nohints") {
             *hints = false;
         } else {
-            println!("unknown ferrokv-cli preference '{pref}'");
+            print_out(format!("unknown ferrokv-cli preference '{pref}'\n").as_bytes());
         }
     } else {
-        println!("unknown ferrokv-cli command '{name}'");
+        print_out(format!("unknown ferrokv-cli command '{name}'\n").as_bytes());
     }
 }
 

@@ -1,7 +1,7 @@
 //! The engine: finds a command in the table, checks it, locks its keys and runs it.
 
 use std::collections::HashMap;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -42,6 +42,9 @@ pub struct Engine {
     pub run_id: String,
     shutdown: Mutex<Option<ShutdownMode>>,
     shutdown_waker: Mutex<Option<Waker>>,
+    /// The backend's `dataset_bytes`, measured outside any command scope: backends lock
+    /// their data to measure it, so INFO (which runs inside a scope) cannot ask directly.
+    dataset_bytes: AtomicU64,
 }
 
 impl Engine {
@@ -51,6 +54,7 @@ impl Engine {
             .iter()
             .map(|spec| (spec.name.as_bytes().to_vec(), *spec))
             .collect();
+        let dataset_bytes = backend.dataset_bytes();
         let run_id = (0..40).map(|_| format!("{:x}", rand::random::<u8>() & 0xf)).collect();
         Engine {
             backend,
@@ -62,6 +66,7 @@ impl Engine {
             run_id,
             shutdown: Mutex::new(None),
             shutdown_waker: Mutex::new(None),
+            dataset_bytes: AtomicU64::new(dataset_bytes),
         }
     }
 
@@ -154,7 +159,13 @@ impl Engine {
     pub fn active_expire_cycle(&self) -> ExpireStats {
         let stats = self.backend.active_expire(2000);
         Stats::add(&self.stats.expired_keys, stats.expired);
+        self.dataset_bytes.store(self.backend.dataset_bytes(), Ordering::Relaxed);
         stats
+    }
+
+    /// Bytes used by the data as of the last active expiry cycle (`INFO memory`).
+    pub fn dataset_bytes(&self) -> u64 {
+        self.dataset_bytes.load(Ordering::Relaxed)
     }
 
     /// Records a `SHUTDOWN` request and wakes the server.

@@ -6,20 +6,24 @@ use crate::command::CommandSpec;
 pub mod args;
 pub mod bitmaps;
 pub mod client;
+pub mod command_docs;
 pub mod connection;
+pub mod info;
 pub mod keys;
 pub mod server;
 pub mod strings;
 
 /// Every top-level command spec of every family.
 pub fn all() -> Vec<&'static CommandSpec> {
-    let families: [&'static [CommandSpec]; 6] = [
+    let families: [&'static [CommandSpec]; 8] = [
         connection::COMMANDS,
         keys::COMMANDS,
         strings::COMMANDS,
         bitmaps::COMMANDS,
         server::COMMANDS,
         client::COMMANDS,
+        info::COMMANDS,
+        command_docs::COMMANDS,
     ];
     families.iter().flat_map(|f| f.iter()).collect()
 }

@@ -478,6 +478,10 @@ impl Config {
 
     /// The current value of a parameter.
     pub fn get(&self, name: &str) -> Option<String> {
+        // Canonical names hit the map directly; aliases and other cases search the table.
+        if let Some(value) = self.values.read().get(name) {
+            return Some(value.clone());
+        }
         let param = Config::param(name)?;
         self.values.read().get(param.name).cloned()
     }

@@ -180,7 +180,18 @@ impl TestServer {
             let _ = reference.child.wait();
         }
         if let Some(server) = self.server.take() {
+            let engine = Arc::downgrade(&server.engine);
             server.stop().await.expect("server stops cleanly");
+            // Connection tasks notice the stop asynchronously; the backend (and the disk
+            // backend's directory lock) is released when the last of them lets go.
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+            while engine.strong_count() > 0 {
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "the engine is still referenced 5 s after stop()"
+                );
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
         }
     }
 

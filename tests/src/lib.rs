@@ -8,7 +8,7 @@
 //!
 //! [`backend_tests!`] writes each test body once and instantiates it for both backends:
 //!
-//! ```ignore
+//! ```text
 //! ferrokv_tests::backend_tests! {
 //!     async fn ping(server: &TestServer) {
 //!         let mut c = server.raw().await;
@@ -595,7 +595,7 @@ impl Drop for RedisServer {
 
 /// Writes each test body once and runs it on both backends.
 ///
-/// ```ignore
+/// ```text
 /// backend_tests! {
 ///     async fn name(server: &TestServer) { /* ... */ }
 /// }

@@ -8,16 +8,20 @@ pub mod bitmaps;
 pub mod client;
 pub mod command_docs;
 pub mod connection;
+pub mod expire;
 pub mod info;
 pub mod keys;
+pub mod object;
 pub mod server;
 pub mod strings;
 
 /// Every top-level command spec of every family.
 pub fn all() -> Vec<&'static CommandSpec> {
-    let families: [&'static [CommandSpec]; 8] = [
+    let families: [&'static [CommandSpec]; 10] = [
         connection::COMMANDS,
         keys::COMMANDS,
+        expire::COMMANDS,
+        object::COMMANDS,
         strings::COMMANDS,
         bitmaps::COMMANDS,
         server::COMMANDS,

@@ -7,6 +7,8 @@
 //! runs the command without comparing. Skipped, with a visible message, when
 //! `redis-server` is not installed.
 
+use std::io::Write;
+
 use ferrokv_protocol::{split_args, Frame};
 use ferrokv_tests::*;
 
@@ -127,7 +129,12 @@ async fn run_both(redis: &mut RawClient, ferrokv: &mut RawClient, script: &str) 
 /// every difference.
 async fn differential(name: &str, script: &str) {
     let Some(reference) = RedisServer::start().await else {
-        eprintln!("SKIPPED: redis-server not found ({name})");
+        eprintln!("SKIPPED: redis-server not found");
+        // libtest captures eprintln! of passing tests; say it on the real stderr as well.
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED: redis-server not found (differential {name})"
+        );
         return;
     };
     let server = start(Backend::Memory).await;
@@ -693,4 +700,123 @@ async fn differential_scan_small_sets() {
     }
     script.push_str("~SCAN 0 COUNT 1000\n~SCAN 0 MATCH key:1* COUNT 1000\n~SCAN 0 MATCH other:? COUNT 1000\n~KEYS other:*\nDBSIZE\n");
     differential("scan", &script).await;
+}
+
+/// Everything a server sends back for `input` on a fresh connection, until it closes the
+/// connection or stays quiet for 300 ms; `<closed>` marks a close.
+async fn raw_exchange(addr: std::net::SocketAddr, input: &[u8]) -> Vec<u8> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream.write_all(input).await.expect("write");
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        match tokio::time::timeout(std::time::Duration::from_millis(300), stream.read(&mut buf))
+            .await
+        {
+            Err(_) => return out,
+            Ok(Ok(0)) | Ok(Err(_)) => {
+                out.extend_from_slice(b"<closed>");
+                return out;
+            }
+            Ok(Ok(n)) => out.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+/// Replaces the client id in a HELLO reply (`$2\r\nid\r\n:N\r\n`), which legitimately
+/// differs between servers.
+fn hide_client_id(mut bytes: Vec<u8>) -> Vec<u8> {
+    let marker = b"$2\r\nid\r\n:";
+    if let Some(at) = bytes.windows(marker.len()).position(|w| w == marker) {
+        let start = at + marker.len();
+        if let Some(len) = bytes[start..].iter().position(|&b| b == b'\r') {
+            bytes.splice(start..start + len, b"ID".iter().copied());
+        }
+    }
+    bytes
+}
+
+/// Raw request bytes, well-formed and not: both servers must answer with the same bytes
+/// and close (or keep) the connection alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn differential_raw_protocol() {
+    let Some(reference) = RedisServer::start().await else {
+        eprintln!("SKIPPED: redis-server not found");
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED: redis-server not found (differential raw protocol)"
+        );
+        return;
+    };
+    let server = start(Backend::Memory).await;
+    let inputs: Vec<Vec<u8>> = vec![
+        b"PING\r\n".to_vec(),
+        b"PING\n".to_vec(),
+        b"ping hello\r\n".to_vec(),
+        b"\r\n\r\n  \r\nPING\r\n".to_vec(),
+        b"*0\r\n*-1\r\nPING\r\n".to_vec(),
+        b"SET k \"hello world\"\r\nGET k\r\n".to_vec(),
+        b"SET k 'single'\r\nGET k\r\n".to_vec(),
+        b"SET k \"\\x41\\n\\t\\\\\"\r\nGET k\r\n".to_vec(),
+        b"ECHO \"a\\\"b\"\r\n".to_vec(),
+        b"SET \"a b\r\n".to_vec(),
+        b"SET k 'it''s'\r\n".to_vec(),
+        b"SET a \"b\"c\r\n".to_vec(),
+        b"foo a b\r\n".to_vec(),
+        b"*2\r\n$3\r\nfoo\r\n$1\r\na\r\n".to_vec(),
+        b"*1\r\n$0\r\n\r\n".to_vec(),
+        b"*a\r\n".to_vec(),
+        b"*-5x\r\n".to_vec(),
+        b"*3000000000\r\n".to_vec(),
+        b"*1\r\nfoo\r\n".to_vec(),
+        b"*1\r\n$-5\r\n".to_vec(),
+        b"*1\r\n$abc\r\n".to_vec(),
+        b"*1\r\n$2147483648\r\n".to_vec(),
+        b"*1\r\n$536870913\r\n".to_vec(),
+        b"*2\r\n$3\r\nGET\r\n:1\r\n".to_vec(),
+        b"*1\r\n$4\r\nPING\r\n*x\r\n".to_vec(),
+        b"*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1000000\r\n".to_vec(),
+        b"*1\r\n$4\r\nPING\r\n*1\r\n$4\r\nPI".to_vec(),
+        vec![b'a'; 70_000],
+        [b"*1\r\n$".as_slice(), &[b'1'; 70_000]].concat(),
+        [b"*".as_slice(), &[b'1'; 70_000]].concat(),
+        (0..100)
+            .flat_map(|i| format!("ECHO {i}\r\n").into_bytes())
+            .collect(),
+        b"HELLO 3\r\nGET nope\r\nMGET a nope\r\nCONFIG GET maxmemory\r\n".to_vec(),
+        b"QUIT\r\nPING\r\n".to_vec(),
+    ];
+    let mut tasks = Vec::new();
+    for input in inputs {
+        let (redis_addr, ferrokv_addr) = (reference.addr, server.addr);
+        tasks.push(tokio::spawn(async move {
+            let (want, got) = tokio::join!(
+                raw_exchange(redis_addr, &input),
+                raw_exchange(ferrokv_addr, &input)
+            );
+            (input, hide_client_id(want), hide_client_id(got))
+        }));
+    }
+    let mut diffs = Vec::new();
+    for task in tasks {
+        let (input, want, got) = task.await.expect("exchange");
+        if want != got {
+            let shown: String = String::from_utf8_lossy(&input[..input.len().min(60)])
+                .escape_debug()
+                .to_string();
+            diffs.push(format!(
+                "{shown}\n    redis:   {}\n    ferrokv: {}",
+                String::from_utf8_lossy(&want).escape_debug(),
+                String::from_utf8_lossy(&got).escape_debug()
+            ));
+        }
+    }
+    server.stop().await;
+    assert!(
+        diffs.is_empty(),
+        "{} raw exchanges differ from redis-server:\n{}",
+        diffs.len(),
+        diffs.join("\n")
+    );
 }

@@ -247,4 +247,110 @@ backend_tests! {
         assert!(victim.is_closed().await);
         assert_eq!(killer.send(&["EXISTS", "before", "after"]).await, int(1));
     }
+
+    async fn concurrent_read_modify_write_is_atomic(server: &TestServer) {
+        const TASKS: usize = 8;
+        const OPS: usize = 250;
+        let mut tasks = Vec::new();
+        for t in 0..TASKS {
+            let addr = server.addr;
+            tasks.push(tokio::spawn(async move {
+                let mut c = RawClient::connect(addr).await;
+                let mut batch = Vec::new();
+                for i in 0..OPS {
+                    batch.extend(request(&[b"INCR", b"counter"]));
+                    batch.extend(request(&[b"INCRBY", b"by3", b"3"]));
+                    batch.extend(request(&[b"INCRBYFLOAT", b"float", b"0.5"]));
+                    batch.extend(request(&[b"APPEND", b"log", b"ab"]));
+                    batch.extend(request(&[b"SETRANGE", b"ranges", format!("{}", t * OPS + i).as_bytes(), b"x"]));
+                }
+                c.send_bytes(&batch).await;
+                for _ in 0..OPS * 5 {
+                    let reply = c.read_frame().await;
+                    assert!(!reply.is_error(), "{reply:?}");
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.expect("task");
+        }
+        let total = (TASKS * OPS) as i64;
+        let mut c = server.raw().await;
+        assert_eq!(c.send(&["GET", "counter"]).await, bulk(total.to_string()));
+        assert_eq!(c.send(&["GET", "by3"]).await, bulk((3 * total).to_string()));
+        assert_eq!(c.send(&["GET", "float"]).await, bulk((total / 2).to_string()));
+        assert_eq!(c.send(&["STRLEN", "log"]).await, int(2 * total));
+        assert_eq!(c.send(&["GET", "ranges"]).await, bulk("x".repeat(total as usize)));
+    }
+
+    async fn concurrent_conditional_writes_have_one_winner(server: &TestServer) {
+        for round in 0..10 {
+            let key = format!("race{round}");
+            let mut tasks = Vec::new();
+            for t in 0..6 {
+                let addr = server.addr;
+                let key = key.clone();
+                tasks.push(tokio::spawn(async move {
+                    let mut c = RawClient::connect(addr).await;
+                    let setnx = c.send(&["SETNX", &key, &t.to_string()]).await;
+                    let set_nx = c.send(&["SET", &format!("{key}:b"), &t.to_string(), "NX"]).await;
+                    let msetnx = c.send(&["MSETNX", &format!("{key}:c"), "1", &format!("{key}:d"), "1"]).await;
+                    (setnx == int(1), set_nx == ok(), msetnx == int(1))
+                }));
+            }
+            let mut wins = (0, 0, 0);
+            for t in tasks {
+                let (a, b, c) = t.await.expect("task");
+                wins.0 += a as i32;
+                wins.1 += b as i32;
+                wins.2 += c as i32;
+            }
+            assert_eq!(wins, (1, 1, 1), "round {round}: exactly one winner each");
+        }
+        // Exactly one GETDEL gets the value.
+        let mut c = server.raw().await;
+        for round in 0..10 {
+            let key = format!("take{round}");
+            c.send(&["SET", &key, "prize"]).await;
+            let mut tasks = Vec::new();
+            for _ in 0..6 {
+                let addr = server.addr;
+                let key = key.clone();
+                tasks.push(tokio::spawn(async move {
+                    let mut c = RawClient::connect(addr).await;
+                    c.send(&["GETDEL", &key]).await == bulk("prize")
+                }));
+            }
+            let mut winners = 0;
+            for t in tasks {
+                winners += t.await.expect("task") as i32;
+            }
+            assert_eq!(winners, 1, "round {round}: exactly one GETDEL wins");
+        }
+    }
+
+    async fn flush_while_writing(server: &TestServer) {
+        let writer = {
+            let addr = server.addr;
+            tokio::spawn(async move {
+                let mut c = RawClient::connect(addr).await;
+                for i in 0..2000 {
+                    let reply = c.send(&["SET", &format!("w{i}"), "v"]).await;
+                    assert_eq!(reply, ok());
+                }
+            })
+        };
+        let mut c = server.raw().await;
+        for _ in 0..20 {
+            assert_eq!(c.send(&["FLUSHALL"]).await, ok());
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        writer.await.expect("writer");
+        let size = as_int(&c.send(&["DBSIZE"]).await);
+        assert!((0..=2000).contains(&size));
+        let keys = items(&c.send(&["KEYS", "*"]).await).len() as i64;
+        assert_eq!(keys, size, "DBSIZE agrees with KEYS after concurrent flushes");
+        assert_eq!(c.send(&["FLUSHALL"]).await, ok());
+        assert_eq!(c.send(&["DBSIZE"]).await, int(0));
+    }
 }

@@ -152,13 +152,12 @@ backend_tests! {
 
     async fn lazy_expiry_on_access(server: &TestServer) {
         let mut c = server.raw().await;
-        assert_eq!(c.send(&["SET", "k", "v", "PX", "50"]).await, ok());
+        assert_eq!(c.send(&["SET", "k", "v", "PX", "150"]).await, ok());
         assert_eq!(c.send(&["GET", "k"]).await, bulk("v"));
-        c.send(&["SET", "k2", "v", "PX", "50"]).await;
-        c.send(&["SET", "k3", "5", "PX", "50"]).await;
-        c.send(&["SET", "k4", "v", "PX", "50"]).await;
-        c.send(&["SET", "k5", "v", "PX", "50"]).await;
-        tokio::time::sleep(Duration::from_millis(120)).await;
+        for k in ["k2", "k3", "k4", "k5"] {
+            c.send(&["SET", k, "5", "PX", "150"]).await;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
         assert_eq!(c.send(&["GET", "k"]).await, nil());
         assert_eq!(c.send(&["EXISTS", "k2"]).await, int(0));
         assert_eq!(c.send(&["TTL", "k4"]).await, int(-2));
@@ -216,11 +215,11 @@ backend_tests! {
 
     async fn rename_and_copy_carry_expiry_that_then_fires(server: &TestServer) {
         let mut c = server.raw().await;
-        c.send(&["SET", "a", "1", "PX", "80"]).await;
-        c.send(&["RENAME", "a", "b"]).await;
-        c.send(&["COPY", "b", "c"]).await;
-        within(&c.send(&["PTTL", "c"]).await, 1, 80);
-        tokio::time::sleep(Duration::from_millis(150)).await;
+        c.send(&["SET", "a", "1", "PX", "300"]).await;
+        assert_eq!(c.send(&["RENAME", "a", "b"]).await, ok());
+        assert_eq!(c.send(&["COPY", "b", "c"]).await, int(1));
+        within(&c.send(&["PTTL", "c"]).await, 1, 300);
+        tokio::time::sleep(Duration::from_millis(400)).await;
         assert_eq!(c.send(&["EXISTS", "a", "b", "c"]).await, int(0));
     }
 

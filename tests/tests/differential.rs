@@ -350,6 +350,45 @@ async fn differential_strings() {
         LCS r1 r2 IDX MINMATCHLEN 3 WITHMATCHLEN
         MSET same abcdef same2 abcdef
         LCS same same2 IDX
+        LCS same same2 IDX MINMATCHLEN 100
+        SET k v PXAT 1
+        EXISTS k
+        SET k v
+        GETEX k EXAT 1
+        EXISTS k
+        SET k v GET KEEPTTL
+        SET k v KEEPTTL GET XX
+        SET k v EXAT 99999999999 GET
+        SET k 1 PX 100000000 KEEPTTL
+        SET "" empty-key
+        GET ""
+        APPEND "" x
+        STRLEN ""
+        MSET m1 1 m2 2 m3 3 m4 4 m5 5 m6 6 m7 7 m8 8 m9 9 m10 10
+        MGET m1 m2 m3 m4 m5 m6 m7 m8 m9 m10 m11
+        SET enc 12
+        OBJECT ENCODING enc
+        APPEND enc 3
+        OBJECT ENCODING enc
+        INCR enc
+        OBJECT ENCODING enc
+        INCRBYFLOAT enc 1.5
+        OBJECT ENCODING enc
+        SETRANGE enc 0 9
+        OBJECT ENCODING enc
+        SET enc2 -9223372036854775808
+        OBJECT ENCODING enc2
+        SET enc3 9223372036854775808
+        OBJECT ENCODING enc3
+        SET enc4 "12345678901234567890123456789012345678901234"
+        OBJECT ENCODING enc4
+        SET enc5 "123456789012345678901234567890123456789012345"
+        OBJECT ENCODING enc5
+        GETSET enc5 1
+        OBJECT ENCODING enc5
+        INCRBY big 1
+        INCRBY big -1
+        DECRBY big 0
         "#,
     )
     .await;

@@ -154,7 +154,7 @@ fn valid_exponent(s: &[u8]) -> bool {
 /// zeros after the point, which `LD_STR_HUMAN` removes.
 fn write_integer_times_pow2(significand: u64, exp: u32, out: &mut Vec<u8>) {
     if exp < 64 {
-        write_u128((significand as u128) << exp, out);
+        append(out, format_args!("{}", (significand as u128) << exp));
         return;
     }
     // Base 10^9 limbs, least significant first, multiplied by 2^32 at a time.
@@ -183,13 +183,11 @@ fn write_integer_times_pow2(significand: u64, exp: u32, out: &mut Vec<u8>) {
         limbs.pop();
     }
     let mut iter = limbs.iter().rev();
-    if let Some(&top) = iter.next() {
-        write_u128(top as u128, out);
+    if let Some(top) = iter.next() {
+        append(out, format_args!("{top}"));
     }
-    for &limb in iter {
-        let start = out.len();
-        write_u128(limb as u128 + BASE as u128, out);
-        out.remove(start); // drop the leading 1 of the zero-padded limb
+    for limb in iter {
+        append(out, format_args!("{limb:09}"));
     }
 }
 
@@ -210,34 +208,25 @@ fn write_fraction(significand: u64, shift: u32, out: &mut Vec<u8>) {
             quotient
         }
     };
-    write_u128(scaled / FRACTION_SCALE, out);
+    append(out, format_args!("{}", scaled / FRACTION_SCALE));
     let fraction = scaled % FRACTION_SCALE;
     if fraction == 0 {
         return;
     }
-    out.push(b'.');
-    let start = out.len();
-    write_u128(fraction + FRACTION_SCALE, out);
-    out.remove(start); // drop the leading 1 of the zero-padded fraction
+    append(
+        out,
+        format_args!(".{fraction:0width$}", width = FRACTION_DIGITS),
+    );
     while out.last() == Some(&b'0') {
         out.pop();
     }
-    debug_assert!(out.len() - start <= FRACTION_DIGITS);
 }
 
-/// Appends an unsigned integer in decimal.
-fn write_u128(mut v: u128, out: &mut Vec<u8>) {
-    let mut buf = [0u8; 40];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&buf[i..]);
+/// Appends formatted text (digits only: not on a hot path, no allocation).
+fn append(out: &mut Vec<u8>, args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    // Writing into a Vec cannot fail.
+    let _ = out.write_fmt(args);
 }
 
 #[cfg(test)]

@@ -859,3 +859,117 @@ async fn differential_raw_protocol() {
         diffs.join("\n")
     );
 }
+
+fn find_tool(name: &str) -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+/// Runs `redis-cli -p PORT args...` and returns its stdout.
+async fn redis_cli(port: u16, args: &[&str]) -> String {
+    let cli = find_tool("redis-cli").expect("redis-cli");
+    let out = tokio::process::Command::new(cli)
+        .args(["-h", "127.0.0.1", "-p", &port.to_string()])
+        .args(args)
+        .output()
+        .await
+        .expect("run redis-cli");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// redis-cli prints the same thing whichever server it talks to.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn differential_redis_cli_output() {
+    let (Some(reference), Some(_)) = (RedisServer::start().await, find_tool("redis-cli")) else {
+        eprintln!("SKIPPED: redis-server not found");
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED: redis-server or redis-cli not found (differential redis-cli)"
+        );
+        return;
+    };
+    let server = start(Backend::Memory).await;
+    let scripts: &[&[&str]] = &[
+        &["SET", "a", "hello world"],
+        &["GET", "a"],
+        &["--raw", "GET", "a"],
+        &["GET", "missing"],
+        &["MSET", "x", "1", "y", "2"],
+        &["MGET", "x", "missing", "y"],
+        &["INCRBYFLOAT", "x", "0.1"],
+        &["INCR", "a"],
+        &["CONFIG", "GET", "maxmemory"],
+        &["--raw", "CONFIG", "GET", "maxmemory"],
+        &["-3", "GET", "missing"],
+        &["-3", "CONFIG", "GET", "maxmemory"],
+        &["EXISTS", "a", "x", "nope"],
+        &["TTL", "a"],
+        &["nosuchcommand", "a"],
+        &["--no-raw", "ECHO", "bin\x01ary"],
+        &["DBSIZE"],
+    ];
+    let mut diffs = Vec::new();
+    for args in scripts {
+        let want = redis_cli(reference.addr.port(), args).await;
+        let got = redis_cli(server.addr.port(), args).await;
+        if want != got {
+            diffs.push(format!(
+                "redis-cli {}\n    redis:   {want:?}\n    ferrokv: {got:?}",
+                args.join(" ")
+            ));
+        }
+    }
+    server.stop().await;
+    assert!(
+        diffs.is_empty(),
+        "{} redis-cli outputs differ:\n{}",
+        diffs.len(),
+        diffs.join("\n")
+    );
+}
+
+/// redis-benchmark runs its SET/GET/INCR tests against ferrokv without errors.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_benchmark_runs() {
+    let Some(bench) = find_tool("redis-benchmark") else {
+        let _ = writeln!(std::io::stderr(), "SKIPPED: redis-benchmark not found");
+        return;
+    };
+    let server = start(Backend::Memory).await;
+    let out = tokio::process::Command::new(bench)
+        .args(["-h", "127.0.0.1", "-p", &server.addr.port().to_string()])
+        .args([
+            "-t",
+            "ping,set,get,incr,mset",
+            "-n",
+            "2000",
+            "-c",
+            "10",
+            "-P",
+            "4",
+            "-q",
+        ])
+        .output()
+        .await
+        .expect("run redis-benchmark");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "redis-benchmark failed: {stdout}\n{stderr}"
+    );
+    for test in ["PING_INLINE", "PING_MBULK", "SET", "GET", "INCR", "MSET"] {
+        assert!(
+            stdout
+                .split(['\r', '\n'])
+                .map(str::trim)
+                .any(|l| l.starts_with(test) && l.contains("requests per second")),
+            "no {test} result in:\n{stdout}\n{stderr}"
+        );
+    }
+    let mut c = server.raw().await;
+    assert_eq!(c.send(&["GET", "counter:__rand_int__"]).await, bulk("2000"));
+    server.stop().await;
+}

@@ -62,14 +62,15 @@ fn main() {
                     for _ in 0..ops {
                         let k = key(next(&mut x) % keys);
                         let scope = std::slice::from_ref(&k);
-                        backend.atomic(Scope::Keys(scope), &mut |t| {
-                            if set {
-                                t.set_string(0, &k, b"xxx", TtlUpdate::Clear).ok();
-                            } else {
-                                std::hint::black_box(t.get_string(0, &k).ok());
-                            }
-                        })
-                        .ok();
+                        backend
+                            .atomic(Scope::Keys(scope), &mut |t| {
+                                if set {
+                                    t.set_string(0, &k, b"xxx", TtlUpdate::Clear).ok();
+                                } else {
+                                    std::hint::black_box(t.get_string(0, &k).ok());
+                                }
+                            })
+                            .ok();
                     }
                 });
             }

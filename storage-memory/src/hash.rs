@@ -1,6 +1,6 @@
 //! Key hashing. One 64-bit hash per key decides everything: its top bits pick the
-//! shard, the following bits the segment (and so the SCAN position), and a remix of
-//! the whole hash is the probe hash inside the segment's table.
+//! shard, the following bits the segment, the whole hash is the key's SCAN position,
+//! and a remix of the whole hash is the probe hash inside the segment's table.
 
 use std::hash::BuildHasher;
 use std::sync::OnceLock;

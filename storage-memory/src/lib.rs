@@ -5,7 +5,8 @@
 //!   64-bit hash and is the same in every database, so cross-database `MOVE`/`COPY`
 //!   lock one shard. A command locks its keys' shards in ascending order.
 //! - Inside a shard, each database is an extendible-hashing table of small segments
-//!   (`table.rs`); SCAN cursors are hash positions and survive any number of splits.
+//!   (`table.rs`); SCAN cursors are positions in the 64-bit hash space (pages are
+//!   taken in hash order, key by key), so they survive any number of splits.
 //! - Entries are 56 bytes with the key and a short value inline; only volatile keys
 //!   have an expiry record (9 bytes, beside their segment's entries).
 #![deny(unsafe_code)]
@@ -487,28 +488,44 @@ impl Txn for MemTxn<'_> {
     }
 
     fn scan(&mut self, db: DbIndex, cursor: u64, count: usize) -> StorageResult<ScanPage> {
+        // The cursor is a position in the 64-bit hash space (whose top bits are the
+        // shard, so cursor order is hash order): a page returns the live keys whose hash
+        // lies in [cursor, next_cursor), so a key present for a whole iteration is
+        // returned whatever splits, inserts and deletes happen between pages.
         let now = self.now_ms;
         self.check_all()?;
         let count = count.max(1);
+        // Expired keys are visited (and removed) but not returned; like Redis' bound of
+        // 10 * COUNT buckets per call, this caps one call's work (possibly returning an
+        // empty page). Empty segments cost next to nothing and are not counted.
+        let max_visits = count.saturating_mul(10);
+        let mut visits = 0usize;
         let mut page = ScanPage::default();
         let mut pos = cursor;
         loop {
             let s = shard_of(pos);
             let d = self.guards[s].1.dbs.get_mut(db).ok_or_else(bad_db)?;
             let seg = d.table.segment_at(local_of(pos));
+            // At least 1: the loop goes on only while both are below their bound.
+            let room = (count - page.keys.len()).min(max_visits - visits);
             let mut expired: SmallVec<[SmallBytes; 4]> = SmallVec::new();
-            for e in seg.entries() {
-                let k = e.key.as_slice();
+            let stopped_after = seg.scan(pos, room, |e| {
+                visits += 1;
                 if seg.is_expired(e, now) {
                     expired.push(e.key.clone());
                 } else {
-                    page.keys.push(Bytes::copy_from_slice(k));
+                    page.keys.push(Bytes::copy_from_slice(e.key.as_slice()));
                 }
-            }
-            pos = match seg.end() {
-                Some(end) => ((s as u64) << (64 - SHARD_BITS)) | (end >> SHARD_BITS),
-                None if s + 1 == SHARDS => 0,
-                None => ((s + 1) as u64) << (64 - SHARD_BITS),
+                page.keys.len() >= count || visits >= max_visits
+            });
+            pos = match (stopped_after, seg.end()) {
+                // Keys of larger hashes remain in the segment, so `h < u64::MAX`.
+                (Some(h), _) => h.wrapping_add(1),
+                // The segment is done: continue at its end (which also makes the page
+                // that finishes the last segment return 0 rather than an empty page).
+                (None, Some(end)) => ((s as u64) << (64 - SHARD_BITS)) | (end >> SHARD_BITS),
+                (None, None) if s + 1 == SHARDS => 0,
+                (None, None) => ((s + 1) as u64) << (64 - SHARD_BITS),
             };
             for k in expired {
                 let h = hash_key(k.as_slice());
@@ -516,7 +533,7 @@ impl Txn for MemTxn<'_> {
                     d.table.remove(loc, h);
                 }
             }
-            if pos == 0 || page.keys.len() >= count {
+            if pos == 0 || page.keys.len() >= count || visits >= max_visits {
                 break;
             }
         }

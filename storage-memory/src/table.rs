@@ -2,9 +2,10 @@
 //!
 //! A segment owns an aligned range of the hash space (a prefix of the hash bits that
 //! follow the shard bits). When a segment reaches [`SPLIT_AT`] entries it splits in two
-//! on its next prefix bit; segments never merge. So a position in the hash space that
-//! starts a segment keeps starting one forever, which is what makes SCAN cursors
-//! stable: a cursor is the hash position of the next segment to visit.
+//! on its next prefix bit; segments never merge. A SCAN cursor is a position in the
+//! (global, 64-bit) hash space: a page returns the keys whose hash lies between its
+//! cursor and the next one, in hash order inside each segment ([`Segment::scan`]), so
+//! splits, inserts and deletes between pages never move a key across a cursor.
 //!
 //! Inside a segment the entries are a dense vector with an exactly managed capacity,
 //! and a [`SlotIndex`] maps probe hashes to one-byte slot numbers. Compared with
@@ -144,6 +145,40 @@ impl Segment {
         } else {
             self.prefix.checked_add(1u64 << (64 - self.depth))
         }
+    }
+
+    /// One SCAN step in this segment: visits its entries whose full hash is at least
+    /// `from`, in hash order, calling `full` on each; `full` returns true once the page
+    /// is full. The entries sharing the hash of the one that filled the page are still
+    /// visited (so a cursor never falls between keys of equal hash).
+    ///
+    /// Returns `Some(h)` when it stopped early after the entries of hash `h` (the page
+    /// continues at `h + 1`), `None` when every entry from `from` on was visited.
+    ///
+    /// `room` is a promise of the caller: `full` returns false for at least the first
+    /// `room - 1` calls. When no more than `room` entries qualify, they are all visited
+    /// and none needs sorting.
+    pub fn scan(
+        &self,
+        from: u64,
+        room: usize,
+        mut full: impl FnMut(&Entry) -> bool,
+    ) -> Option<u64> {
+        if self.entries.is_empty() {
+            return None;
+        }
+        let mut cands = [(0u64, 0u8); HARD_MAX];
+        let mut n = 0;
+        for (slot, e) in self.entries.iter().enumerate() {
+            let h = hash_key(e.key.as_slice());
+            if h >= from {
+                cands[n] = (h, slot as u8);
+                n += 1;
+            }
+        }
+        visit_in_hash_order(&mut cands[..n], room, |slot| {
+            full(&self.entries[usize::from(slot)])
+        })
     }
 
     /// Expiry of one of this segment's entries.
@@ -305,6 +340,34 @@ impl Segment {
     fn volatile_count(&self) -> usize {
         self.expires.as_ref().map_or(0, |x| x.at.len())
     }
+}
+
+/// Visits (hash, slot) candidates in hash order until `full` returns true, then the
+/// rest of that hash's candidates; returns the hash it stopped after, or `None` when
+/// all were visited. Sorts only when more than `room` candidates exist (see
+/// [`Segment::scan`]); unsorted, it visits every candidate whatever `full` says, so a
+/// broken promise makes a page larger, never skips a key.
+fn visit_in_hash_order(
+    cands: &mut [(u64, u8)],
+    room: usize,
+    mut full: impl FnMut(u8) -> bool,
+) -> Option<u64> {
+    let sorted = cands.len() > room;
+    if sorted {
+        cands.sort_unstable();
+    }
+    let mut i = 0;
+    while let Some(&(h, _)) = cands.get(i) {
+        let mut done = false;
+        while let Some(&(_, slot)) = cands.get(i).filter(|c| c.0 == h) {
+            done |= full(slot);
+            i += 1;
+        }
+        if done && sorted && i < cands.len() {
+            return Some(h);
+        }
+    }
+    None
 }
 
 /// Index into the directory of the segment covering `local`.
@@ -804,6 +867,93 @@ mod tests {
         }
         assert_eq!(removed, due);
         check_invariants(&t);
+    }
+
+    /// Pages of `visit_in_hash_order` over synthetic hashes (with ties): each page
+    /// continues after the hash the previous one stopped at.
+    fn pages_of(hashes: &[u64], count: usize) -> Vec<Vec<u64>> {
+        let mut pages = Vec::new();
+        let mut from = 0u64;
+        loop {
+            let mut cands: Vec<(u64, u8)> = hashes
+                .iter()
+                .enumerate()
+                .filter(|(_, &h)| h >= from)
+                .map(|(i, &h)| (h, i as u8))
+                .collect();
+            let mut page = Vec::new();
+            let stop = visit_in_hash_order(&mut cands, count, |slot| {
+                page.push(hashes[usize::from(slot)]);
+                page.len() >= count
+            });
+            pages.push(page);
+            match stop {
+                Some(h) => from = h + 1,
+                None => return pages,
+            }
+        }
+    }
+
+    #[test]
+    fn scan_order_keeps_equal_hashes_together() {
+        let hashes = [9, 3, 3, 3, 7, 1, 9, u64::MAX, 0, 5];
+        let pages = pages_of(&hashes, 2);
+        assert_eq!(
+            pages,
+            [
+                vec![0, 1],
+                vec![3, 3, 3],
+                vec![5, 7],
+                vec![9, 9],
+                vec![u64::MAX]
+            ]
+        );
+        // Enough room: one unsorted page with everything.
+        let pages = pages_of(&hashes, 10);
+        assert_eq!(pages.len(), 1);
+        assert_eq!(pages[0].len(), hashes.len());
+        // All equal: returned together whatever the count.
+        assert_eq!(pages_of(&[4; 6], 1), [vec![4; 6]]);
+        // Nothing at or past the position.
+        assert_eq!(pages_of(&[], 3), [Vec::<u64>::new()]);
+    }
+
+    #[test]
+    fn segment_scan_pages_cover_the_segment_in_hash_order() {
+        let mut t = SegTable::new();
+        for i in 0..200 {
+            let k = key(i);
+            t.insert(hash_key(&k), Entry::new(&k, Value::string(b"v"), 0), None)
+                .unwrap();
+        }
+        assert_eq!(t.segment_count(), 1);
+        let seg = t.segment_at(0);
+        let mut all = Vec::new();
+        let mut from = 0;
+        let mut pages = 0;
+        loop {
+            let mut page = Vec::new();
+            let stop = seg.scan(from, 7, |e| {
+                page.push(hash_key(e.key.as_slice()));
+                page.len() >= 7
+            });
+            pages += 1;
+            assert!(page.iter().all(|&h| h >= from), "nothing before the cursor");
+            all.extend(page);
+            match stop {
+                Some(h) => {
+                    assert!(all.iter().all(|&x| x <= h), "nothing past the stop");
+                    from = h + 1;
+                }
+                None => break,
+            }
+        }
+        assert_eq!(pages, 200usize.div_ceil(7));
+        // The last page (room for all that is left) comes unsorted.
+        all.sort_unstable();
+        let mut want: Vec<u64> = (0..200).map(|i| hash_key(&key(i))).collect();
+        want.sort_unstable();
+        assert_eq!(all, want, "every entry once");
     }
 
     #[test]

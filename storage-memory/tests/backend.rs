@@ -175,6 +175,95 @@ fn scan_cursor_from_a_flushed_layout_still_terminates() {
 }
 
 #[test]
+fn scan_pages_are_close_to_count() {
+    let b = MemoryBackend::new(1);
+    run(&b, Scope::All, |t| {
+        for i in 0..5000 {
+            let k = format!("key:{i}");
+            t.set_string(0, k.as_bytes(), b"v", TtlUpdate::Clear)
+                .expect("set");
+        }
+    });
+    let mut cursor = 0;
+    let mut sizes = Vec::new();
+    let mut seen = HashSet::new();
+    loop {
+        let page = run(&b, Scope::All, |t| t.scan(0, cursor, 10).expect("scan"));
+        assert!(
+            page.next_cursor == 0 || page.next_cursor > cursor,
+            "cursors advance"
+        );
+        sizes.push(page.keys.len());
+        seen.extend(page.keys.iter().map(|k| k.to_vec()));
+        cursor = page.next_cursor;
+        if cursor == 0 {
+            break;
+        }
+    }
+    assert_eq!(seen.len(), 5000);
+    let (last, full) = sizes.split_last().expect("pages");
+    // Every page but the last holds COUNT keys (a few more only if full 64-bit
+    // hashes collide); the last one the rest.
+    assert!(
+        full.iter().all(|n| (10..=12).contains(n)),
+        "page sizes {sizes:?}"
+    );
+    assert!(*last <= 12, "last page {last}");
+    assert!(
+        (400..=501).contains(&sizes.len()),
+        "{} pages for 5000 keys with COUNT 10",
+        sizes.len()
+    );
+    // A large COUNT spans many segments in one page.
+    let page = run(&b, Scope::All, |t| t.scan(0, 0, 1000).expect("scan"));
+    assert!(
+        page.keys.len() >= 1000,
+        "COUNT 1000 page: {}",
+        page.keys.len()
+    );
+    assert!(page.keys.len() <= 1002);
+    assert_ne!(page.next_cursor, 0);
+    // COUNT beyond the keyspace: everything in one page, and done.
+    let page = run(&b, Scope::All, |t| t.scan(0, 0, 10_000).expect("scan"));
+    assert_eq!(page.keys.len(), 5000);
+    assert_eq!(page.next_cursor, 0);
+}
+
+#[test]
+fn scan_skips_and_removes_expired_keys() {
+    let b = MemoryBackend::new(1);
+    let now = run(&b, Scope::All, |t| t.now_ms());
+    run(&b, Scope::All, |t| {
+        for i in 0..3000 {
+            let k = format!("key:{i}");
+            let ttl = if i % 2 == 0 {
+                TtlUpdate::At(now.saturating_sub(1000))
+            } else {
+                TtlUpdate::Clear
+            };
+            t.set_string(0, k.as_bytes(), b"v", ttl).expect("set");
+        }
+    });
+    let mut cursor = 0;
+    let mut seen = HashSet::new();
+    loop {
+        let page = run(&b, Scope::All, |t| t.scan(0, cursor, 10).expect("scan"));
+        assert!(page.keys.len() <= 12);
+        seen.extend(page.keys.iter().map(|k| k.to_vec()));
+        cursor = page.next_cursor;
+        if cursor == 0 {
+            break;
+        }
+    }
+    assert_eq!(seen.len(), 1500);
+    assert!(seen
+        .iter()
+        .all(|k| std::str::from_utf8(k).unwrap()[4..].parse::<u32>().unwrap() % 2 == 1));
+    let left = run(&b, Scope::All, |t| t.db_size(0).expect("size").keys);
+    assert_eq!(left, 1500, "the scan removed the expired keys");
+}
+
+#[test]
 fn dataset_bytes_follows_the_data() {
     let b = MemoryBackend::new(1);
     let empty = b.dataset_bytes();
@@ -211,12 +300,13 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(24))]
 
     /// Every key present from the start to the end of a SCAN is returned, whatever
-    /// inserts and deletes (and so segment splits) happen between pages; no key that
-    /// never existed is returned.
+    /// inserts and deletes (and so segment splits) happen between pages and whatever
+    /// COUNT each page asks for; no key that never existed is returned; cursors only
+    /// advance, and a page holds about COUNT keys.
     #[test]
     fn scan_returns_every_key_present_throughout(
         stable in 0u32..3_000,
-        count in 1usize..300,
+        counts in proptest::collection::vec(1usize..300, 1..8),
         actions in proptest::collection::vec(action(), 1..40),
     ) {
         let b = MemoryBackend::new(1);
@@ -231,8 +321,14 @@ proptest! {
         let mut seen = HashSet::new();
         let mut cursor = 0;
         let mut actions = actions.into_iter();
-        loop {
+        for page_no in 0.. {
+            let count = counts[page_no % counts.len()];
             let page = run(&b, Scope::All, |t| t.scan(0, cursor, count).expect("scan"));
+            // At most COUNT, plus keys sharing a full 64-bit hash with the last one.
+            prop_assert!(page.keys.len() <= count + 2, "{} keys for COUNT {}", page.keys.len(), count);
+            prop_assert!(page.next_cursor == 0 || page.next_cursor > cursor, "cursor went back");
+            // Without expired keys, only the last page may be short.
+            prop_assert!(page.next_cursor == 0 || page.keys.len() >= count, "short page");
             seen.extend(page.keys.iter().map(|k| k.to_vec()));
             cursor = page.next_cursor;
             if cursor == 0 {

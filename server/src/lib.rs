@@ -59,6 +59,7 @@ pub async fn run(engine: Arc<Engine>, listener: TcpListener, stop: impl Future<O
         engine.set_shutdown_waker(Box::new(move || shutdown.notify_one()));
     }
     let expiry = tokio::spawn(active_expiry(engine.clone()));
+    let cron = tokio::spawn(clients_cron(engine.clone()));
     let accept = accept_loop(engine.clone(), listener);
     tokio::select! {
         result = accept => result?,
@@ -66,6 +67,7 @@ pub async fn run(engine: Arc<Engine>, listener: TcpListener, stop: impl Future<O
         _ = shutdown.notified() => {}
     }
     expiry.abort();
+    cron.abort();
     for client in engine.clients.all() {
         client.kill();
     }
@@ -96,6 +98,26 @@ async fn active_expiry(engine: Arc<Engine>) {
         let engine = engine.clone();
         // A disk backend may read from disk: keep that off the async workers.
         let _ = tokio::task::spawn_blocking(move || engine.active_expire_cycle()).await;
+    }
+}
+
+/// Once a second, closes clients idle for longer than `timeout` seconds (as Redis'
+/// `clientsCronHandleTimeout`); reading the setting each round makes `CONFIG SET
+/// timeout` apply to connections that are already waiting.
+async fn clients_cron(engine: Arc<Engine>) {
+    loop {
+        tokio::time::sleep(Duration::from_millis(1000)).await;
+        let timeout = engine.config.get_i64("timeout");
+        if timeout <= 0 {
+            continue;
+        }
+        let now = ferrokv_core::clients::unix_ms();
+        for client in engine.clients.all() {
+            let last = client.last_interaction_ms.load(std::sync::atomic::Ordering::Relaxed);
+            if now.saturating_sub(last) > timeout as u64 * 1000 {
+                client.kill();
+            }
+        }
     }
 }
 

@@ -114,6 +114,14 @@ impl Report {
         let _ = write!(self.text, "{name}:{value}\r\n");
     }
 
+    /// Preformatted `name:value` lines.
+    fn lines(&mut self, lines: Vec<String>) {
+        for line in lines {
+            self.text.push_str(&line);
+            self.text.push_str("\r\n");
+        }
+    }
+
     /// Several fields that always read 0 here.
     fn zeros(&mut self, names: &[&str]) {
         for name in names {
@@ -142,8 +150,14 @@ fn info(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         (&["replication"], replication_section),
         (&["cpu"], cpu_section),
         (&["module_list", "modules"], |r, _, _| r.section("Modules")),
-        (&["commandstats"], |r, _, _| r.section("Commandstats")),
-        (&["errorstats"], |r, _, _| r.section("Errorstats")),
+        (&["commandstats"], |r, ctx, _| {
+            r.section("Commandstats");
+            r.lines(ctx.engine.command_stats.command_lines());
+        }),
+        (&["errorstats"], |r, ctx, _| {
+            r.section("Errorstats");
+            r.lines(ctx.engine.command_stats.error_lines());
+        }),
         (&["latencystats"], |r, _, _| r.section("Latencystats")),
         (&["cluster"], |r, _, _| {
             r.section("Cluster");
@@ -668,7 +682,10 @@ mod tests {
         assert_eq!(text, "");
         let (text, _e) = info(&["INFO", "all"]);
         assert_eq!(headers(&text).len(), 13);
-        assert!(text.contains("# Commandstats\r\n\r\n# Errorstats\r\n\r\n# Latencystats\r\n"));
+        // The commands before INFO are counted (INFO itself after it ran, as in Redis).
+        assert!(text.contains("# Commandstats\r\ncmdstat_select:calls=1,"));
+        assert!(text.contains("\r\ncmdstat_set:calls=3,"));
+        assert!(text.contains("# Errorstats\r\n\r\n# Latencystats\r\n"));
         let (text, _e) = info(&["INFO", "everything", "default"]);
         assert_eq!(headers(&text).len(), 13);
         let (text, _e) = info(&["INFO", "default", "commandstats"]);

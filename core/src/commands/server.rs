@@ -307,6 +307,7 @@ pub fn is_local_address(addr: &str) -> bool {
 
 fn config_resetstat(ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> CmdResult {
     reset_stats(&ctx.engine.stats);
+    ctx.engine.command_stats.reset();
     Ok(Frame::ok())
 }
 

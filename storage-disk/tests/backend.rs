@@ -617,7 +617,14 @@ fn failed_commit_disables_writes() {
     let b = KvBackend::with_store(store, 4, "flaky").unwrap();
     set(&b, 0, "a", "1", TtlUpdate::Clear);
     fail.store(true, Ordering::Relaxed);
-    set(&b, 0, "b", "1", TtlUpdate::Clear);
+    let key = [Bytes::from_static(b"b")];
+    let committed = b.atomic(Scope::Keys(&key), &mut |t| {
+        t.set_string(0, b"b", b"1", TtlUpdate::Clear).unwrap();
+    });
+    assert!(
+        matches!(committed, Err(StorageError::Io(_))),
+        "the scope reports the failed commit"
+    );
     assert_eq!(get(&b, 0, "b"), None, "the failed batch is not visible");
     assert_eq!(size(&b, 0), stats(1, 0), "nor counted");
     assert!(b.failure().is_some());

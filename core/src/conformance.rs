@@ -2,7 +2,7 @@
 //! contract that every backend's tests run, so the memory and disk backends behave
 //! alike under the engine. Enabled by the `conformance` feature.
 //!
-//! ```ignore
+//! ```text
 //! #[test]
 //! fn conformance() {
 //!     ferrokv_core::conformance::run_all(&|| Box::new(MyBackend::new(16)));

@@ -43,14 +43,33 @@ impl StorageBackend for CountingBackend {
 }
 
 fn main() {
-    let backend = Arc::new(CountingBackend { inner: SimpleBackend::new(16), scopes: AtomicU64::new(0) });
+    let backend = Arc::new(CountingBackend {
+        inner: SimpleBackend::new(16),
+        scopes: AtomicU64::new(0),
+    });
     let engine = Engine::new(backend.clone(), Config::new());
-    let client = engine.clients.register("embedded".into(), "embedded".into(), None);
+    let client = engine
+        .clients
+        .register("embedded".into(), "embedded".into(), None);
     let mut session = Session::new(client);
 
-    for words in [&["SET", "greeting", "hello"][..], &["APPEND", "greeting", " world"], &["GET", "greeting"]] {
-        let argv: Vec<Bytes> = words.iter().map(|w| Bytes::copy_from_slice(w.as_bytes())).collect();
-        println!("{} -> {:?}", words.join(" "), engine.execute(&mut session, &argv));
+    for words in [
+        &["SET", "greeting", "hello"][..],
+        &["APPEND", "greeting", " world"],
+        &["GET", "greeting"],
+    ] {
+        let argv: Vec<Bytes> = words
+            .iter()
+            .map(|w| Bytes::copy_from_slice(w.as_bytes()))
+            .collect();
+        println!(
+            "{} -> {:?}",
+            words.join(" "),
+            engine.execute(&mut session, &argv)
+        );
     }
-    println!("atomic scopes run: {}", backend.scopes.load(Ordering::Relaxed));
+    println!(
+        "atomic scopes run: {}",
+        backend.scopes.load(Ordering::Relaxed)
+    );
 }

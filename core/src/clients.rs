@@ -44,13 +44,19 @@ pub struct ClientHandle {
 
 impl std::fmt::Debug for ClientHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClientHandle").field("id", &self.id).field("addr", &self.addr).finish()
+        f.debug_struct("ClientHandle")
+            .field("id", &self.id)
+            .field("addr", &self.addr)
+            .finish()
     }
 }
 
 /// Current Unix time in milliseconds.
 pub fn unix_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 impl ClientHandle {
@@ -85,7 +91,10 @@ impl ClientHandle {
     /// One `CLIENT LIST` line (without the trailing newline), with Redis 7.0's fields.
     pub fn info_line(&self) -> String {
         let now = unix_ms();
-        let name = self.name().map(|n| String::from_utf8_lossy(&n).into_owned()).unwrap_or_default();
+        let name = self
+            .name()
+            .map(|n| String::from_utf8_lossy(&n).into_owned())
+            .unwrap_or_default();
         let idle = now.saturating_sub(self.last_interaction_ms.load(Ordering::Relaxed)) / 1000;
         let qbuf = self.query_buffer.load(Ordering::Relaxed);
         let omem = self.output_buffer.load(Ordering::Relaxed);

@@ -57,7 +57,10 @@ impl CommandStats {
                 add(sub, format!("{}|{}", spec.name, sub.name));
             }
         }
-        CommandStats { by_spec, errors: Mutex::new(BTreeMap::new()) }
+        CommandStats {
+            by_spec,
+            errors: Mutex::new(BTreeMap::new()),
+        }
     }
 
     /// The counters of a spec from the table.
@@ -101,7 +104,11 @@ impl CommandStats {
 
     /// `errorstat_...` lines, sorted by code.
     pub fn error_lines(&self) -> Vec<String> {
-        self.errors.lock().iter().map(|(code, n)| format!("errorstat_{code}:count={n}")).collect()
+        self.errors
+            .lock()
+            .iter()
+            .map(|(code, n)| format!("errorstat_{code}:count={n}"))
+            .collect()
     }
 
     /// Zeroes everything (`CONFIG RESETSTAT`).

@@ -99,11 +99,23 @@ pub struct KeyPositions {
 
 impl KeyPositions {
     /// A command without key arguments.
-    pub const NONE: KeyPositions = KeyPositions { first: 0, last: 0, step: 0 };
+    pub const NONE: KeyPositions = KeyPositions {
+        first: 0,
+        last: 0,
+        step: 0,
+    };
     /// The usual single key at index 1.
-    pub const FIRST: KeyPositions = KeyPositions { first: 1, last: 1, step: 1 };
+    pub const FIRST: KeyPositions = KeyPositions {
+        first: 1,
+        last: 1,
+        step: 1,
+    };
     /// Every argument from index 1 is a key.
-    pub const ALL: KeyPositions = KeyPositions { first: 1, last: -1, step: 1 };
+    pub const ALL: KeyPositions = KeyPositions {
+        first: 1,
+        last: -1,
+        step: 1,
+    };
 
     /// Key positions with explicit bounds.
     pub const fn new(first: i32, last: i32, step: i32) -> KeyPositions {
@@ -114,10 +126,18 @@ impl KeyPositions {
     pub fn indexes(&self, argc: usize) -> impl Iterator<Item = usize> {
         let argc = argc as i64;
         let first = self.first as i64;
-        let last = if self.last < 0 { argc + self.last as i64 } else { self.last as i64 };
+        let last = if self.last < 0 {
+            argc + self.last as i64
+        } else {
+            self.last as i64
+        };
         let last = last.min(argc - 1);
         let step = self.step.max(1) as usize;
-        let range = if first > 0 && last >= first { first as usize..last as usize + 1 } else { 0..0 };
+        let range = if first > 0 && last >= first {
+            first as usize..last as usize + 1
+        } else {
+            0..0
+        };
         range.step_by(step)
     }
 }
@@ -256,7 +276,10 @@ impl CmdError {
     }
     /// `ERR wrong number of arguments for 'cmd' command`.
     pub fn arity(name: &str) -> CmdError {
-        CmdError(format!("ERR wrong number of arguments for '{}' command", name))
+        CmdError(format!(
+            "ERR wrong number of arguments for '{}' command",
+            name
+        ))
     }
     /// Any `ERR ...` message.
     pub fn err(msg: impl std::fmt::Display) -> CmdError {

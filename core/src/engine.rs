@@ -55,9 +55,14 @@ impl Engine {
     pub fn new(backend: Arc<dyn StorageBackend>, config: Config) -> Engine {
         let specs = commands::all();
         let command_stats = CommandStats::new(specs.iter().copied());
-        let table = specs.iter().map(|spec| (spec.name.as_bytes().to_vec(), *spec)).collect();
+        let table = specs
+            .iter()
+            .map(|spec| (spec.name.as_bytes().to_vec(), *spec))
+            .collect();
         let dataset_bytes = backend.dataset_bytes();
-        let run_id = (0..40).map(|_| format!("{:x}", rand::random::<u8>() & 0xf)).collect();
+        let run_id = (0..40)
+            .map(|_| format!("{:x}", rand::random::<u8>() & 0xf))
+            .collect();
         Engine {
             backend,
             table,
@@ -119,7 +124,10 @@ impl Engine {
 
     /// Finds the spec (or subcommand spec) for `argv` and checks its arity. A refusal
     /// names the spec it is counted against, if one was found.
-    fn resolve(&self, argv: &[Bytes]) -> Result<&'static CommandSpec, (CmdError, Option<&'static CommandSpec>)> {
+    fn resolve(
+        &self,
+        argv: &[Bytes],
+    ) -> Result<&'static CommandSpec, (CmdError, Option<&'static CommandSpec>)> {
         let Some(name) = argv.first() else {
             return Err((CmdError::err("empty command"), None));
         };
@@ -133,7 +141,11 @@ impl Engine {
             return Ok(spec);
         }
         let sub_name = argv[1].to_ascii_lowercase();
-        let Some(sub) = spec.subcommands.iter().find(|s| s.name.as_bytes() == sub_name) else {
+        let Some(sub) = spec
+            .subcommands
+            .iter()
+            .find(|s| s.name.as_bytes() == sub_name)
+        else {
             let e = CmdError(format!(
                 "ERR unknown subcommand '{}'. Try {} HELP.",
                 sanitize(&String::from_utf8_lossy(&argv[1]), 128),
@@ -142,20 +154,31 @@ impl Engine {
             return Err((e, None));
         };
         if !sub.arity_ok(argv.len()) {
-            return Err((CmdError::arity(&format!("{}|{}", spec.name, sub.name)), Some(sub)));
+            return Err((
+                CmdError::arity(&format!("{}|{}", spec.name, sub.name)),
+                Some(sub),
+            ));
         }
         Ok(sub)
     }
 
     /// Runs a resolved command and records it for `INFO commandstats` and `CLIENT LIST`.
-    fn run_counted(&self, session: &mut Session, spec: &'static CommandSpec, argv: &[Bytes]) -> Frame {
+    fn run_counted(
+        &self,
+        session: &mut Session,
+        spec: &'static CommandSpec,
+        argv: &[Bytes],
+    ) -> Frame {
         let stat = self.command_stats.get(spec);
-        session.client.note_command(stat.map_or(spec.name, |s| s.name.as_str()));
+        session
+            .client
+            .note_command(stat.map_or(spec.name, |s| s.name.as_str()));
         let started = Instant::now();
         let reply = self.run(session, spec, argv);
         if let Some(stat) = stat {
             stat.calls.fetch_add(1, Ordering::Relaxed);
-            stat.usec.fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+            stat.usec
+                .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
             if reply.is_error() {
                 stat.failed.fetch_add(1, Ordering::Relaxed);
             }
@@ -169,7 +192,11 @@ impl Engine {
         };
         let mut reply = None;
         let mut body = |txn: &mut dyn crate::storage::Txn| {
-            let mut ctx = Ctx { engine: self, session: &mut *session, txn };
+            let mut ctx = Ctx {
+                engine: self,
+                session: &mut *session,
+                txn,
+            };
             reply = Some(match handler(&mut ctx, argv) {
                 Ok(frame) => frame,
                 Err(e) => e.into(),
@@ -178,11 +205,17 @@ impl Engine {
         let committed = if spec.flags.has(CmdFlags::WHOLE_KEYSPACE) {
             self.backend.atomic(Scope::All, &mut body)
         } else {
-            let keys: Vec<Bytes> = spec.keys.indexes(argv.len()).map(|i| argv[i].clone()).collect();
+            let keys: Vec<Bytes> = spec
+                .keys
+                .indexes(argv.len())
+                .map(|i| argv[i].clone())
+                .collect();
             self.backend.atomic(Scope::Keys(&keys), &mut body)
         };
         match committed {
-            Ok(()) => reply.unwrap_or_else(|| Frame::error("ERR storage backend did not run the command")),
+            Ok(()) => {
+                reply.unwrap_or_else(|| Frame::error("ERR storage backend did not run the command"))
+            }
             Err(e) => CmdError::from(e).into(),
         }
     }
@@ -191,7 +224,8 @@ impl Engine {
     pub fn active_expire_cycle(&self) -> ExpireStats {
         let stats = self.backend.active_expire(2000);
         Stats::add(&self.stats.expired_keys, stats.expired);
-        self.dataset_bytes.store(self.backend.dataset_bytes(), Ordering::Relaxed);
+        self.dataset_bytes
+            .store(self.backend.dataset_bytes(), Ordering::Relaxed);
         stats
     }
 
@@ -225,13 +259,18 @@ impl Engine {
 
     /// Counts a connection for `INFO stats`.
     pub fn note_connection(&self) {
-        self.stats.connections_received.fetch_add(1, Ordering::Relaxed);
+        self.stats
+            .connections_received
+            .fetch_add(1, Ordering::Relaxed);
     }
 }
 
 /// Truncates to `max` bytes and replaces newlines, as Redis does in error messages.
 pub fn sanitize(s: &str, max: usize) -> String {
-    let mut out: String = s.chars().map(|c| if c == '\r' || c == '\n' { ' ' } else { c }).collect();
+    let mut out: String = s
+        .chars()
+        .map(|c| if c == '\r' || c == '\n' { ' ' } else { c })
+        .collect();
     if out.len() > max {
         let mut cut = max;
         while !out.is_char_boundary(cut) {
@@ -250,7 +289,10 @@ fn unknown_command(argv: &[Bytes]) -> CmdError {
             break;
         }
         let room = 128 - args.len();
-        args.push_str(&format!("'{}' ", sanitize(&String::from_utf8_lossy(arg), room)));
+        args.push_str(&format!(
+            "'{}' ",
+            sanitize(&String::from_utf8_lossy(arg), room)
+        ));
     }
     CmdError(format!(
         "ERR unknown command '{}', with args beginning with: {}",

@@ -24,7 +24,12 @@ pub struct Session {
 impl Session {
     /// A fresh session for a registered client: db 0, RESP2.
     pub fn new(client: Arc<ClientHandle>) -> Session {
-        Session { db: 0, resp: RespVersion::Resp2, client, close_after_reply: false }
+        Session {
+            db: 0,
+            resp: RespVersion::Resp2,
+            client,
+            close_after_reply: false,
+        }
     }
 
     /// The client's unique id (`CLIENT ID`).

@@ -38,7 +38,11 @@ impl Stats {
 
     /// Counts a key lookup as a hit or a miss.
     pub fn lookup(&self, hit: bool) {
-        let c = if hit { &self.keyspace_hits } else { &self.keyspace_misses };
+        let c = if hit {
+            &self.keyspace_hits
+        } else {
+            &self.keyspace_misses
+        };
         c.fetch_add(1, Ordering::Relaxed);
     }
 }

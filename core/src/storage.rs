@@ -154,8 +154,12 @@ pub trait Txn {
     fn delete(&mut self, db: DbIndex, key: &[u8]) -> StorageResult<bool>;
 
     /// Sets or clears a live key's expiry; returns false if the key does not exist.
-    fn set_expire(&mut self, db: DbIndex, key: &[u8], at: Option<UnixMillis>)
-        -> StorageResult<bool>;
+    fn set_expire(
+        &mut self,
+        db: DbIndex,
+        key: &[u8],
+        at: Option<UnixMillis>,
+    ) -> StorageResult<bool>;
 
     /// Reads a string value.
     fn get_string(&mut self, db: DbIndex, key: &[u8]) -> StorageResult<Option<Bytes>>;
@@ -164,8 +168,13 @@ pub trait Txn {
     fn string_len(&mut self, db: DbIndex, key: &[u8]) -> StorageResult<Option<usize>>;
 
     /// Stores a string, replacing a value of any type.
-    fn set_string(&mut self, db: DbIndex, key: &[u8], value: &[u8], ttl: TtlUpdate)
-        -> StorageResult<()>;
+    fn set_string(
+        &mut self,
+        db: DbIndex,
+        key: &[u8],
+        value: &[u8],
+        ttl: TtlUpdate,
+    ) -> StorageResult<()>;
 
     /// Edits a string in place (APPEND, SETRANGE, SETBIT, BITFIELD). A missing key is
     /// created empty when `create` is true; `edit` receives the current bytes. Returns
@@ -209,8 +218,11 @@ pub trait Txn {
     fn scan(&mut self, db: DbIndex, cursor: u64, count: usize) -> StorageResult<ScanPage>;
 
     /// Every live key for which `keep` is true (`KEYS`). Needs [`Scope::All`].
-    fn keys(&mut self, db: DbIndex, keep: &mut dyn FnMut(&[u8]) -> bool)
-        -> StorageResult<Vec<Bytes>>;
+    fn keys(
+        &mut self,
+        db: DbIndex,
+        keep: &mut dyn FnMut(&[u8]) -> bool,
+    ) -> StorageResult<Vec<Bytes>>;
 
     /// A random live key (`RANDOMKEY`). Needs [`Scope::All`].
     fn random_key(&mut self, db: DbIndex) -> StorageResult<Option<Bytes>>;

@@ -33,7 +33,10 @@ pub struct SimpleBackend {
 impl SimpleBackend {
     /// An empty store with `databases` databases.
     pub fn new(databases: usize) -> SimpleBackend {
-        SimpleBackend { dbs: Mutex::new(vec![Db::new(); databases]), databases }
+        SimpleBackend {
+            dbs: Mutex::new(vec![Db::new(); databases]),
+            databases,
+        }
     }
 }
 
@@ -44,7 +47,8 @@ struct SimpleTxn<'a> {
 
 impl SimpleTxn<'_> {
     fn live(&mut self, db: DbIndex, key: &[u8]) -> Option<&mut Item> {
-        let expired = matches!(self.dbs[db].get(key), Some(i) if i.expire_at.is_some_and(|t| t <= self.now));
+        let expired =
+            matches!(self.dbs[db].get(key), Some(i) if i.expire_at.is_some_and(|t| t <= self.now));
         if expired {
             self.dbs[db].remove(key);
         }
@@ -57,14 +61,22 @@ impl Txn for SimpleTxn<'_> {
         self.now
     }
     fn meta(&mut self, db: DbIndex, key: &[u8]) -> StorageResult<Option<KeyMeta>> {
-        Ok(self.live(db, key).map(|i| KeyMeta { key_type: KeyType::String, expire_at: i.expire_at }))
+        Ok(self.live(db, key).map(|i| KeyMeta {
+            key_type: KeyType::String,
+            expire_at: i.expire_at,
+        }))
     }
     fn delete(&mut self, db: DbIndex, key: &[u8]) -> StorageResult<bool> {
         let existed = self.live(db, key).is_some();
         self.dbs[db].remove(key);
         Ok(existed)
     }
-    fn set_expire(&mut self, db: DbIndex, key: &[u8], at: Option<UnixMillis>) -> StorageResult<bool> {
+    fn set_expire(
+        &mut self,
+        db: DbIndex,
+        key: &[u8],
+        at: Option<UnixMillis>,
+    ) -> StorageResult<bool> {
         Ok(self.live(db, key).map(|i| i.expire_at = at).is_some())
     }
     fn get_string(&mut self, db: DbIndex, key: &[u8]) -> StorageResult<Option<Bytes>> {
@@ -73,14 +85,26 @@ impl Txn for SimpleTxn<'_> {
     fn string_len(&mut self, db: DbIndex, key: &[u8]) -> StorageResult<Option<usize>> {
         Ok(self.live(db, key).map(|i| i.value.len()))
     }
-    fn set_string(&mut self, db: DbIndex, key: &[u8], value: &[u8], ttl: TtlUpdate) -> StorageResult<()> {
+    fn set_string(
+        &mut self,
+        db: DbIndex,
+        key: &[u8],
+        value: &[u8],
+        ttl: TtlUpdate,
+    ) -> StorageResult<()> {
         let old = self.live(db, key).and_then(|i| i.expire_at);
         let expire_at = match ttl {
             TtlUpdate::Clear => None,
             TtlUpdate::Keep => old,
             TtlUpdate::At(t) => Some(t),
         };
-        self.dbs[db].insert(Bytes::copy_from_slice(key), Item { value: value.to_vec(), expire_at });
+        self.dbs[db].insert(
+            Bytes::copy_from_slice(key),
+            Item {
+                value: value.to_vec(),
+                expire_at,
+            },
+        );
         Ok(())
     }
     fn update_string(
@@ -94,21 +118,43 @@ impl Txn for SimpleTxn<'_> {
             if !create {
                 return Ok(false);
             }
-            self.dbs[db].insert(Bytes::copy_from_slice(key), Item { value: Vec::new(), expire_at: None });
+            self.dbs[db].insert(
+                Bytes::copy_from_slice(key),
+                Item {
+                    value: Vec::new(),
+                    expire_at: None,
+                },
+            );
         }
         if let Some(item) = self.dbs[db].get_mut(key) {
             edit(&mut item.value);
         }
         Ok(true)
     }
-    fn rename(&mut self, src_db: DbIndex, src: &[u8], dst_db: DbIndex, dst: &[u8]) -> StorageResult<bool> {
-        let Some(item) = self.live(src_db, src).cloned() else { return Ok(false) };
+    fn rename(
+        &mut self,
+        src_db: DbIndex,
+        src: &[u8],
+        dst_db: DbIndex,
+        dst: &[u8],
+    ) -> StorageResult<bool> {
+        let Some(item) = self.live(src_db, src).cloned() else {
+            return Ok(false);
+        };
         self.dbs[src_db].remove(src);
         self.dbs[dst_db].insert(Bytes::copy_from_slice(dst), item);
         Ok(true)
     }
-    fn copy(&mut self, src_db: DbIndex, src: &[u8], dst_db: DbIndex, dst: &[u8]) -> StorageResult<bool> {
-        let Some(item) = self.live(src_db, src).cloned() else { return Ok(false) };
+    fn copy(
+        &mut self,
+        src_db: DbIndex,
+        src: &[u8],
+        dst_db: DbIndex,
+        dst: &[u8],
+    ) -> StorageResult<bool> {
+        let Some(item) = self.live(src_db, src).cloned() else {
+            return Ok(false);
+        };
         self.dbs[dst_db].insert(Bytes::copy_from_slice(dst), item);
         Ok(true)
     }
@@ -116,15 +162,32 @@ impl Txn for SimpleTxn<'_> {
         Ok(self.live(db, key).is_some())
     }
     fn object_info(&mut self, db: DbIndex, key: &[u8]) -> StorageResult<Option<ObjectInfo>> {
-        Ok(self.live(db, key).map(|_| ObjectInfo { encoding: "raw", idle_ms: 0, freq: 0 }))
+        Ok(self.live(db, key).map(|_| ObjectInfo {
+            encoding: "raw",
+            idle_ms: 0,
+            freq: 0,
+        }))
     }
     fn scan(&mut self, db: DbIndex, cursor: u64, count: usize) -> StorageResult<ScanPage> {
-        let keys: Vec<Bytes> = self.dbs[db].keys().skip(cursor as usize).take(count).cloned().collect();
+        let keys: Vec<Bytes> = self.dbs[db]
+            .keys()
+            .skip(cursor as usize)
+            .take(count)
+            .cloned()
+            .collect();
         let next = cursor as usize + keys.len();
-        let next_cursor = if next >= self.dbs[db].len() { 0 } else { next as u64 };
+        let next_cursor = if next >= self.dbs[db].len() {
+            0
+        } else {
+            next as u64
+        };
         Ok(ScanPage { next_cursor, keys })
     }
-    fn keys(&mut self, db: DbIndex, keep: &mut dyn FnMut(&[u8]) -> bool) -> StorageResult<Vec<Bytes>> {
+    fn keys(
+        &mut self,
+        db: DbIndex,
+        keep: &mut dyn FnMut(&[u8]) -> bool,
+    ) -> StorageResult<Vec<Bytes>> {
         let now = self.now;
         self.dbs[db].retain(|_, i| i.expire_at.is_none_or(|t| t > now));
         Ok(self.dbs[db].keys().filter(|k| keep(k)).cloned().collect())
@@ -139,7 +202,10 @@ impl Txn for SimpleTxn<'_> {
     }
     fn db_size(&mut self, db: DbIndex) -> StorageResult<DbStats> {
         let d = &self.dbs[db];
-        Ok(DbStats { keys: d.len() as u64, expires: d.values().filter(|i| i.expire_at.is_some()).count() as u64 })
+        Ok(DbStats {
+            keys: d.len() as u64,
+            expires: d.values().filter(|i| i.expire_at.is_some()).count() as u64,
+        })
     }
     fn flush_db(&mut self, db: DbIndex) -> StorageResult<()> {
         self.dbs[db].clear();
@@ -160,7 +226,10 @@ impl StorageBackend for SimpleBackend {
     }
     fn atomic(&self, _scope: Scope<'_>, body: &mut dyn FnMut(&mut dyn Txn)) -> StorageResult<()> {
         let mut dbs = self.dbs.lock();
-        let mut txn = SimpleTxn { dbs: &mut dbs, now: unix_ms() };
+        let mut txn = SimpleTxn {
+            dbs: &mut dbs,
+            now: unix_ms(),
+        };
         body(&mut txn);
         Ok(())
     }
@@ -177,7 +246,10 @@ impl StorageBackend for SimpleBackend {
     }
     fn dataset_bytes(&self) -> u64 {
         let dbs = self.dbs.lock();
-        dbs.iter().flat_map(|d| d.iter()).map(|(k, i)| (k.len() + i.value.len()) as u64).sum()
+        dbs.iter()
+            .flat_map(|d| d.iter())
+            .map(|(k, i)| (k.len() + i.value.len()) as u64)
+            .sum()
     }
     fn flush_to_disk(&self) -> StorageResult<()> {
         Ok(())
@@ -191,11 +263,18 @@ pub fn engine() -> Engine {
 
 /// A session registered with `engine`, as a new connection gets.
 pub fn session(engine: &Engine) -> Session {
-    Session::new(engine.clients.register("127.0.0.1:1".into(), "127.0.0.1:6379".into(), None))
+    Session::new(
+        engine
+            .clients
+            .register("127.0.0.1:1".into(), "127.0.0.1:6379".into(), None),
+    )
 }
 
 /// Runs one command given as words.
 pub fn run(engine: &Engine, session: &mut Session, words: &[&str]) -> Frame {
-    let argv: Vec<Bytes> = words.iter().map(|w| Bytes::copy_from_slice(w.as_bytes())).collect();
+    let argv: Vec<Bytes> = words
+        .iter()
+        .map(|w| Bytes::copy_from_slice(w.as_bytes()))
+        .collect();
     engine.execute(session, &argv)
 }

@@ -26,8 +26,10 @@ pub fn build_engine(config: Config) -> anyhow::Result<Arc<Engine>> {
         Some("disk") => {
             let dir = PathBuf::from(config.get("dir").unwrap_or_else(|| ".".into()));
             let path = dir.join("ferrokv-disk");
-            let backend = ferrokv_storage_disk::DiskBackend::open(&path, databases)
-                .map_err(|e| anyhow::anyhow!("cannot open disk backend at {}: {e:?}", path.display()))?;
+            let backend =
+                ferrokv_storage_disk::DiskBackend::open(&path, databases).map_err(|e| {
+                    anyhow::anyhow!("cannot open disk backend at {}: {e:?}", path.display())
+                })?;
             Arc::new(backend)
         }
         _ => Arc::new(ferrokv_storage_memory::MemoryBackend::new(databases)),
@@ -47,12 +49,18 @@ pub async fn bind(config: &Config) -> anyhow::Result<TcpListener> {
         .unwrap_or("0.0.0.0")
         .to_string();
     let addr = format!("{host}:{port}");
-    TcpListener::bind(&addr).await.with_context(|| format!("cannot listen on {addr}"))
+    TcpListener::bind(&addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))
 }
 
 /// Serves clients until `stop` resolves or a client runs `SHUTDOWN`, then makes the
 /// data durable. Runs the active expiry cycle `hz` times a second meanwhile.
-pub async fn run(engine: Arc<Engine>, listener: TcpListener, stop: impl Future<Output = ()>) -> anyhow::Result<()> {
+pub async fn run(
+    engine: Arc<Engine>,
+    listener: TcpListener,
+    stop: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
     let shutdown = Arc::new(Notify::new());
     {
         let shutdown = shutdown.clone();
@@ -71,7 +79,10 @@ pub async fn run(engine: Arc<Engine>, listener: TcpListener, stop: impl Future<O
     for client in engine.clients.all() {
         client.kill();
     }
-    engine.backend().flush_to_disk().map_err(|e| anyhow::anyhow!("flush on shutdown failed: {e:?}"))?;
+    engine
+        .backend()
+        .flush_to_disk()
+        .map_err(|e| anyhow::anyhow!("flush on shutdown failed: {e:?}"))?;
     Ok(())
 }
 
@@ -113,7 +124,9 @@ async fn clients_cron(engine: Arc<Engine>) {
         }
         let now = ferrokv_core::clients::unix_ms();
         for client in engine.clients.all() {
-            let last = client.last_interaction_ms.load(std::sync::atomic::Ordering::Relaxed);
+            let last = client
+                .last_interaction_ms
+                .load(std::sync::atomic::Ordering::Relaxed);
             if now.saturating_sub(last) > timeout as u64 * 1000 {
                 client.kill();
             }
@@ -139,8 +152,15 @@ impl RunningServer {
         let engine = build_engine(config)?;
         let stop = Arc::new(Notify::new());
         let stopped = stop.clone();
-        let task = tokio::spawn(run(engine.clone(), listener, async move { stopped.notified().await }));
-        Ok(RunningServer { addr, engine, stop, task })
+        let task = tokio::spawn(run(engine.clone(), listener, async move {
+            stopped.notified().await
+        }));
+        Ok(RunningServer {
+            addr,
+            engine,
+            stop,
+            task,
+        })
     }
 
     /// Stops accepting, closes clients and flushes the backend.

@@ -1,1 +1,3 @@
-fn main() { let _ = rocksdb::Options::default(); }
+fn main() {
+    let _ = rocksdb::Options::default();
+}

@@ -37,7 +37,10 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "quit",
         arity: -1,
-        flags: FAST_STALE.or(CmdFlags::NOSCRIPT).or(CmdFlags::ALLOW_BUSY).or(CmdFlags::NO_AUTH),
+        flags: FAST_STALE
+            .or(CmdFlags::NOSCRIPT)
+            .or(CmdFlags::ALLOW_BUSY)
+            .or(CmdFlags::NO_AUTH),
         acl: CONN,
         group: "connection",
         summary: "Closes the connection.",
@@ -59,7 +62,10 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "hello",
         arity: -1,
-        flags: FAST_STALE.or(CmdFlags::NOSCRIPT).or(CmdFlags::NO_AUTH).or(CmdFlags::ALLOW_BUSY),
+        flags: FAST_STALE
+            .or(CmdFlags::NOSCRIPT)
+            .or(CmdFlags::NO_AUTH)
+            .or(CmdFlags::ALLOW_BUSY),
         acl: CONN,
         group: "connection",
         since: "6.0.0",
@@ -71,7 +77,10 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "reset",
         arity: 1,
-        flags: FAST_STALE.or(CmdFlags::NOSCRIPT).or(CmdFlags::NO_AUTH).or(CmdFlags::ALLOW_BUSY),
+        flags: FAST_STALE
+            .or(CmdFlags::NOSCRIPT)
+            .or(CmdFlags::NO_AUTH)
+            .or(CmdFlags::ALLOW_BUSY),
         acl: CONN,
         group: "connection",
         since: "6.2.0",
@@ -104,7 +113,10 @@ fn select(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         return Err(CmdError::err("DB index is out of range"));
     }
     ctx.session.db = index as usize;
-    ctx.session.client.db.store(index as usize, std::sync::atomic::Ordering::Relaxed);
+    ctx.session
+        .client
+        .db
+        .store(index as usize, std::sync::atomic::Ordering::Relaxed);
     Ok(Frame::ok())
 }
 
@@ -116,7 +128,11 @@ fn hello(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
             Some(2) => RespVersion::Resp2,
             Some(3) => RespVersion::Resp3,
             Some(_) => return Err(CmdError("NOPROTO unsupported protocol version".into())),
-            None => return Err(CmdError::err("Protocol version is not an integer or out of range")),
+            None => {
+                return Err(CmdError::err(
+                    "Protocol version is not an integer or out of range",
+                ))
+            }
         };
     }
     let mut name = None;
@@ -124,7 +140,14 @@ fn hello(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         if is(opt, "auth") && argv.len() - args_pos(&args) >= 2 {
             let user = args.value()?;
             let _password = args.value()?;
-            if !is(user, "default") || !ctx.engine.config.get("requirepass").unwrap_or_default().is_empty() {
+            if !is(user, "default")
+                || !ctx
+                    .engine
+                    .config
+                    .get("requirepass")
+                    .unwrap_or_default()
+                    .is_empty()
+            {
                 return Err(CmdError(
                     "WRONGPASS invalid username-password pair or user is disabled.".into(),
                 ));
@@ -145,7 +168,10 @@ fn hello(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     }
     ctx.session.resp = version;
     let proto = if version == RespVersion::Resp3 { 3 } else { 2 };
-    ctx.session.client.resp.store(proto as u8, std::sync::atomic::Ordering::Relaxed);
+    ctx.session
+        .client
+        .resp
+        .store(proto as u8, std::sync::atomic::Ordering::Relaxed);
     Ok(Frame::Map(vec![
         (Frame::bulk("server"), Frame::bulk("redis")),
         (Frame::bulk("version"), Frame::bulk(crate::REDIS_VERSION)),
@@ -174,8 +200,14 @@ pub fn validate_client_name(name: &[u8]) -> Result<(), CmdError> {
 fn reset(ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> CmdResult {
     ctx.session.db = 0;
     ctx.session.resp = RespVersion::Resp2;
-    ctx.session.client.db.store(0, std::sync::atomic::Ordering::Relaxed);
-    ctx.session.client.resp.store(2, std::sync::atomic::Ordering::Relaxed);
+    ctx.session
+        .client
+        .db
+        .store(0, std::sync::atomic::Ordering::Relaxed);
+    ctx.session
+        .client
+        .resp
+        .store(2, std::sync::atomic::Ordering::Relaxed);
     *ctx.session.client.name.lock() = None;
     Ok(Frame::simple("RESET"))
 }
@@ -202,7 +234,10 @@ mod tests {
         );
         assert_eq!(run(&e, &mut s, &["SELECT", "15"]), Frame::ok());
         assert_eq!(s.db, 15);
-        assert_eq!(run(&e, &mut s, &["SELECT", "16"]), Frame::error("ERR DB index is out of range"));
+        assert_eq!(
+            run(&e, &mut s, &["SELECT", "16"]),
+            Frame::error("ERR DB index is out of range")
+        );
         assert_eq!(
             run(&e, &mut s, &["SELECT", "x"]),
             Frame::error("ERR value is not an integer or out of range")
@@ -221,7 +256,10 @@ mod tests {
         assert!(matches!(reply, Frame::Map(_)));
         assert_eq!(s.resp, RespVersion::Resp3);
         assert_eq!(s.client.name().as_deref(), Some(&b"me"[..]));
-        assert_eq!(run(&e, &mut s, &["HELLO", "4"]), Frame::error("NOPROTO unsupported protocol version"));
+        assert_eq!(
+            run(&e, &mut s, &["HELLO", "4"]),
+            Frame::error("NOPROTO unsupported protocol version")
+        );
         assert_eq!(
             run(&e, &mut s, &["HELLO", "x"]),
             Frame::error("ERR Protocol version is not an integer or out of range")

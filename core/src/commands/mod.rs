@@ -48,8 +48,18 @@ mod tests {
                 assert!(spec.handler.is_some(), "{} has no handler", spec.name);
             } else {
                 for sub in spec.subcommands {
-                    assert!(sub.handler.is_some(), "{}|{} has no handler", spec.name, sub.name);
-                    assert!(!sub.summary.is_empty(), "{}|{} lacks a summary", spec.name, sub.name);
+                    assert!(
+                        sub.handler.is_some(),
+                        "{}|{} has no handler",
+                        spec.name,
+                        sub.name
+                    );
+                    assert!(
+                        !sub.summary.is_empty(),
+                        "{}|{} lacks a summary",
+                        spec.name,
+                        sub.name
+                    );
                 }
             }
         }

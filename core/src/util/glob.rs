@@ -17,7 +17,13 @@ fn lower(c: u8, nocase: bool) -> u8 {
 
 /// A direct port of `stringmatchlen_impl`: bytes beyond the pattern read as NUL, as
 /// the C code reads the terminator of its sds pattern.
-fn match_impl(pattern: &[u8], string: &[u8], nocase: bool, skip_longer: &mut bool, nesting: u32) -> bool {
+fn match_impl(
+    pattern: &[u8],
+    string: &[u8],
+    nocase: bool,
+    skip_longer: &mut bool,
+    nesting: u32,
+) -> bool {
     if nesting > 1000 {
         return false;
     }
@@ -33,7 +39,13 @@ fn match_impl(pattern: &[u8], string: &[u8], nocase: bool, skip_longer: &mut boo
                     return true;
                 }
                 while s < string.len() {
-                    if match_impl(&pattern[p + 1..], &string[s..], nocase, skip_longer, nesting + 1) {
+                    if match_impl(
+                        &pattern[p + 1..],
+                        &string[s..],
+                        nocase,
+                        skip_longer,
+                        nesting + 1,
+                    ) {
                         return true;
                     }
                     if *skip_longer {
@@ -70,7 +82,8 @@ fn match_impl(pattern: &[u8], string: &[u8], nocase: bool, skip_longer: &mut boo
                         if start > end {
                             std::mem::swap(&mut start, &mut end);
                         }
-                        let (start, end, ch) = (lower(start, nocase), lower(end, nocase), lower(c, nocase));
+                        let (start, end, ch) =
+                            (lower(start, nocase), lower(end, nocase), lower(c, nocase));
                         p += 2;
                         if ch >= start && ch <= end {
                             matched = true;

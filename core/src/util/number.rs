@@ -65,7 +65,10 @@ pub fn parse_f64(s: &[u8]) -> Option<f64> {
         "inf" | "+inf" | "infinity" | "+infinity" => f64::INFINITY,
         "-inf" | "-infinity" => f64::NEG_INFINITY,
         _ => {
-            if !text.bytes().all(|c| c.is_ascii_digit() || b"+-.eE".contains(&c)) {
+            if !text
+                .bytes()
+                .all(|c| c.is_ascii_digit() || b"+-.eE".contains(&c))
+            {
                 return None;
             }
             text.parse().ok()?
@@ -90,7 +93,17 @@ mod tests {
         assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
         assert_eq!(parse_i64(b"9223372036854775808"), None);
         assert_eq!(parse_i64(b"-9223372036854775809"), None);
-        for bad in [&b""[..], b"+1", b" 1", b"1 ", b"01", b"-0", b"-", b"1a", b"1.0"] {
+        for bad in [
+            &b""[..],
+            b"+1",
+            b" 1",
+            b"1 ",
+            b"01",
+            b"-0",
+            b"-",
+            b"1a",
+            b"1.0",
+        ] {
             assert_eq!(parse_i64(bad), None, "{:?}", bad);
         }
     }

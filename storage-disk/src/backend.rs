@@ -1,10 +1,12 @@
 //! [`KvBackend`]: the generic layer mapping the typed [`StorageBackend`] onto any
 //! [`OrderedStore`]. See the crate docs for the layout.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use bytes::Bytes;
 use ferrokv_core::storage::{
     DbStats, ExpireStats, Scope, StorageBackend, StorageError, StorageResult, Txn, UnixMillis,
 };
@@ -29,6 +31,106 @@ pub const MAX_DATABASES: usize = u16::MAX as usize - 1;
 /// Expired index entries the active cycle settles under one set of locks and one
 /// batch.
 const EXPIRE_CHUNK: usize = 64;
+
+/// Default size of the row cache ([`KvBackend::with_row_cache`]).
+pub const DEFAULT_ROW_CACHE_BYTES: usize = 64 << 20;
+
+/// Bytes a row cache entry costs beyond its key and record (table slot, `Vec` and
+/// `Bytes` headers, allocator rounding); an estimate, for the budget only.
+const ROW_OVERHEAD: usize = 96;
+
+/// One lock stripe: what its mutex guards is the stripe's share of the row cache.
+///
+/// The row cache maps metadata keys to their committed record, or to `None` for a key
+/// known absent. A RocksDB point lookup walks a memtable skiplist (a dozen or more
+/// cache misses) before the block cache; a command's reads of its own keys come
+/// here first. It holds only what the store holds right now: it is read and changed
+/// only under the stripe's lock, filled from reads of the store made under that
+/// lock and updated by every commit under it, after the store accepted the batch.
+/// Records with an expiry are never kept (the RocksDB compaction filter drops such
+/// records behind the backend's back), nor is anything after a range delete.
+#[derive(Debug, Default)]
+pub(crate) struct Stripe {
+    rows: HashMap<Vec<u8>, Option<Bytes>, foldhash::fast::RandomState>,
+    bytes: usize,
+}
+
+impl Stripe {
+    fn cost(key: &[u8], value: &Option<Bytes>) -> usize {
+        key.len() + value.as_ref().map_or(0, |v| v.len()) + ROW_OVERHEAD
+    }
+
+    /// The committed record of metadata key `key`, if cached: `Some(None)` means
+    /// the key is known absent.
+    pub(crate) fn get(&self, key: &[u8]) -> Option<Option<Bytes>> {
+        self.rows.get(key).cloned()
+    }
+
+    /// Records the committed state of `key`: its record (if persistent, otherwise
+    /// forgets it) or `None` for absent. Evicts arbitrary entries beyond `cap`.
+    pub(crate) fn put(&mut self, key: Vec<u8>, value: Option<Bytes>, cap: usize) {
+        if value.as_deref().is_some_and(|v| raw_expire_at(v).is_some()) {
+            self.remove(&key);
+            return;
+        }
+        let cost = Self::cost(&key, &value);
+        if cost > cap {
+            self.remove(&key);
+            return;
+        }
+        let key_len = key.len();
+        if let Some(old) = self.rows.insert(key, value) {
+            self.bytes -= key_len + old.map_or(0, |v| v.len()) + ROW_OVERHEAD;
+        }
+        self.bytes += cost;
+        while self.bytes > cap {
+            // Any entry: table order is hash order, unrelated to use.
+            let Some(victim) = self.rows.keys().next().cloned() else {
+                break;
+            };
+            self.remove(&victim);
+        }
+    }
+
+    /// Forgets `key`.
+    pub(crate) fn remove(&mut self, key: &[u8]) {
+        if let Some((k, v)) = self.rows.remove_entry(key) {
+            self.bytes -= Self::cost(&k, &v);
+        }
+    }
+
+    /// Forgets everything.
+    pub(crate) fn clear(&mut self) {
+        self.rows.clear();
+        self.bytes = 0;
+    }
+}
+
+/// The stripes a scope holds.
+pub(crate) struct Locks<'a> {
+    /// Every stripe, indexed by stripe number.
+    all: bool,
+    /// Stripe numbers held, ascending, matching `guards` (unused with `all`).
+    idx: Vec<usize>,
+    guards: Vec<MutexGuard<'a, Stripe>>,
+}
+
+impl Locks<'_> {
+    /// The stripe `i`, if held.
+    pub(crate) fn stripe(&mut self, i: usize) -> Option<&mut Stripe> {
+        let pos = if self.all {
+            i
+        } else {
+            self.idx.iter().position(|&j| j == i)?
+        };
+        self.guards.get_mut(pos).map(|g| &mut **g)
+    }
+
+    /// Whether every stripe is held.
+    pub(crate) fn all(&self) -> bool {
+        self.all
+    }
+}
 
 /// Current wall-clock time in Unix milliseconds.
 pub(crate) fn now_ms() -> UnixMillis {
@@ -80,7 +182,9 @@ pub struct KvBackend<S: OrderedStore> {
     pub(crate) store: S,
     pub(crate) name: &'static str,
     pub(crate) databases: usize,
-    stripes: Box<[Mutex<()>]>,
+    stripes: Box<[Mutex<Stripe>]>,
+    /// Row cache budget of one stripe, in bytes.
+    pub(crate) row_cap: usize,
     /// Logical database -> physical id (the key prefix); swapped by `SWAPDB`.
     pub(crate) dbmap: RwLock<Arc<Vec<PhysDb>>>,
     /// Indexed by physical id.
@@ -174,7 +278,8 @@ impl<S: OrderedStore> KvBackend<S> {
             store,
             name,
             databases,
-            stripes: (0..STRIPES).map(|_| Mutex::new(())).collect(),
+            stripes: (0..STRIPES).map(|_| Mutex::default()).collect(),
+            row_cap: DEFAULT_ROW_CACHE_BYTES / STRIPES,
             dbmap: RwLock::new(Arc::new(map)),
             counters,
             expire_cursor: AtomicUsize::new(0),
@@ -182,9 +287,31 @@ impl<S: OrderedStore> KvBackend<S> {
         })
     }
 
+    /// Sets the row cache budget (default [`DEFAULT_ROW_CACHE_BYTES`]; 0 disables
+    /// it): committed metadata records of recently used persistent keys (strings
+    /// with their value) and keys known absent, so that commands on hot keys skip
+    /// the store's point lookup. The budget is an estimate including overheads.
+    pub fn with_row_cache(mut self, bytes: usize) -> Self {
+        self.row_cap = bytes / STRIPES;
+        for s in self.stripes.iter() {
+            s.lock().clear();
+        }
+        self
+    }
+
     /// The underlying store, for maintenance (compaction, backups) and tests.
+    ///
+    /// Writing keys through it bypasses the row cache: call
+    /// [`KvBackend::clear_row_cache`] afterwards.
     pub fn store(&self) -> &S {
         &self.store
+    }
+
+    /// Empties the row cache (after writing to [`KvBackend::store`] directly).
+    pub fn clear_row_cache(&self) {
+        for s in self.stripes.iter() {
+            s.lock().clear();
+        }
     }
 
     /// The error of the commit that failed, if one did; writes are refused while it
@@ -204,20 +331,35 @@ impl<S: OrderedStore> KvBackend<S> {
         *self.failure.lock() = Some(e.0.clone());
     }
 
-    fn stripe_of(hash: u64) -> usize {
+    pub(crate) fn stripe_of(hash: u64) -> usize {
         (hash % STRIPES as u64) as usize
     }
 
-    fn lock_stripes(&self, mut idx: Vec<usize>) -> Vec<MutexGuard<'_, ()>> {
+    /// Locks stripe `i` alone (to fix its row cache after a scope that did not
+    /// hold it).
+    pub(crate) fn lock_one(&self, i: usize) -> MutexGuard<'_, Stripe> {
+        self.stripes[i].lock()
+    }
+
+    fn lock_stripes(&self, mut idx: Vec<usize>) -> Locks<'_> {
         // Always ascending, so two scopes can never wait on each other in a cycle.
         idx.sort_unstable();
         idx.dedup();
-        idx.into_iter().map(|i| self.stripes[i].lock()).collect()
+        let guards = idx.iter().map(|&i| self.stripes[i].lock()).collect();
+        Locks {
+            all: false,
+            idx,
+            guards,
+        }
     }
 
-    fn lock(&self, scope: Scope<'_>) -> Vec<MutexGuard<'_, ()>> {
+    fn lock(&self, scope: Scope<'_>) -> Locks<'_> {
         match scope {
-            Scope::All => self.stripes.iter().map(|m| m.lock()).collect(),
+            Scope::All => Locks {
+                all: true,
+                idx: Vec::new(),
+                guards: self.stripes.iter().map(|m| m.lock()).collect(),
+            },
             Scope::Keys(keys) => {
                 self.lock_stripes(keys.iter().map(|k| Self::stripe_of(key_hash(k))).collect())
             }
@@ -284,8 +426,8 @@ impl<S: OrderedStore> StorageBackend for KvBackend<S> {
     }
 
     fn atomic(&self, scope: Scope<'_>, body: &mut dyn FnMut(&mut dyn Txn)) -> StorageResult<()> {
-        let _guards = self.lock(scope);
-        let mut txn = KvTxn::new(self, now_ms());
+        let locks = self.lock(scope);
+        let mut txn = KvTxn::new(self, now_ms(), locks);
         body(&mut txn);
         txn.commit()
     }

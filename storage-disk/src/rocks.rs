@@ -6,7 +6,7 @@ use ferrokv_core::storage::{StorageError, StorageResult};
 use rocksdb::compaction_filter::Decision;
 use rocksdb::{
     properties, BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, DBCompressionType,
-    Options, ReadOptions, DB,
+    ErrorKind, Options, ReadOptions, ReadTier, WriteOptions, DB,
 };
 
 use crate::backend::{now_ms, KvBackend};
@@ -43,10 +43,35 @@ fn err(e: rocksdb::Error) -> StoreError {
     StoreError(e.into_string())
 }
 
+/// Runs `f`, which may wait for the disk, without stalling the async runtime: on a
+/// worker of a multi-threaded tokio runtime through `block_in_place` (the worker hands
+/// its other tasks to a new thread meanwhile); anywhere else (a plain or blocking
+/// thread, a current-thread runtime) directly.
+///
+/// Only reads that miss the memtables and the block cache, and writes that RocksDB
+/// would stall, come here: the common path stays on the worker, since a
+/// `block_in_place` per command costs more than the command.
+fn blocking<R>(f: impl FnOnce() -> R) -> R {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == RuntimeFlavor::MultiThread => tokio::task::block_in_place(f),
+        _ => f(),
+    }
+}
+
+fn incomplete(e: &rocksdb::Error) -> bool {
+    e.kind() == ErrorKind::Incomplete
+}
+
 /// An [`OrderedStore`] in a RocksDB directory.
 pub struct RocksStore {
     db: DB,
     path: PathBuf,
+    /// Reads that only look at memtables and the block cache, failing with
+    /// `Incomplete` rather than reading a file.
+    cache_only: ReadOptions,
+    /// Writes that fail with `Incomplete` rather than wait for a write stall.
+    no_stall: WriteOptions,
 }
 
 impl std::fmt::Debug for RocksStore {
@@ -106,7 +131,16 @@ impl RocksStore {
             .into_iter()
             .map(|ks| ColumnFamilyDescriptor::new(ks.name(), cf_options(ks, &cache, config)));
         let db = DB::open_cf_descriptors(&db_opts, &path, cfs).map_err(err)?;
-        Ok(RocksStore { db, path })
+        let mut cache_only = ReadOptions::default();
+        cache_only.set_read_tier(ReadTier::BlockCache);
+        let mut no_stall = WriteOptions::default();
+        no_stall.set_no_slowdown(true);
+        Ok(RocksStore {
+            db,
+            path,
+            cache_only,
+            no_stall,
+        })
     }
 
     /// The directory the store lives in.
@@ -134,16 +168,28 @@ impl RocksStore {
 
 impl OrderedStore for RocksStore {
     fn get(&self, ks: Keyspace, key: &[u8]) -> StoreResult<Option<Vec<u8>>> {
-        self.db.get_cf(self.cf(ks)?, key).map_err(err)
+        let cf = self.cf(ks)?;
+        match self.db.get_cf_opt(cf, key, &self.cache_only) {
+            Err(e) if incomplete(&e) => blocking(|| self.db.get_cf(cf, key)).map_err(err),
+            other => other.map_err(err),
+        }
     }
 
     fn multi_get(&self, ks: Keyspace, keys: &[&[u8]]) -> StoreResult<Vec<Option<Vec<u8>>>> {
         let cf = self.cf(ks)?;
-        self.db
-            .multi_get_cf(keys.iter().map(|k| (cf, *k)))
-            .into_iter()
-            .map(|r| r.map_err(err))
-            .collect()
+        let mut out = self
+            .db
+            .multi_get_cf_opt(keys.iter().map(|k| (cf, *k)), &self.cache_only);
+        if out.iter().any(|r| r.as_ref().is_err_and(incomplete)) {
+            blocking(|| {
+                for (r, k) in out.iter_mut().zip(keys) {
+                    if r.as_ref().is_err_and(incomplete) {
+                        *r = self.db.get_cf(cf, k);
+                    }
+                }
+            });
+        }
+        out.into_iter().map(|r| r.map_err(err)).collect()
     }
 
     fn scan(
@@ -160,28 +206,44 @@ impl OrderedStore for RocksStore {
             }
             ro.set_iterate_upper_bound(end.to_vec());
         }
-        // The iterator reads from the implicit snapshot taken at its creation.
-        let mut it = self.db.raw_iterator_cf_opt(self.cf(ks)?, ro);
-        it.seek(start);
-        while let (Some(k), Some(v)) = (it.key(), it.value()) {
-            if !visit(k, v) {
-                return Ok(());
+        let cf = self.cf(ks)?;
+        // Iterations (SCAN, KEYS, the expiry cycle) are rare and may read many
+        // blocks: all of one off the async worker.
+        blocking(|| {
+            // The iterator reads from the implicit snapshot taken at its creation.
+            let mut it = self.db.raw_iterator_cf_opt(cf, ro);
+            it.seek(start);
+            while let (Some(k), Some(v)) = (it.key(), it.value()) {
+                if !visit(k, v) {
+                    return Ok(());
+                }
+                it.next();
             }
-            it.next();
-        }
-        it.status().map_err(err)
+            it.status().map_err(err)
+        })
     }
 
     fn write(&self, batch: WriteBatch) -> StoreResult<()> {
-        let mut wb = rocksdb::WriteBatch::default();
-        for op in &batch.ops {
-            match op {
-                BatchOp::Put(ks, k, v) => wb.put_cf(self.cf(*ks)?, k, v),
-                BatchOp::Delete(ks, k) => wb.delete_cf(self.cf(*ks)?, k),
-                BatchOp::DeleteRange(ks, s, e) => wb.delete_range_cf(self.cf(*ks)?, s, e),
+        let build = || -> StoreResult<rocksdb::WriteBatch> {
+            let mut wb = rocksdb::WriteBatch::default();
+            for op in &batch.ops {
+                match op {
+                    BatchOp::Put(ks, k, v) => wb.put_cf(self.cf(*ks)?, k, v),
+                    BatchOp::Delete(ks, k) => wb.delete_cf(self.cf(*ks)?, k),
+                    BatchOp::DeleteRange(ks, s, e) => wb.delete_range_cf(self.cf(*ks)?, s, e),
+                }
             }
+            Ok(wb)
+        };
+        match self.db.write_opt(build()?, &self.no_stall) {
+            // A write stall (memtables full, too many L0 files): nothing was
+            // written; wait it out off the async worker.
+            Err(e) if incomplete(&e) => {
+                let wb = build()?;
+                blocking(|| self.db.write(wb)).map_err(err)
+            }
+            other => other.map_err(err),
         }
-        self.db.write(wb).map_err(err)
     }
 
     fn sync(&self) -> StoreResult<()> {

@@ -12,7 +12,7 @@ use ferrokv_core::storage::{
 };
 use rand::Rng;
 
-use crate::backend::{io, KvBackend};
+use crate::backend::{io, KvBackend, Locks};
 use crate::encoding::{
     db_range, decode_meta_key, encode_dbmap, expiry_key, is_redis_int, key_hash, meta_key,
     meta_seek, raw_expire_at, MetaRecord, PhysDb, FLAG_RAW, SYS_DBMAP,
@@ -35,6 +35,8 @@ struct Delta {
 /// The [`Txn`] handed to a command by [`KvBackend`]'s `atomic`.
 pub struct KvTxn<'a, S: OrderedStore> {
     backend: &'a KvBackend<S>,
+    /// The scope's stripes, with their row caches.
+    locks: Locks<'a>,
     now: UnixMillis,
     dbmap: Arc<Vec<PhysDb>>,
     dbmap_changed: bool,
@@ -47,9 +49,10 @@ pub struct KvTxn<'a, S: OrderedStore> {
 }
 
 impl<'a, S: OrderedStore> KvTxn<'a, S> {
-    pub(crate) fn new(backend: &'a KvBackend<S>, now: UnixMillis) -> Self {
+    pub(crate) fn new(backend: &'a KvBackend<S>, now: UnixMillis, locks: Locks<'a>) -> Self {
         KvTxn {
             backend,
+            locks,
             now,
             dbmap: backend.dbmap.read().clone(),
             dbmap_changed: false,
@@ -59,14 +62,30 @@ impl<'a, S: OrderedStore> KvTxn<'a, S> {
         }
     }
 
-    /// Writes everything as one batch, then publishes counters and the database
-    /// table.
+    /// Writes everything as one batch, then publishes counters, the database table
+    /// and the row cache, and releases the stripes.
     pub(crate) fn commit(self) -> StorageResult<()> {
+        let KvTxn {
+            backend,
+            mut locks,
+            overlay,
+            ranges,
+            deltas,
+            dbmap,
+            dbmap_changed,
+            ..
+        } = self;
         let mut batch = WriteBatch::new();
-        for (ks, start, end) in self.ranges {
+        let flushed = !ranges.is_empty();
+        for (ks, start, end) in ranges {
             batch.delete_range(ks, start, end);
         }
-        for (ks, map) in Keyspace::ALL.into_iter().zip(self.overlay) {
+        let [system, meta, subkey, expiry] = overlay;
+        for (ks, map) in [
+            (Keyspace::System, system),
+            (Keyspace::SubKey, subkey),
+            (Keyspace::Expiry, expiry),
+        ] {
             for (k, v) in map {
                 match v {
                     Some(v) => batch.put(ks, k, Vec::from(v)),
@@ -74,22 +93,24 @@ impl<'a, S: OrderedStore> KvTxn<'a, S> {
                 }
             }
         }
-        if self.dbmap_changed {
-            batch.put(
-                Keyspace::System,
-                SYS_DBMAP.to_vec(),
-                encode_dbmap(&self.dbmap),
-            );
+        // Copied: the records go to the row cache after the write.
+        for (k, v) in &meta {
+            match v {
+                Some(v) => batch.put(Keyspace::Meta, k.clone(), v.to_vec()),
+                None => batch.delete(Keyspace::Meta, k.clone()),
+            }
+        }
+        if dbmap_changed {
+            batch.put(Keyspace::System, SYS_DBMAP.to_vec(), encode_dbmap(&dbmap));
         }
         if batch.is_empty() {
             return Ok(());
         }
-        let backend = self.backend;
         if let Err(e) = backend.store.write(batch) {
             backend.record_failure(&e);
             return Err(StorageError::Io(e.0));
         }
-        for (db, d) in self.deltas.iter().enumerate() {
+        for (db, d) in deltas.iter().enumerate() {
             let c = &backend.counters[db];
             if d.reset {
                 c.keys.store(0, std::sync::atomic::Ordering::Relaxed);
@@ -97,8 +118,42 @@ impl<'a, S: OrderedStore> KvTxn<'a, S> {
             }
             c.add(d.keys, d.expires);
         }
-        if self.dbmap_changed {
-            *backend.dbmap.write() = self.dbmap;
+        if dbmap_changed {
+            *backend.dbmap.write() = dbmap;
+        }
+
+        // The row cache follows the store, under the same locks.
+        let mut unheld = Vec::new();
+        if flushed {
+            // Range deletes (FLUSHDB) hold every stripe; forget everything.
+            for i in 0..crate::backend::STRIPES {
+                match locks.stripe(i) {
+                    Some(s) => s.clear(),
+                    None => unheld.push(i),
+                }
+            }
+        }
+        let cap = backend.row_cap;
+        let mut unheld_keys = Vec::new();
+        for (k, v) in meta {
+            let stripe = decode_meta_key(&k).map(|(_, h, _)| KvBackend::<S>::stripe_of(h));
+            match stripe.and_then(|i| locks.stripe(i)) {
+                Some(s) => s.put(k, v, cap),
+                None => unheld_keys.push((stripe, k)),
+            }
+        }
+        let all = locks.all();
+        drop(locks);
+        if !all && (!unheld.is_empty() || !unheld_keys.is_empty()) {
+            // A command wrote keys its scope did not name: forget them now.
+            for i in unheld {
+                backend.lock_one(i).clear();
+            }
+            for (stripe, k) in unheld_keys {
+                if let Some(i) = stripe {
+                    backend.lock_one(i).remove(&k);
+                }
+            }
         }
         Ok(())
     }
@@ -133,19 +188,27 @@ impl<'a, S: OrderedStore> KvTxn<'a, S> {
             .any(|(k, s, e)| *k == ks && key >= s.as_slice() && key < e.as_slice())
     }
 
-    fn get_raw(&self, ks: Keyspace, key: &[u8]) -> StorageResult<Option<Bytes>> {
+    fn get_raw(&mut self, ks: Keyspace, key: &[u8]) -> StorageResult<Option<Bytes>> {
         if let Some(v) = self.overlay[ks.index()].get(key) {
             return Ok(v.clone());
         }
         if self.in_deleted_range(ks, key) {
             return Ok(None);
         }
-        Ok(self
-            .backend
-            .store
-            .get(ks, key)
-            .map_err(io)?
-            .map(Bytes::from))
+        let store = &self.backend.store;
+        if ks == Keyspace::Meta {
+            let stripe = decode_meta_key(key)
+                .and_then(|(_, hash, _)| self.locks.stripe(KvBackend::<S>::stripe_of(hash)));
+            if let Some(stripe) = stripe {
+                if let Some(cached) = stripe.get(key) {
+                    return Ok(cached);
+                }
+                let value = store.get(ks, key).map_err(io)?.map(Bytes::from);
+                stripe.put(key.to_vec(), value.clone(), self.backend.row_cap);
+                return Ok(value);
+            }
+        }
+        Ok(store.get(ks, key).map_err(io)?.map(Bytes::from))
     }
 
     fn put_raw(&mut self, ks: Keyspace, key: Vec<u8>, value: Option<Bytes>) {
@@ -209,7 +272,7 @@ impl<'a, S: OrderedStore> KvTxn<'a, S> {
     }
 
     /// The key's record even if expired.
-    fn load(&self, db: PhysDb, key: &[u8]) -> StorageResult<Option<MetaRecord>> {
+    fn load(&mut self, db: PhysDb, key: &[u8]) -> StorageResult<Option<MetaRecord>> {
         match self.get_raw(Keyspace::Meta, &meta_key(db, key_hash(key), key))? {
             Some(raw) => Ok(Some(MetaRecord::decode(raw).map_err(io)?)),
             None => Ok(None),

@@ -4,7 +4,6 @@
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::BytesMut;
 use ferrokv_core::clients::ClientHandle;
@@ -113,14 +112,8 @@ impl Connection {
         if self.input.capacity() - self.input.len() < READ_CHUNK / 4 {
             self.input.reserve(READ_CHUNK);
         }
-        let timeout = self.engine.config.get_i64("timeout");
-        let idle = async {
-            if timeout > 0 {
-                tokio::time::sleep(Duration::from_secs(timeout as u64)).await
-            } else {
-                std::future::pending::<()>().await
-            }
-        };
+        // Idle clients are closed by the server's client cron (see `lib.rs`), which
+        // kills them through `wake`; no per-read timer is needed.
         tokio::select! {
             read = self.socket.read_buf(&mut self.input) => {
                 let n = read?;
@@ -128,7 +121,6 @@ impl Connection {
                 Ok(n > 0)
             }
             _ = self.wake.notified() => Ok(!self.session.client.is_killed()),
-            _ = idle => Ok(false),
         }
     }
 
@@ -152,7 +144,9 @@ impl Connection {
                     return true;
                 }
                 Err(e) => {
-                    Stats::add(&self.engine.stats.error_replies, 1);
+                    let message = e.message().to_string();
+                    self.engine
+                        .note_error_reply(format!("ERR {message}").as_bytes());
                     self.output.extend_from_slice(b"-ERR ");
                     self.output.extend_from_slice(e.message().as_bytes());
                     self.output.extend_from_slice(b"\r\n");

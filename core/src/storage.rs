@@ -251,6 +251,21 @@ pub trait StorageBackend: Send + Sync {
     /// means the writes were not applied, so the command must not report success.
     fn atomic(&self, scope: Scope<'_>, body: &mut dyn FnMut(&mut dyn Txn)) -> StorageResult<()>;
 
+    /// Runs `run`, in which the caller executes a burst of commands (one client's
+    /// pipelined requests) on this thread and sends none of their replies before
+    /// this returns.
+    ///
+    /// A backend may defer the commits of the scopes opened meanwhile on this
+    /// thread and apply them together at the end (group commit): every scope stays
+    /// atomic and isolated, since its keys stay locked until then, but its writes
+    /// reach the store only when the group commits. An error means writes of the
+    /// burst were lost: none of its replies may be sent. The default runs `run`
+    /// with no grouping.
+    fn group(&self, run: &mut dyn FnMut()) -> StorageResult<()> {
+        run();
+        Ok(())
+    }
+
     /// One bounded step of active expiry: samples volatile keys and removes expired
     /// ones, spending at most about `budget` key checks.
     fn active_expire(&self, budget: usize) -> ExpireStats;

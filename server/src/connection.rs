@@ -7,9 +7,10 @@ use std::sync::Arc;
 
 use bytes::BytesMut;
 use ferrokv_core::clients::ClientHandle;
+use ferrokv_core::command::CmdError;
 use ferrokv_core::stats::Stats;
 use ferrokv_core::{Engine, Session};
-use ferrokv_protocol::{encode, RequestDecoder};
+use ferrokv_protocol::{encode, Frame, RequestDecoder};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::Notify;
@@ -99,7 +100,22 @@ impl Connection {
             // and block cache first and calls `block_in_place` for an actual file
             // read): doing that for every batch here cost the disk backend about 40%
             // of its throughput.
-            let keep_going = self.process_input();
+            //
+            // The batch is one group for the backend, which may commit its writes
+            // together (one write-ahead log record for a pipeline): the replies go
+            // out only after the group committed.
+            let engine = self.engine.clone();
+            let mut keep_going = true;
+            let grouped = engine
+                .backend()
+                .group(&mut || keep_going = self.process_input());
+            if let Err(e) = grouped {
+                // Writes of the batch were lost: none of its replies may be sent.
+                let reply = Frame::from(CmdError::from(e));
+                self.output.clear();
+                encode(&reply, self.session.resp, &mut self.output);
+                keep_going = false;
+            }
             self.flush().await?;
             if !keep_going {
                 return Ok(());

@@ -1,6 +1,7 @@
 //! [`KvBackend`]: the generic layer mapping the typed [`StorageBackend`] onto any
 //! [`OrderedStore`]. See the crate docs for the layout.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -10,7 +11,7 @@ use bytes::Bytes;
 use ferrokv_core::storage::{
     DbStats, ExpireStats, Scope, StorageBackend, StorageError, StorageResult, Txn, UnixMillis,
 };
-use parking_lot::{Mutex, MutexGuard, RwLock};
+use parking_lot::{ArcMutexGuard, Mutex, MutexGuard, RawMutex, RwLock};
 
 use crate::encoding::{
     db_range, decode_dbmap, decode_expiry_key, decode_meta_key, encode_dbmap, expiry_key, key_hash,
@@ -18,7 +19,7 @@ use crate::encoding::{
 };
 use crate::mem::MemStore;
 use crate::store::{Keyspace, OrderedStore, StoreError, WriteBatch};
-use crate::txn::KvTxn;
+use crate::txn::{KvTxn, Pending};
 
 /// Number of lock stripes. A key's stripe depends only on its name, so one stripe
 /// covers the key in every database (as `Scope::Keys` promises).
@@ -106,29 +107,106 @@ impl Stripe {
     }
 }
 
-/// The stripes a scope holds.
-pub(crate) struct Locks<'a> {
+/// A held stripe.
+type StripeGuard = ArcMutexGuard<RawMutex, Stripe>;
+
+/// The stripes a scope (or a group commit) holds.
+pub(crate) struct Locks {
     /// Every stripe, indexed by stripe number.
     all: bool,
     /// Stripe numbers held, ascending, matching `guards` (unused with `all`).
     idx: Vec<usize>,
-    guards: Vec<MutexGuard<'a, Stripe>>,
+    guards: Vec<StripeGuard>,
 }
 
-impl Locks<'_> {
+impl Locks {
+    fn none() -> Locks {
+        Locks {
+            all: false,
+            idx: Vec::new(),
+            guards: Vec::new(),
+        }
+    }
+
     /// The stripe `i`, if held.
     pub(crate) fn stripe(&mut self, i: usize) -> Option<&mut Stripe> {
         let pos = if self.all {
             i
         } else {
-            self.idx.iter().position(|&j| j == i)?
+            self.idx.binary_search(&i).ok()?
         };
         self.guards.get_mut(pos).map(|g| &mut **g)
     }
 
-    /// Whether every stripe is held.
-    pub(crate) fn all(&self) -> bool {
-        self.all
+    /// Adds the stripes `need` (ascending) without waiting; false if one is taken
+    /// (those acquired so far stay held).
+    fn try_add(&mut self, stripes: &[Arc<Mutex<Stripe>>], need: &[usize]) -> bool {
+        if self.all {
+            return true;
+        }
+        for &i in need {
+            if let Err(pos) = self.idx.binary_search(&i) {
+                let Some(g) = stripes[i].try_lock_arc() else {
+                    return false;
+                };
+                self.idx.insert(pos, i);
+                self.guards.insert(pos, g);
+            }
+        }
+        true
+    }
+}
+
+/// Scopes at most a group commit collects before committing them (bounds how long
+/// it holds its stripes and the size of its batch).
+const GROUP_MAX_SCOPES: usize = 64;
+
+/// Pending record writes beyond which a group commits before its next scope.
+const GROUP_MAX_WRITES: usize = 1024;
+
+/// The group commit open on this thread ([`StorageBackend::group`]).
+struct Group {
+    /// Address of the backend that opened it: scopes of another backend on this
+    /// thread are not grouped.
+    owner: usize,
+    locks: Locks,
+    pending: Option<Pending>,
+    scopes: usize,
+    /// The first failure of a commit of this group.
+    error: Option<StorageError>,
+}
+
+thread_local! {
+    static GROUP: RefCell<Option<Box<Group>>> = const { RefCell::new(None) };
+}
+
+/// Takes this thread's group out if `owner` opened it.
+fn take_group(owner: usize) -> Option<Box<Group>> {
+    GROUP.with(|g| {
+        let mut g = g.borrow_mut();
+        if g.as_ref().is_some_and(|g| g.owner == owner) {
+            g.take()
+        } else {
+            None
+        }
+    })
+}
+
+/// Puts a group taken by [`take_group`] back, also when a command panicked: its
+/// writes and stripes are then dropped and the group reports the loss.
+struct PutBack(Option<Box<Group>>);
+
+impl Drop for PutBack {
+    fn drop(&mut self) {
+        if let Some(mut g) = self.0.take() {
+            if std::thread::panicking() {
+                g.pending = None;
+                g.locks = Locks::none();
+                g.error
+                    .get_or_insert(StorageError::Io("a command panicked".into()));
+            }
+            GROUP.with(|t| *t.borrow_mut() = Some(g));
+        }
     }
 }
 
@@ -182,7 +260,7 @@ pub struct KvBackend<S: OrderedStore> {
     pub(crate) store: S,
     pub(crate) name: &'static str,
     pub(crate) databases: usize,
-    stripes: Box<[Mutex<Stripe>]>,
+    stripes: Box<[Arc<Mutex<Stripe>>]>,
     /// Row cache budget of one stripe, in bytes.
     pub(crate) row_cap: usize,
     /// Logical database -> physical id (the key prefix); swapped by `SWAPDB`.
@@ -190,6 +268,9 @@ pub struct KvBackend<S: OrderedStore> {
     /// Indexed by physical id.
     pub(crate) counters: Box<[Counter]>,
     expire_cursor: AtomicUsize,
+    /// Scopes waiting for a stripe; while some are, groups commit at their next
+    /// scope instead of holding their stripes to the end of their burst.
+    waiting: AtomicUsize,
     /// Set when a commit failed: writes are refused until
     /// [`KvBackend::clear_failure`], since `atomic` cannot report the loss.
     pub(crate) failure: Mutex<Option<String>>,
@@ -278,11 +359,12 @@ impl<S: OrderedStore> KvBackend<S> {
             store,
             name,
             databases,
-            stripes: (0..STRIPES).map(|_| Mutex::default()).collect(),
+            stripes: (0..STRIPES).map(|_| Arc::default()).collect(),
             row_cap: DEFAULT_ROW_CACHE_BYTES / STRIPES,
             dbmap: RwLock::new(Arc::new(map)),
             counters,
             expire_cursor: AtomicUsize::new(0),
+            waiting: AtomicUsize::new(0),
             failure: Mutex::new(None),
         })
     }
@@ -341,11 +423,11 @@ impl<S: OrderedStore> KvBackend<S> {
         self.stripes[i].lock()
     }
 
-    fn lock_stripes(&self, mut idx: Vec<usize>) -> Locks<'_> {
+    fn lock_stripes(&self, mut idx: Vec<usize>) -> Locks {
         // Always ascending, so two scopes can never wait on each other in a cycle.
         idx.sort_unstable();
         idx.dedup();
-        let guards = idx.iter().map(|&i| self.stripes[i].lock()).collect();
+        let guards = idx.iter().map(|&i| self.lock_stripe(i)).collect();
         Locks {
             all: false,
             idx,
@@ -353,17 +435,80 @@ impl<S: OrderedStore> KvBackend<S> {
         }
     }
 
-    fn lock(&self, scope: Scope<'_>) -> Locks<'_> {
+    fn lock_stripe(&self, i: usize) -> StripeGuard {
+        self.stripes[i].try_lock_arc().unwrap_or_else(|| {
+            // Groups see this and commit early, releasing their stripes.
+            self.waiting.fetch_add(1, Ordering::Relaxed);
+            let g = self.stripes[i].lock_arc();
+            self.waiting.fetch_sub(1, Ordering::Relaxed);
+            g
+        })
+    }
+
+    fn stripes_of(keys: &[Bytes]) -> Vec<usize> {
+        let mut idx: Vec<usize> = keys.iter().map(|k| Self::stripe_of(key_hash(k))).collect();
+        idx.sort_unstable();
+        idx.dedup();
+        idx
+    }
+
+    fn lock(&self, scope: Scope<'_>) -> Locks {
         match scope {
             Scope::All => Locks {
                 all: true,
                 idx: Vec::new(),
-                guards: self.stripes.iter().map(|m| m.lock()).collect(),
+                guards: (0..STRIPES).map(|i| self.lock_stripe(i)).collect(),
             },
-            Scope::Keys(keys) => {
-                self.lock_stripes(keys.iter().map(|k| Self::stripe_of(key_hash(k))).collect())
+            Scope::Keys(keys) => self.lock_stripes(Self::stripes_of(keys)),
+        }
+    }
+
+    fn group_owner(&self) -> usize {
+        self as *const Self as *const () as usize
+    }
+
+    /// Commits what a group collected and releases its stripes.
+    fn flush_group(&self, g: &mut Group) {
+        let locks = std::mem::replace(&mut g.locks, Locks::none());
+        if let Some(p) = g.pending.take() {
+            if let Err(e) = p.commit(self, locks) {
+                g.error.get_or_insert(e);
             }
         }
+        g.scopes = 0;
+    }
+
+    /// Runs one `Scope::Keys` scope inside this thread's group: its stripes join the
+    /// group's (committing the group first if one is taken, so a group never waits
+    /// while holding stripes) and its writes join the group's batch.
+    fn grouped(&self, g: Box<Group>, keys: &[Bytes], body: &mut dyn FnMut(&mut dyn Txn)) {
+        let mut put_back = PutBack(Some(g));
+        let g = put_back.0.as_mut().expect("just put");
+        let need = Self::stripes_of(keys);
+        let full = g.scopes >= GROUP_MAX_SCOPES
+            || self.waiting.load(Ordering::Relaxed) > 0
+            || g.pending
+                .as_ref()
+                .is_some_and(|p| p.len() >= GROUP_MAX_WRITES);
+        if full || !g.locks.try_add(&self.stripes, &need) {
+            self.flush_group(g);
+            g.locks = self.lock_stripes(need);
+        }
+        let dbmap = self.dbmap.read().clone();
+        let pending = match g.pending.take() {
+            Some(mut p) => {
+                p.refresh_dbmap(dbmap);
+                p
+            }
+            None => Pending::new(dbmap),
+        };
+        let locks = std::mem::replace(&mut g.locks, Locks::none());
+        let mut txn = KvTxn::new(self, now_ms(), locks, pending);
+        body(&mut txn);
+        let (locks, pending) = txn.into_parts();
+        g.locks = locks;
+        g.pending = Some(pending);
+        g.scopes += 1;
     }
 
     /// Settles a chunk of due expiry entries of one physical database under their
@@ -426,10 +571,63 @@ impl<S: OrderedStore> StorageBackend for KvBackend<S> {
     }
 
     fn atomic(&self, scope: Scope<'_>, body: &mut dyn FnMut(&mut dyn Txn)) -> StorageResult<()> {
+        if let Some(mut g) = take_group(self.group_owner()) {
+            if let Scope::Keys(keys) = scope {
+                self.grouped(g, keys, body);
+                return Ok(());
+            }
+            // `Scope::All` waits for every stripe: commit and release the group's
+            // first.
+            self.flush_group(&mut g);
+            drop(PutBack(Some(g)));
+        }
         let locks = self.lock(scope);
-        let mut txn = KvTxn::new(self, now_ms(), locks);
+        let pending = Pending::new(self.dbmap.read().clone());
+        let mut txn = KvTxn::new(self, now_ms(), locks, pending);
         body(&mut txn);
         txn.commit()
+    }
+
+    fn group(&self, run: &mut dyn FnMut()) -> StorageResult<()> {
+        let owner = self.group_owner();
+        let opened = GROUP.with(|g| {
+            let mut g = g.borrow_mut();
+            if g.is_some() {
+                return false;
+            }
+            *g = Some(Box::new(Group {
+                owner,
+                locks: Locks::none(),
+                pending: None,
+                scopes: 0,
+                error: None,
+            }));
+            true
+        });
+        if !opened {
+            // Already in a group (of this backend or another): scopes join it.
+            run();
+            return Ok(());
+        }
+        /// Closes the group even if `run` panics (releasing its stripes).
+        struct Close;
+        impl Drop for Close {
+            fn drop(&mut self) {
+                GROUP.with(|g| g.borrow_mut().take());
+            }
+        }
+        let close = Close;
+        run();
+        let group = GROUP.with(|g| g.borrow_mut().take());
+        drop(close);
+        let Some(mut g) = group else {
+            return Ok(());
+        };
+        self.flush_group(&mut g);
+        match g.error {
+            None => Ok(()),
+            Some(e) => Err(e),
+        }
     }
 
     fn active_expire(&self, budget: usize) -> ExpireStats {

@@ -32,12 +32,8 @@ struct Delta {
     reset: bool,
 }
 
-/// The [`Txn`] handed to a command by [`KvBackend`]'s `atomic`.
-pub struct KvTxn<'a, S: OrderedStore> {
-    backend: &'a KvBackend<S>,
-    /// The scope's stripes, with their row caches.
-    locks: Locks<'a>,
-    now: UnixMillis,
+/// Writes made by one scope, or by the scopes of a group commit, not yet committed.
+pub(crate) struct Pending {
     dbmap: Arc<Vec<PhysDb>>,
     dbmap_changed: bool,
     /// Pending writes per keyspace; `None` is a delete.
@@ -48,13 +44,10 @@ pub struct KvTxn<'a, S: OrderedStore> {
     deltas: Vec<Delta>,
 }
 
-impl<'a, S: OrderedStore> KvTxn<'a, S> {
-    pub(crate) fn new(backend: &'a KvBackend<S>, now: UnixMillis, locks: Locks<'a>) -> Self {
-        KvTxn {
-            backend,
-            locks,
-            now,
-            dbmap: backend.dbmap.read().clone(),
+impl Pending {
+    pub(crate) fn new(dbmap: Arc<Vec<PhysDb>>) -> Pending {
+        Pending {
+            dbmap,
             dbmap_changed: false,
             overlay: Default::default(),
             ranges: Vec::new(),
@@ -62,18 +55,33 @@ impl<'a, S: OrderedStore> KvTxn<'a, S> {
         }
     }
 
+    /// Number of pending record writes.
+    pub(crate) fn len(&self) -> usize {
+        self.overlay.iter().map(|m| m.len()).sum::<usize>() + self.ranges.len()
+    }
+
+    /// Takes the current database table, unless this batch changed it. (Within a
+    /// group commit the table cannot change while the group holds stripes: `SWAPDB`
+    /// needs all of them.)
+    pub(crate) fn refresh_dbmap(&mut self, dbmap: Arc<Vec<PhysDb>>) {
+        if !self.dbmap_changed {
+            self.dbmap = dbmap;
+        }
+    }
+
     /// Writes everything as one batch, then publishes counters, the database table
     /// and the row cache, and releases the stripes.
-    pub(crate) fn commit(self) -> StorageResult<()> {
-        let KvTxn {
-            backend,
-            mut locks,
+    pub(crate) fn commit<S: OrderedStore>(
+        self,
+        backend: &KvBackend<S>,
+        mut locks: Locks,
+    ) -> StorageResult<()> {
+        let Pending {
+            dbmap,
+            dbmap_changed,
             overlay,
             ranges,
             deltas,
-            dbmap,
-            dbmap_changed,
-            ..
         } = self;
         let mut batch = WriteBatch::new();
         let flushed = !ranges.is_empty();
@@ -142,27 +150,59 @@ impl<'a, S: OrderedStore> KvTxn<'a, S> {
                 None => unheld_keys.push((stripe, k)),
             }
         }
-        let all = locks.all();
         drop(locks);
-        if !all && (!unheld.is_empty() || !unheld_keys.is_empty()) {
-            // A command wrote keys its scope did not name: forget them now.
-            for i in unheld {
-                backend.lock_one(i).clear();
-            }
-            for (stripe, k) in unheld_keys {
-                if let Some(i) = stripe {
-                    backend.lock_one(i).remove(&k);
-                }
+        // A command wrote keys its scope did not name: forget them now.
+        for i in unheld {
+            backend.lock_one(i).clear();
+        }
+        for (stripe, k) in unheld_keys {
+            if let Some(i) = stripe {
+                backend.lock_one(i).remove(&k);
             }
         }
         Ok(())
+    }
+}
+
+/// The [`Txn`] handed to a command by [`KvBackend`]'s `atomic`.
+pub struct KvTxn<'a, S: OrderedStore> {
+    backend: &'a KvBackend<S>,
+    /// The scope's stripes, with their row caches.
+    locks: Locks,
+    now: UnixMillis,
+    p: Pending,
+}
+
+impl<'a, S: OrderedStore> KvTxn<'a, S> {
+    pub(crate) fn new(
+        backend: &'a KvBackend<S>,
+        now: UnixMillis,
+        locks: Locks,
+        pending: Pending,
+    ) -> Self {
+        KvTxn {
+            backend,
+            locks,
+            now,
+            p: pending,
+        }
+    }
+
+    /// Commits the scope's writes and releases its stripes.
+    pub(crate) fn commit(self) -> StorageResult<()> {
+        self.p.commit(self.backend, self.locks)
+    }
+
+    /// The stripes and the writes, left pending for a group commit.
+    pub(crate) fn into_parts(self) -> (Locks, Pending) {
+        (self.locks, self.p)
     }
 
     fn phys(&self, db: DbIndex) -> StorageResult<PhysDb> {
         if db >= self.backend.databases {
             return Err(StorageError::Io(format!("database {db} out of range")));
         }
-        Ok(self.dbmap[db])
+        Ok(self.p.dbmap[db])
     }
 
     fn writable(&self) -> StorageResult<()> {
@@ -176,20 +216,21 @@ impl<'a, S: OrderedStore> KvTxn<'a, S> {
 
     fn delta(&mut self, db: PhysDb) -> &mut Delta {
         let i = usize::from(db);
-        if self.deltas.len() <= i {
-            self.deltas.resize(i + 1, Delta::default());
+        if self.p.deltas.len() <= i {
+            self.p.deltas.resize(i + 1, Delta::default());
         }
-        &mut self.deltas[i]
+        &mut self.p.deltas[i]
     }
 
     fn in_deleted_range(&self, ks: Keyspace, key: &[u8]) -> bool {
-        self.ranges
+        self.p
+            .ranges
             .iter()
             .any(|(k, s, e)| *k == ks && key >= s.as_slice() && key < e.as_slice())
     }
 
     fn get_raw(&mut self, ks: Keyspace, key: &[u8]) -> StorageResult<Option<Bytes>> {
-        if let Some(v) = self.overlay[ks.index()].get(key) {
+        if let Some(v) = self.p.overlay[ks.index()].get(key) {
             return Ok(v.clone());
         }
         if self.in_deleted_range(ks, key) {
@@ -212,7 +253,7 @@ impl<'a, S: OrderedStore> KvTxn<'a, S> {
     }
 
     fn put_raw(&mut self, ks: Keyspace, key: Vec<u8>, value: Option<Bytes>) {
-        self.overlay[ks.index()].insert(key, value);
+        self.p.overlay[ks.index()].insert(key, value);
     }
 
     /// Visits `start <= key < end` of the store as this scope sees it: the store
@@ -227,11 +268,12 @@ impl<'a, S: OrderedStore> KvTxn<'a, S> {
         if start >= end {
             return Ok(());
         }
-        let mut pending = self.overlay[ks.index()]
+        let mut pending = self.p.overlay[ks.index()]
             .range::<[u8], _>((Bound::Included(start), Bound::Excluded(end)))
             .peekable();
         let mut stopped = false;
         let hidden = self
+            .p
             .ranges
             .iter()
             .any(|(k, s, e)| *k == ks && s.as_slice() <= start && e.as_slice() >= end);
@@ -616,7 +658,7 @@ impl<S: OrderedStore> Txn for KvTxn<'_, S> {
     fn db_size(&mut self, db: DbIndex) -> StorageResult<DbStats> {
         let pdb = usize::from(self.phys(db)?);
         let committed = self.backend.counters[pdb].stats();
-        let d = self.deltas.get(pdb).copied().unwrap_or_default();
+        let d = self.p.deltas.get(pdb).copied().unwrap_or_default();
         let (keys, expires) = if d.reset {
             (0, 0)
         } else {
@@ -633,11 +675,11 @@ impl<S: OrderedStore> Txn for KvTxn<'_, S> {
         self.writable()?;
         let (start, end) = db_range(pdb);
         for ks in [Keyspace::Meta, Keyspace::SubKey, Keyspace::Expiry] {
-            let map = &mut self.overlay[ks.index()];
+            let map = &mut self.p.overlay[ks.index()];
             let mut tail = map.split_off(start.as_slice());
             let mut rest = tail.split_off(end.as_slice());
             map.append(&mut rest);
-            self.ranges.push((ks, start.clone(), end.clone()));
+            self.p.ranges.push((ks, start.clone(), end.clone()));
         }
         *self.delta(pdb) = Delta {
             keys: 0,
@@ -652,8 +694,8 @@ impl<S: OrderedStore> Txn for KvTxn<'_, S> {
         self.phys(b)?;
         self.writable()?;
         if a != b {
-            Arc::make_mut(&mut self.dbmap).swap(a, b);
-            self.dbmap_changed = true;
+            Arc::make_mut(&mut self.p.dbmap).swap(a, b);
+            self.p.dbmap_changed = true;
         }
         Ok(())
     }

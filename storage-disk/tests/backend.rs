@@ -491,6 +491,140 @@ fn concurrent_updates<S: OrderedStore>(b: &KvBackend<S>) {
     assert_eq!(get(b, 0, "ctr").as_deref(), Some(&b"800"[..]));
 }
 
+/// Scopes of a group commit see each other's writes, reach the store together at the
+/// end, and keep their keys locked until then.
+fn group_commit<S: OrderedStore>(b: &KvBackend<S>) {
+    set(b, 0, "g1", "old", TtlUpdate::Clear);
+    let before = count(b.store(), Keyspace::Meta);
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    std::thread::scope(|s| {
+        let mut waiter = None;
+        b.group(&mut || {
+            set(b, 0, "g1", "new", TtlUpdate::Clear);
+            set(b, 0, "g2", "v", TtlUpdate::At(FUTURE));
+            // A later scope of the group reads the earlier ones' pending writes.
+            assert_eq!(get(b, 0, "g1").as_deref(), Some(&b"new"[..]));
+            assert_eq!(get(b, 0, "g2").as_deref(), Some(&b"v"[..]));
+            let k = [Bytes::from_static(b"g3")];
+            with(b, Scope::Keys(&k), |t| {
+                t.set_string(0, b"g3", b"x", TtlUpdate::Clear).unwrap();
+            });
+            assert_eq!(
+                count(b.store(), Keyspace::Meta),
+                before,
+                "nothing is written before the group ends"
+            );
+            // Another thread wanting a key of the group waits for its commit.
+            let tx = tx.clone();
+            waiter = Some(s.spawn(move || {
+                let v = get(b, 0, "g3");
+                tx.send(()).unwrap();
+                v
+            }));
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            assert!(rx.try_recv().is_err(), "the key stays locked");
+        })
+        .unwrap();
+        assert_eq!(
+            waiter.unwrap().join().unwrap().as_deref(),
+            Some(&b"x"[..]),
+            "the waiter sees the committed write"
+        );
+    });
+    assert_eq!(count(b.store(), Keyspace::Meta), before + 2);
+    assert_eq!(size(b, 0), stats(3, 1));
+    assert_eq!(get(b, 0, "g1").as_deref(), Some(&b"new"[..]));
+
+    // A whole-keyspace scope inside a group commits the group first.
+    b.group(&mut || {
+        set(b, 0, "g4", "v", TtlUpdate::Clear);
+        assert_eq!(size(b, 0), stats(4, 1));
+        set(b, 0, "g5", "v", TtlUpdate::Clear);
+        all(b, |t| t.flush_db(0).unwrap());
+        set(b, 0, "g6", "v", TtlUpdate::Clear);
+    })
+    .unwrap();
+    assert_eq!(size(b, 0), stats(1, 0));
+    assert_eq!(get(b, 0, "g4"), None);
+    assert_eq!(get(b, 0, "g6").as_deref(), Some(&b"v"[..]));
+
+    // Many scopes: the group commits in parts, and a scope that cannot take its
+    // stripe at once (held by another thread) commits the group and waits.
+    b.group(&mut || {
+        for i in 0..300 {
+            set(b, 0, &format!("n{i}"), "v", TtlUpdate::Clear);
+        }
+        // Release the group's stripes, one of which might be the one of "held".
+        all(b, |_| ());
+        std::thread::scope(|s| {
+            let k = [Bytes::from_static(b"held")];
+            let (locked_tx, locked_rx) = std::sync::mpsc::channel::<()>();
+            let h = s.spawn(move || {
+                with(b, Scope::Keys(&k), |t| {
+                    locked_tx.send(()).unwrap();
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                    t.set_string(0, b"held", b"1", TtlUpdate::Clear).unwrap();
+                })
+            });
+            locked_rx.recv().unwrap();
+            let k = [Bytes::from_static(b"held")];
+            with(b, Scope::Keys(&k), |t| {
+                assert_eq!(
+                    t.get_string(0, b"held").unwrap().as_deref(),
+                    Some(&b"1"[..])
+                );
+                t.set_string(0, b"held", b"2", TtlUpdate::Clear).unwrap();
+            });
+            h.join().unwrap();
+        });
+    })
+    .unwrap();
+    assert_eq!(size(b, 0), stats(302, 0));
+    assert_eq!(get(b, 0, "held").as_deref(), Some(&b"2"[..]));
+}
+
+/// The row cache follows every write, and forgets records with an expiry.
+fn row_cache<S: OrderedStore>(b: &KvBackend<S>) {
+    set(b, 0, "r", "1", TtlUpdate::Clear);
+    assert_eq!(get(b, 0, "r").as_deref(), Some(&b"1"[..]));
+    // Cached: a write behind the backend's back is not seen until the cache is
+    // cleared.
+    let mut batch = WriteBatch::new();
+    let key = encoding::meta_key(0, encoding::key_hash(b"r"), b"r");
+    batch.put(Keyspace::Meta, key, MetaRecord::string(b"2", 0, 0).encode());
+    b.store().write(batch).unwrap();
+    assert_eq!(get(b, 0, "r").as_deref(), Some(&b"1"[..]));
+    b.clear_row_cache();
+    assert_eq!(get(b, 0, "r").as_deref(), Some(&b"2"[..]));
+    // Absent keys are cached too, and a write replaces the entry.
+    assert_eq!(get(b, 0, "absent"), None);
+    set(b, 0, "absent", "now", TtlUpdate::Clear);
+    assert_eq!(get(b, 0, "absent").as_deref(), Some(&b"now"[..]));
+    // Volatile records are read from the store.
+    set(b, 0, "r", "3", TtlUpdate::At(FUTURE));
+    let mut batch = WriteBatch::new();
+    let key = encoding::meta_key(0, encoding::key_hash(b"r"), b"r");
+    batch.delete(Keyspace::Meta, key);
+    b.store().write(batch).unwrap();
+    assert_eq!(get(b, 0, "r"), None);
+    b.clear_row_cache();
+    // A tiny cache still gives right answers.
+    let b2 = KvBackend::new_in_memory(4).with_row_cache(250 * ferrokv_storage_disk::STRIPES);
+    for i in 0..3000 {
+        set(
+            &b2,
+            0,
+            &format!("k{i}"),
+            &"v".repeat(i % 50),
+            TtlUpdate::Clear,
+        );
+    }
+    for i in 0..3000 {
+        assert_eq!(get(&b2, 0, &format!("k{i}")).unwrap(), "v".repeat(i % 50));
+    }
+    assert_eq!(size(&b2, 0), stats(3000, 0));
+}
+
 macro_rules! suite {
     ($name:ident, $fixture:expr) => {
         mod $name {
@@ -560,6 +694,16 @@ macro_rules! suite {
             fn concurrency() {
                 let (_d, b) = $fixture;
                 concurrent_updates(&b);
+            }
+            #[test]
+            fn group_commits() {
+                let (_d, b) = $fixture;
+                group_commit(&b);
+            }
+            #[test]
+            fn row_cache_follows_writes() {
+                let (_d, b) = $fixture;
+                row_cache(&b);
             }
         }
     };
@@ -642,6 +786,21 @@ fn failed_commit_disables_writes() {
     set(&b, 0, "c", "1", TtlUpdate::Clear);
     assert_eq!(size(&b, 0), stats(2, 0));
     assert!(b.flush_to_disk().is_ok());
+
+    // A group whose commit fails reports it, and none of its writes are applied.
+    fail.store(true, Ordering::Relaxed);
+    let grouped = b.group(&mut || {
+        let key = [Bytes::from_static(b"d")];
+        b.atomic(Scope::Keys(&key), &mut |t| {
+            t.set_string(0, b"d", b"1", TtlUpdate::Clear).unwrap();
+        })
+        .unwrap();
+    });
+    assert!(matches!(grouped, Err(StorageError::Io(_))));
+    fail.store(false, Ordering::Relaxed);
+    b.clear_failure();
+    assert_eq!(get(&b, 0, "d"), None);
+    assert_eq!(size(&b, 0), stats(2, 0));
 }
 
 #[test]

@@ -758,7 +758,7 @@ fn lcs_table(engine: &Engine, a: &[u8], b: &[u8]) -> Result<Vec<u32>, CmdError> 
         return Err(CmdError::err("String too long for LCS"));
     }
     let cells = (a.len() as u64 + 1) * (b.len() as u64 + 1);
-    if cells * 4 > proto_max_bulk_len(engine) {
+    if cells.saturating_mul(4) > proto_max_bulk_len(engine) {
         return Err(CmdError::err(
             "Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len",
         ));

@@ -671,6 +671,12 @@ impl<S: OrderedStore> StorageBackend for KvBackend<S> {
     }
 
     fn flush_to_disk(&self) -> StorageResult<()> {
+        // A command of an open group (SAVE in a pipeline) makes the group's earlier
+        // writes durable too: commit them first.
+        if let Some(mut g) = take_group(self.group_owner()) {
+            self.flush_group(&mut g);
+            drop(PutBack(Some(g)));
+        }
         if let Some(e) = self.failure() {
             return Err(StorageError::Io(format!("an earlier commit failed: {e}")));
         }

@@ -51,6 +51,32 @@
 //! go to the store as one batch when the scope ends, and key counters (`DBSIZE`) are
 //! updated then. Counters are rebuilt at open by one scan of the metadata keyspace.
 //!
+//! **Row cache.** Each stripe's mutex also guards that stripe's share of a row cache
+//! (64 MiB by default, [`KvBackend::with_row_cache`]): the committed metadata record
+//! of recently used persistent keys (a string with its value) or the fact that a key
+//! is absent. A RocksDB point lookup walks a memtable skiplist, a dozen or more cache
+//! misses, before the block cache; commands on hot keys skip it. The cache is filled
+//! by reads of the store under the stripe lock and updated by every commit under it
+//! after the store accepted the batch, so it never differs from the store. Records
+//! with an expiry are never cached (RocksDB's compaction filter drops them behind the
+//! backend's back); range deletes clear it. Writing through [`KvBackend::store`]
+//! bypasses it ([`KvBackend::clear_row_cache`]).
+//!
+//! **Group commit.** Inside
+//! [`StorageBackend::group`](ferrokv_core::storage::StorageBackend::group) (the
+//! server wraps the requests of one read from a client in it) scopes of `Scope::Keys`
+//! do not commit: they keep their stripes and leave their writes pending for the
+//! scopes that follow, and the group commits everything as one batch (one WAL record, one pass of RocksDB's write
+//! thread) before the replies are sent. A group takes further stripes with `try_lock`
+//! only: when one is taken, when a scope elsewhere is waiting for a stripe, or after
+//! 64 scopes or 1024 writes, it commits and releases first, so it never waits while
+//! holding stripes. `Scope::All` and `flush_to_disk` commit the thread's group first.
+//!
+//! **Blocking.** Commands run on the server's async workers. [`RocksStore`] reads
+//! memtables and block cache only (`ReadTier::BlockCache`) and repeats a read that
+//! would need a file under `tokio::task::block_in_place`; writes fail fast on a write
+//! stall and are repeated the same way; iterations run under `block_in_place`.
+//!
 //! # Limitations
 //!
 //! * `update_string` (APPEND, SETRANGE, SETBIT) reads and rewrites the whole value.
@@ -68,7 +94,7 @@ mod rocks;
 pub mod store;
 mod txn;
 
-pub use backend::{KvBackend, MAX_DATABASES, STRIPES};
+pub use backend::{KvBackend, DEFAULT_ROW_CACHE_BYTES, MAX_DATABASES, STRIPES};
 pub use mem::MemStore;
 #[cfg(feature = "rocksdb")]
 pub use rocks::{DiskBackend, RocksConfig, RocksStore};

@@ -37,7 +37,7 @@ const fn spec(
         summary,
         syntax,
         handler: Some(handler),
-        subcommands: &[],
+        ..CommandSpec::DEFAULT
     }
 }
 

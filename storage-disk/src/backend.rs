@@ -274,6 +274,9 @@ pub struct KvBackend<S: OrderedStore> {
     /// Set when a commit failed: writes are refused until
     /// [`KvBackend::clear_failure`], since `atomic` cannot report the loss.
     pub(crate) failure: Mutex<Option<String>>,
+    /// Whether `failure` is set: read by every write, so kept apart from the mutex
+    /// (whose cache line two cores would otherwise pass back and forth).
+    failed: std::sync::atomic::AtomicBool,
 }
 
 impl<S: OrderedStore> std::fmt::Debug for KvBackend<S> {
@@ -366,6 +369,7 @@ impl<S: OrderedStore> KvBackend<S> {
             expire_cursor: AtomicUsize::new(0),
             waiting: AtomicUsize::new(0),
             failure: Mutex::new(None),
+            failed: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -399,18 +403,25 @@ impl<S: OrderedStore> KvBackend<S> {
     /// The error of the commit that failed, if one did; writes are refused while it
     /// is set.
     pub fn failure(&self) -> Option<String> {
+        if !self.failed.load(Ordering::Acquire) {
+            return None;
+        }
         self.failure.lock().clone()
     }
 
     /// Re-enables writes after a failed commit, once the operator fixed the cause
     /// (freed disk space, ...).
     pub fn clear_failure(&self) {
-        *self.failure.lock() = None;
+        let mut f = self.failure.lock();
+        *f = None;
+        self.failed.store(false, Ordering::Release);
     }
 
     pub(crate) fn record_failure(&self, e: &StoreError) {
         eprintln!("ferrokv-storage-disk: commit failed, refusing writes: {e}");
-        *self.failure.lock() = Some(e.0.clone());
+        let mut f = self.failure.lock();
+        *f = Some(e.0.clone());
+        self.failed.store(true, Ordering::Release);
     }
 
     pub(crate) fn stripe_of(hash: u64) -> usize {

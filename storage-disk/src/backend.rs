@@ -628,7 +628,7 @@ impl<S: OrderedStore> StorageBackend for KvBackend<S> {
             }
         }
         let close = Close;
-        run();
+        self.store.run_burst(run);
         let group = GROUP.with(|g| g.borrow_mut().take());
         drop(close);
         let Some(mut g) = group else {

@@ -1,6 +1,7 @@
 //! [`RocksStore`]: the [`OrderedStore`] on RocksDB, one column family per keyspace.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use ferrokv_core::storage::{StorageError, StorageResult};
 use rocksdb::compaction_filter::Decision;
@@ -72,7 +73,16 @@ pub struct RocksStore {
     cache_only: ReadOptions,
     /// Writes that fail with `Incomplete` rather than wait for a write stall.
     no_stall: WriteOptions,
+    /// Reads and writes that had to wait (done under `block_in_place`).
+    waits: AtomicU64,
+    /// Moving average of the share of bursts that waited, in 1/1024ths.
+    waiting_bursts: AtomicU32,
 }
+
+/// Share of recent bursts (in 1/1024ths) that had to wait beyond which whole bursts
+/// run under one `block_in_place`: one handoff of the worker per burst instead of
+/// one per read that misses the block cache.
+const BLOCKING_BURSTS: u32 = 256;
 
 impl std::fmt::Debug for RocksStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -154,6 +164,8 @@ impl RocksStore {
             path,
             cache_only,
             no_stall,
+            waits: AtomicU64::new(0),
+            waiting_bursts: AtomicU32::new(0),
         })
     }
 
@@ -184,7 +196,10 @@ impl OrderedStore for RocksStore {
     fn get(&self, ks: Keyspace, key: &[u8]) -> StoreResult<Option<Vec<u8>>> {
         let cf = self.cf(ks)?;
         match self.db.get_cf_opt(cf, key, &self.cache_only) {
-            Err(e) if incomplete(&e) => blocking(|| self.db.get_cf(cf, key)).map_err(err),
+            Err(e) if incomplete(&e) => {
+                self.waits.fetch_add(1, Ordering::Relaxed);
+                blocking(|| self.db.get_cf(cf, key)).map_err(err)
+            }
             other => other.map_err(err),
         }
     }
@@ -195,6 +210,7 @@ impl OrderedStore for RocksStore {
             .db
             .multi_get_cf_opt(keys.iter().map(|k| (cf, *k)), &self.cache_only);
         if out.iter().any(|r| r.as_ref().is_err_and(incomplete)) {
+            self.waits.fetch_add(1, Ordering::Relaxed);
             blocking(|| {
                 for (r, k) in out.iter_mut().zip(keys) {
                     if r.as_ref().is_err_and(incomplete) {
@@ -253,6 +269,7 @@ impl OrderedStore for RocksStore {
             // A write stall (memtables full, too many L0 files): nothing was
             // written; wait it out off the async worker.
             Err(e) if incomplete(&e) => {
+                self.waits.fetch_add(1, Ordering::Relaxed);
                 let wb = build()?;
                 blocking(|| self.db.write(wb)).map_err(err)
             }
@@ -262,6 +279,23 @@ impl OrderedStore for RocksStore {
 
     fn sync(&self) -> StoreResult<()> {
         self.db.flush_wal(true).map_err(err)
+    }
+
+    fn run_burst(&self, burst: &mut dyn FnMut()) {
+        // Whether recent bursts (of every connection) had to wait is a property of
+        // the workload (working set versus block cache), so one shared average.
+        let share = self.waiting_bursts.load(Ordering::Relaxed);
+        let before = self.waits.load(Ordering::Relaxed);
+        if share >= BLOCKING_BURSTS {
+            blocking(burst);
+        } else {
+            burst();
+        }
+        let waited = self.waits.load(Ordering::Relaxed) != before;
+        // Racy read-modify-write: a lost update only delays the average a little.
+        let share = self.waiting_bursts.load(Ordering::Relaxed);
+        let next = share - share / 16 + if waited { 1024 / 16 } else { 0 };
+        self.waiting_bursts.store(next, Ordering::Relaxed);
     }
 
     fn approximate_bytes(&self) -> u64 {

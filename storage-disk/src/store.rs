@@ -160,4 +160,12 @@ pub trait OrderedStore: Send + Sync {
 
     /// Approximate bytes of live data, for `INFO memory`.
     fn approximate_bytes(&self) -> u64;
+
+    /// Runs `burst` (one client's batch of commands, which reads and writes through
+    /// this store) where the store prefers: a store whose reads sometimes wait for
+    /// the disk may move a whole burst off the async worker when recent bursts
+    /// needed the disk. The default runs it right here.
+    fn run_burst(&self, burst: &mut dyn FnMut()) {
+        burst()
+    }
 }

@@ -75,7 +75,10 @@
 //! **Blocking.** Commands run on the server's async workers. [`RocksStore`] reads
 //! memtables and block cache only (`ReadTier::BlockCache`) and repeats a read that
 //! would need a file under `tokio::task::block_in_place`; writes fail fast on a write
-//! stall and are repeated the same way; iterations run under `block_in_place`.
+//! stall and are repeated the same way; iterations run under `block_in_place`. While
+//! more than a quarter of recent bursts had to wait (a working set beyond the block
+//! cache), whole bursts run under one `block_in_place` instead
+//! ([`OrderedStore::run_burst`]).
 //!
 //! # Limitations
 //!

@@ -22,7 +22,7 @@ BIN="${CARGO_TARGET_DIR:-$FERROKV_ROOT/target}/release/ferrokv-server"
 WORK="$(mktemp -d)"
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
-trap cleanup EXIT
+trap cleanup EXIT INT TERM
 
 port_of() {
     case "$1" in
@@ -59,14 +59,14 @@ for P in $PIPELINES; do
         for t in $TARGETS; do
             redis-benchmark -p "$(port_of "$t")" -c "$CLIENTS" -n "$REQUESTS" -r "$KEYSPACE" \
                 -t "$TESTS" -P "$P" --csv 2>/dev/null |
-                awk -F'","' -v t="$t" -v p="$P" 'NR > 1 { gsub(/"/, ""); print t "," p "," $1 "," $2 }' \
+                awk -F',' -v t="$t" -v p="$P" 'NR > 1 { gsub(/"/, "", $1); gsub(/"/, "", $2); print t "," p "," $1 "," $2 }' \
                     >>"$RESULTS"
         done
     done
 done
 
 for t in $TARGETS; do
-    echo "$t RSS: $(ps -o rss= -p "$(pgrep -f -- "--port $(port_of "$t")" | head -n1)" 2>/dev/null || echo '?') KiB"
+    echo "$t RSS: $(redis-cli -p "$(port_of "$t")" info memory | awk -F: '/^used_memory_rss:/ { printf "%d", $2 / 1024 }') KiB"
 done
 
 python3 - "$RESULTS" <<'PY'

@@ -205,12 +205,18 @@ impl Engine {
         let committed = if spec.flags.has(CmdFlags::WHOLE_KEYSPACE) {
             self.backend.atomic(Scope::All, &mut body)
         } else {
-            let keys: Vec<Bytes> = spec
-                .keys
-                .indexes(argv.len())
-                .map(|i| argv[i].clone())
-                .collect();
-            self.backend.atomic(Scope::Keys(&keys), &mut body)
+            match contiguous_keys(spec, argv) {
+                // The common case (GET, SET, DEL, MGET...): lock a slice of argv as is.
+                Some(keys) => self.backend.atomic(Scope::Keys(keys), &mut body),
+                None => {
+                    let keys: Vec<Bytes> = spec
+                        .keys
+                        .indexes(argv.len())
+                        .map(|i| argv[i].clone())
+                        .collect();
+                    self.backend.atomic(Scope::Keys(&keys), &mut body)
+                }
+            }
         };
         match committed {
             Ok(()) => {
@@ -263,6 +269,21 @@ impl Engine {
             .connections_received
             .fetch_add(1, Ordering::Relaxed);
     }
+}
+
+/// The key arguments as one slice of `argv` when they are adjacent (step 1), which
+/// saves collecting them for the usual commands.
+fn contiguous_keys<'a>(spec: &CommandSpec, argv: &'a [Bytes]) -> Option<&'a [Bytes]> {
+    let keys = spec.keys;
+    if keys.step > 1 {
+        return None;
+    }
+    let mut indexes = keys.indexes(argv.len());
+    let Some(first) = indexes.next() else {
+        return Some(&[]);
+    };
+    let last = indexes.last().unwrap_or(first);
+    argv.get(first..=last)
 }
 
 /// Truncates to `max` bytes and replaces newlines, as Redis does in error messages.

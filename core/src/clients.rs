@@ -73,9 +73,15 @@ impl ClientHandle {
         self.killed.load(Ordering::Relaxed)
     }
 
-    /// Records a command for `idle=` and `cmd=`.
+    /// Records the time of the last interaction (`idle=`, the idle `timeout`). The
+    /// server calls it once per read rather than per command, saving a clock read
+    /// per pipelined command.
+    pub fn touch(&self, now_ms: u64) {
+        self.last_interaction_ms.store(now_ms, Ordering::Relaxed);
+    }
+
+    /// Records the last command for `cmd=`.
     pub fn note_command(&self, name: &str) {
-        self.last_interaction_ms.store(unix_ms(), Ordering::Relaxed);
         let mut last = self.last_cmd.lock();
         if last.as_str() != name {
             last.clear();

@@ -134,6 +134,7 @@ impl Connection {
             read = self.socket.read_buf(&mut self.input) => {
                 let n = read?;
                 Stats::add(&self.engine.stats.net_input_bytes, n as u64);
+                self.session.client.touch(ferrokv_core::clients::unix_ms());
                 Ok(n > 0)
             }
             _ = self.wake.notified() => Ok(!self.session.client.is_killed()),

@@ -14,4 +14,4 @@ pub use decode::{decode_frame, FrameDecoder, MAX_FRAME_DEPTH};
 pub use encode::{encode, format_double_g17};
 pub use error::{ProtocolError, ProtocolErrorKind};
 pub use frame::{Frame, RespVersion};
-pub use request::{split_args, RequestDecoder, DEFAULT_MAX_BULK_LEN, MAX_INLINE_SIZE};
+pub use request::{split_args, string2ll, RequestDecoder, DEFAULT_MAX_BULK_LEN, MAX_INLINE_SIZE};

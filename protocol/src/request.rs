@@ -243,7 +243,7 @@ impl RequestDecoder {
 
 /// Redis' `string2ll`: a strict decimal `i64` with no sign but `-`, no spaces and no
 /// leading zeros, so lengths such as `+1`, ` 1` or `01` are rejected as Redis does.
-pub(crate) fn string2ll(s: &[u8]) -> Option<i64> {
+pub fn string2ll(s: &[u8]) -> Option<i64> {
     // LONG_STR_SIZE: 21 characters or more can never be a valid long long.
     if s.is_empty() || s.len() >= 21 {
         return None;

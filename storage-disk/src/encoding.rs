@@ -319,20 +319,7 @@ pub fn decode_dbmap(raw: &[u8]) -> Result<Vec<PhysDb>, StoreError> {
 /// Whether `s` is what Redis stores with the `int` encoding: a canonical decimal
 /// `i64` (no sign but `-`, no leading zeros, no `-0`) of at most 20 bytes.
 pub fn is_redis_int(s: &[u8]) -> bool {
-    if s.is_empty() || s.len() > 20 {
-        return false;
-    }
-    let digits = s.strip_prefix(b"-").unwrap_or(s);
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-        return false;
-    }
-    if digits[0] == b'0' && (digits.len() > 1 || s[0] == b'-') {
-        return false;
-    }
-    std::str::from_utf8(s)
-        .ok()
-        .and_then(|t| t.parse::<i64>().ok())
-        .is_some()
+    s.len() <= 20 && ferrokv_core::util::number::parse_i64(s).is_some()
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! entry itself, so a small key costs no allocation at all.
 
 use ferrokv_core::storage::KeyType;
+use ferrokv_core::util::number::parse_i64;
 
 /// Longest byte string stored inline.
 pub const INLINE_CAP: usize = 23;
@@ -206,7 +207,7 @@ impl StrValue {
             StrValue::Raw(_) => "raw",
             StrValue::Compact(b) => {
                 let s = b.as_slice();
-                if s.len() <= 20 && string2ll(s).is_some() {
+                if s.len() <= 20 && parse_i64(s).is_some() {
                     "int"
                 } else if s.len() <= 44 {
                     "embstr"
@@ -261,41 +262,6 @@ impl Value {
         match self {
             Value::Str(s) => s.encoding(),
         }
-    }
-}
-
-/// Parses a decimal 64-bit integer with Redis' `string2ll` rules: no sign other than
-/// a leading `-`, no leading zeros, no spaces, no overflow, and not `-0`.
-pub fn string2ll(s: &[u8]) -> Option<i64> {
-    if s.is_empty() || s.len() > 20 {
-        return None;
-    }
-    if s == b"0" {
-        return Some(0);
-    }
-    let (negative, digits) = match s[0] {
-        b'-' => (true, &s[1..]),
-        _ => (false, s),
-    };
-    match digits.first() {
-        Some(b'1'..=b'9') => {}
-        _ => return None,
-    }
-    let mut v: u64 = 0;
-    for &c in digits {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
-    }
-    if negative {
-        if v > i64::MAX as u64 + 1 {
-            None
-        } else {
-            Some((v as i64).wrapping_neg())
-        }
-    } else {
-        i64::try_from(v).ok()
     }
 }
 

@@ -1,38 +1,10 @@
 //! Number parsing and formatting with Redis' exact rules.
 
 /// Parses a signed 64-bit integer as Redis' `string2ll`: no sign `+`, no spaces, no
-/// leading zeros (except `0` itself), no `-0`, and overflow is an error.
+/// leading zeros (except `0` itself), no `-0`, and overflow is an error. The protocol
+/// crate parses request lengths with the same function, so there is one copy of it.
 pub fn parse_i64(s: &[u8]) -> Option<i64> {
-    if s.is_empty() || s.len() > 20 {
-        return None;
-    }
-    if s == b"0" {
-        return Some(0);
-    }
-    let (negative, digits) = match s[0] {
-        b'-' => (true, &s[1..]),
-        _ => (false, s),
-    };
-    match digits.first() {
-        Some(b'1'..=b'9') => {}
-        _ => return None,
-    }
-    let mut value: u64 = 0;
-    for &c in digits {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        value = value.checked_mul(10)?.checked_add((c - b'0') as u64)?;
-    }
-    if negative {
-        if value > i64::MAX as u64 + 1 {
-            None
-        } else {
-            Some((value as i64).wrapping_neg())
-        }
-    } else {
-        i64::try_from(value).ok()
-    }
+    ferrokv_protocol::string2ll(s)
 }
 
 /// Parses an unsigned 64-bit integer with the same rules.

@@ -95,6 +95,9 @@ pub struct KeyPositions {
     pub last: i32,
     /// Distance between keys.
     pub step: i32,
+    /// Index of a `numkeys` argument followed by that many keys (`ZUNIONSTORE dst 2
+    /// a b`, `LMPOP 2 a b LEFT`); 0 = none. These keys come after any from the triple.
+    pub numkeys_at: i32,
 }
 
 impl KeyPositions {
@@ -103,23 +106,68 @@ impl KeyPositions {
         first: 0,
         last: 0,
         step: 0,
+        numkeys_at: 0,
     };
     /// The usual single key at index 1.
     pub const FIRST: KeyPositions = KeyPositions {
         first: 1,
         last: 1,
         step: 1,
+        numkeys_at: 0,
     };
     /// Every argument from index 1 is a key.
     pub const ALL: KeyPositions = KeyPositions {
         first: 1,
         last: -1,
         step: 1,
+        numkeys_at: 0,
     };
 
     /// Key positions with explicit bounds.
     pub const fn new(first: i32, last: i32, step: i32) -> KeyPositions {
-        KeyPositions { first, last, step }
+        KeyPositions {
+            first,
+            last,
+            step,
+            numkeys_at: 0,
+        }
+    }
+
+    /// Keys counted by the argument at `at` (after the triple's keys, if any).
+    pub const fn numkeys(at: i32) -> KeyPositions {
+        KeyPositions {
+            first: 0,
+            last: 0,
+            step: 0,
+            numkeys_at: at,
+        }
+    }
+
+    /// These positions plus keys counted by the argument at `at`.
+    pub const fn and_numkeys(self, at: i32) -> KeyPositions {
+        KeyPositions {
+            numkeys_at: at,
+            ..self
+        }
+    }
+
+    /// Every key index in `argv`: the triple's, then the counted ones. A `numkeys`
+    /// that is not a positive integer, or exceeds the arguments, counts as 0 (the
+    /// handler reports the error without touching keys).
+    pub fn key_indexes(&self, argv: &[Bytes]) -> Vec<usize> {
+        let mut out: Vec<usize> = self.indexes(argv.len()).collect();
+        let at = self.numkeys_at as usize;
+        if at > 0 {
+            let n = argv
+                .get(at)
+                .and_then(|a| std::str::from_utf8(a).ok())
+                .and_then(|a| a.parse::<usize>().ok())
+                .unwrap_or(0);
+            if at + n < argv.len() {
+                out.extend(at + 1..=at + n);
+            }
+        }
+        out
     }
 
     /// The indexes of the keys in `argv` (which includes the command name).

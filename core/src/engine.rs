@@ -16,7 +16,7 @@ use crate::commands;
 use crate::config::Config;
 use crate::session::Session;
 use crate::stats::Stats;
-use crate::storage::{ExpireStats, Scope, StorageBackend};
+use crate::storage::{EncodingLimits, ExpireStats, Scope, StorageBackend};
 
 /// How `SHUTDOWN` asked the server to stop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,7 +63,7 @@ impl Engine {
         let run_id = (0..40)
             .map(|_| format!("{:x}", rand::random::<u8>() & 0xf))
             .collect();
-        Engine {
+        let engine = Engine {
             backend,
             table,
             config,
@@ -75,7 +75,24 @@ impl Engine {
             shutdown: Mutex::new(None),
             shutdown_waker: Mutex::new(None),
             dataset_bytes: AtomicU64::new(dataset_bytes),
-        }
+        };
+        engine.apply_encoding_limits();
+        engine
+    }
+
+    /// Hands the collection encoding thresholds of the configuration to the backend
+    /// (at start and after `CONFIG SET`).
+    pub fn apply_encoding_limits(&self) {
+        let c = &self.config;
+        let size = |name: &str| c.get_i64(name).max(0) as usize;
+        self.backend.set_encoding_limits(EncodingLimits {
+            hash_max_listpack_entries: size("hash-max-listpack-entries"),
+            hash_max_listpack_value: size("hash-max-listpack-value"),
+            set_max_intset_entries: size("set-max-intset-entries"),
+            zset_max_listpack_entries: size("zset-max-listpack-entries"),
+            zset_max_listpack_value: size("zset-max-listpack-value"),
+            list_max_listpack_size: c.get_i64("list-max-listpack-size"),
+        });
     }
 
     /// The storage backend.
@@ -211,7 +228,8 @@ impl Engine {
                 None => {
                     let keys: Vec<Bytes> = spec
                         .keys
-                        .indexes(argv.len())
+                        .key_indexes(argv)
+                        .into_iter()
                         .map(|i| argv[i].clone())
                         .collect();
                     self.backend.atomic(Scope::Keys(&keys), &mut body)
@@ -275,7 +293,7 @@ impl Engine {
 /// saves collecting them for the usual commands.
 fn contiguous_keys<'a>(spec: &CommandSpec, argv: &'a [Bytes]) -> Option<&'a [Bytes]> {
     let keys = spec.keys;
-    if keys.step > 1 {
+    if keys.step > 1 || keys.numkeys_at > 0 {
         return None;
     }
     let mut indexes = keys.indexes(argv.len());

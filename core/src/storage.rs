@@ -140,6 +140,242 @@ pub struct ExpireStats {
     pub expired: u64,
 }
 
+/// Thresholds below which a backend may keep a collection in a compact encoding
+/// (Redis' listpack and intset), named after Redis' configuration parameters and
+/// changed at run time by `CONFIG SET`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EncodingLimits {
+    /// `hash-max-listpack-entries`.
+    pub hash_max_listpack_entries: usize,
+    /// `hash-max-listpack-value`.
+    pub hash_max_listpack_value: usize,
+    /// `set-max-intset-entries`.
+    pub set_max_intset_entries: usize,
+    /// `zset-max-listpack-entries`.
+    pub zset_max_listpack_entries: usize,
+    /// `zset-max-listpack-value`.
+    pub zset_max_listpack_value: usize,
+    /// `list-max-listpack-size`: positive = entries per node, -1..-5 = 4..64 KB per node.
+    pub list_max_listpack_size: i64,
+}
+
+impl Default for EncodingLimits {
+    fn default() -> Self {
+        EncodingLimits {
+            hash_max_listpack_entries: 512,
+            hash_max_listpack_value: 64,
+            set_max_intset_entries: 512,
+            zset_max_listpack_entries: 128,
+            zset_max_listpack_value: 64,
+            list_max_listpack_size: -2,
+        }
+    }
+}
+
+/// One end of a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    /// The head (left, index 0).
+    Head,
+    /// The tail (right, index len-1).
+    Tail,
+}
+
+/// Element-level access to one list. Indexes are 0-based from the head and already
+/// checked by the caller against [`ListOps::len`]. A backend that fails to read
+/// reports it when the enclosing `with_list` returns, so these calls are infallible.
+pub trait ListOps {
+    /// Number of elements.
+    fn len(&mut self) -> usize;
+    /// Adds one element at `end`.
+    fn push(&mut self, end: End, value: &[u8]);
+    /// Removes and returns the element at `end`.
+    fn pop(&mut self, end: End) -> Option<Bytes>;
+    /// The element at `index`.
+    fn get(&mut self, index: usize) -> Option<Bytes>;
+    /// Replaces the element at `index`; false if out of range.
+    fn set(&mut self, index: usize, value: &[u8]) -> bool;
+    /// Visits elements from `start` towards the tail (towards the head when `rev`),
+    /// passing each index and value, until `visit` returns false or the list ends.
+    fn iter(&mut self, start: usize, rev: bool, visit: &mut dyn FnMut(usize, &[u8]) -> bool);
+    /// Inserts `value` so that it ends up at `index` (`index == len` appends).
+    fn insert(&mut self, index: usize, value: &[u8]);
+    /// Removes the elements at `indexes` (ascending, distinct).
+    fn remove(&mut self, indexes: &[usize]);
+    /// Keeps only the elements in `start..end` (end exclusive).
+    fn trim(&mut self, start: usize, end: usize);
+}
+
+/// Element-level access to one hash. Fields past their expiry time (hash field
+/// expiry, Redis 7.4) are invisible to every read and removed when met.
+pub trait HashOps {
+    /// Number of fields, counting expired fields not yet removed (as Redis' `HLEN`).
+    fn len(&mut self) -> usize;
+    /// A field's value.
+    fn get(&mut self, field: &[u8]) -> Option<Bytes>;
+    /// Sets a field and clears its expiry; true if the field is new.
+    fn set(&mut self, field: &[u8], value: &[u8]) -> bool;
+    /// Removes a field; true if it existed.
+    fn remove(&mut self, field: &[u8]) -> bool;
+    /// Visits every live field and value until `visit` returns false.
+    fn for_each(&mut self, visit: &mut dyn FnMut(&[u8], &[u8]) -> bool);
+    /// A pseudo-random live field chosen by `seed` (uniform enough for `HRANDFIELD`).
+    fn random(&mut self, seed: u64) -> Option<(Bytes, Bytes)>;
+    /// One page of an `HSCAN` iteration (same guarantee as [`Txn::scan`]); returns
+    /// the next cursor, 0 when done.
+    fn scan(&mut self, cursor: u64, count: usize, visit: &mut dyn FnMut(&[u8], &[u8])) -> u64;
+    /// A field's expiry: `None` if the field does not exist, `Some(None)` if it has
+    /// no expiry.
+    fn field_expire(&mut self, field: &[u8]) -> Option<Option<UnixMillis>>;
+    /// Sets or clears a field's expiry; false if the field does not exist.
+    fn set_field_expire(&mut self, field: &[u8], at: Option<UnixMillis>) -> bool;
+}
+
+/// Element-level access to one set.
+pub trait SetOps {
+    /// Number of members.
+    fn len(&mut self) -> usize;
+    /// Whether `member` is in the set.
+    fn contains(&mut self, member: &[u8]) -> bool;
+    /// Adds a member; true if it is new.
+    fn insert(&mut self, member: &[u8]) -> bool;
+    /// Removes a member; true if it existed.
+    fn remove(&mut self, member: &[u8]) -> bool;
+    /// Visits every member until `visit` returns false.
+    fn for_each(&mut self, visit: &mut dyn FnMut(&[u8]) -> bool);
+    /// A pseudo-random member chosen by `seed`.
+    fn random(&mut self, seed: u64) -> Option<Bytes>;
+    /// One page of an `SSCAN` iteration; returns the next cursor, 0 when done.
+    fn scan(&mut self, cursor: u64, count: usize, visit: &mut dyn FnMut(&[u8])) -> u64;
+}
+
+/// One end of a score interval (`(1.5` is exclusive).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScoreBound {
+    /// The score (may be infinite, never NaN).
+    pub value: f64,
+    /// Whether the bound itself is excluded.
+    pub exclusive: bool,
+}
+
+/// A score interval, as `ZRANGEBYSCORE min max` takes it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScoreRange {
+    /// Lower end.
+    pub min: ScoreBound,
+    /// Upper end.
+    pub max: ScoreBound,
+}
+
+impl ScoreRange {
+    /// Whether `score` lies in the interval.
+    pub fn contains(&self, score: f64) -> bool {
+        self.above_min(score) && self.below_max(score)
+    }
+    /// Whether `score` satisfies the lower end.
+    pub fn above_min(&self, score: f64) -> bool {
+        if self.min.exclusive {
+            score > self.min.value
+        } else {
+            score >= self.min.value
+        }
+    }
+    /// Whether `score` satisfies the upper end.
+    pub fn below_max(&self, score: f64) -> bool {
+        if self.max.exclusive {
+            score < self.max.value
+        } else {
+            score <= self.max.value
+        }
+    }
+}
+
+/// One end of a lexicographic interval (`-`, `+`, `[a`, `(a`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LexBound {
+    /// `-`: below every member.
+    Min,
+    /// `+`: above every member.
+    Max,
+    /// `[member`.
+    Inclusive(Bytes),
+    /// `(member`.
+    Exclusive(Bytes),
+}
+
+/// A lexicographic interval, as `ZRANGEBYLEX min max` takes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LexRange {
+    /// Lower end.
+    pub min: LexBound,
+    /// Upper end.
+    pub max: LexBound,
+}
+
+impl LexRange {
+    /// Whether `member` satisfies the lower end.
+    pub fn above_min(&self, member: &[u8]) -> bool {
+        match &self.min {
+            LexBound::Min => true,
+            LexBound::Max => false,
+            LexBound::Inclusive(b) => member >= &b[..],
+            LexBound::Exclusive(b) => member > &b[..],
+        }
+    }
+    /// Whether `member` satisfies the upper end.
+    pub fn below_max(&self, member: &[u8]) -> bool {
+        match &self.max {
+            LexBound::Min => false,
+            LexBound::Max => true,
+            LexBound::Inclusive(b) => member <= &b[..],
+            LexBound::Exclusive(b) => member < &b[..],
+        }
+    }
+    /// Whether `member` lies in the interval.
+    pub fn contains(&self, member: &[u8]) -> bool {
+        self.above_min(member) && self.below_max(member)
+    }
+}
+
+/// Element-level access to one sorted set, ordered by (score, member bytes).
+pub trait ZSetOps {
+    /// Number of members.
+    fn len(&mut self) -> usize;
+    /// A member's score.
+    fn score(&mut self, member: &[u8]) -> Option<f64>;
+    /// Adds a member or changes its score; returns the previous score.
+    fn insert(&mut self, member: &[u8], score: f64) -> Option<f64>;
+    /// Removes a member; true if it existed.
+    fn remove(&mut self, member: &[u8]) -> bool;
+    /// 0-based rank of a member, ascending (descending when `rev`).
+    fn rank(&mut self, member: &[u8], rev: bool) -> Option<usize>;
+    /// Visits members from rank `start` (ascending, or descending when `rev`) until
+    /// `visit` returns false or the set ends.
+    fn range_by_rank(&mut self, start: usize, rev: bool, visit: &mut dyn FnMut(&[u8], f64) -> bool);
+    /// Visits members whose score lies in `range`, in ascending order (descending
+    /// when `rev`), until `visit` returns false.
+    fn range_by_score(
+        &mut self,
+        range: &ScoreRange,
+        rev: bool,
+        visit: &mut dyn FnMut(&[u8], f64) -> bool,
+    );
+    /// Visits members in `range` by byte order (meaningful when all scores are
+    /// equal, as in Redis), ascending or descending, until `visit` returns false.
+    fn range_by_lex(
+        &mut self,
+        range: &LexRange,
+        rev: bool,
+        visit: &mut dyn FnMut(&[u8], f64) -> bool,
+    );
+    /// Number of members whose score lies in `range`.
+    fn count_by_score(&mut self, range: &ScoreRange) -> usize;
+    /// Number of members in the lexicographic `range`.
+    fn count_by_lex(&mut self, range: &LexRange) -> usize;
+    /// One page of a `ZSCAN` iteration; returns the next cursor, 0 when done.
+    fn scan(&mut self, cursor: u64, count: usize, visit: &mut dyn FnMut(&[u8], f64)) -> u64;
+}
+
 /// Operations available inside an atomic scope. Every read applies lazy expiry first:
 /// an expired key is removed and reported as missing, as in Redis.
 pub trait Txn {
@@ -185,6 +421,45 @@ pub trait Txn {
         key: &[u8],
         create: bool,
         edit: &mut dyn FnMut(&mut Vec<u8>),
+    ) -> StorageResult<bool>;
+
+    /// Runs `body` on the list at `key`. If the key is missing, `body` runs on a new
+    /// empty list when `create` is true (the key is stored only if `body` leaves it
+    /// non-empty, without expiry); otherwise it does not run and the result is false.
+    /// A list left empty is deleted, as Redis never stores empty collections.
+    fn with_list(
+        &mut self,
+        db: DbIndex,
+        key: &[u8],
+        create: bool,
+        body: &mut dyn FnMut(&mut dyn ListOps),
+    ) -> StorageResult<bool>;
+
+    /// As [`Txn::with_list`], for a hash.
+    fn with_hash(
+        &mut self,
+        db: DbIndex,
+        key: &[u8],
+        create: bool,
+        body: &mut dyn FnMut(&mut dyn HashOps),
+    ) -> StorageResult<bool>;
+
+    /// As [`Txn::with_list`], for a set.
+    fn with_set(
+        &mut self,
+        db: DbIndex,
+        key: &[u8],
+        create: bool,
+        body: &mut dyn FnMut(&mut dyn SetOps),
+    ) -> StorageResult<bool>;
+
+    /// As [`Txn::with_list`], for a sorted set.
+    fn with_zset(
+        &mut self,
+        db: DbIndex,
+        key: &[u8],
+        create: bool,
+        body: &mut dyn FnMut(&mut dyn ZSetOps),
     ) -> StorageResult<bool>;
 
     /// Moves a key's value and expiry to `dst` (possibly in another database),
@@ -266,6 +541,10 @@ pub trait StorageBackend: Send + Sync {
         Ok(())
     }
 
+    /// Adopts new collection encoding thresholds (`CONFIG SET`); existing values
+    /// convert lazily, as in Redis. The default ignores them.
+    fn set_encoding_limits(&self, _limits: EncodingLimits) {}
+
     /// One bounded step of active expiry: samples volatile keys and removes expired
     /// ones, spending at most about `budget` key checks.
     fn active_expire(&self, budget: usize) -> ExpireStats;
@@ -276,4 +555,69 @@ pub trait StorageBackend: Send + Sync {
     /// Makes acknowledged writes durable (`SHUTDOWN`, fsync policy); a no-op for a
     /// volatile backend.
     fn flush_to_disk(&self) -> StorageResult<()>;
+}
+
+/// Runs `body` on the list at `key` (see [`Txn::with_list`]) and returns its result,
+/// or `None` if the key is missing and `create` is false.
+pub fn with_list<R>(
+    txn: &mut dyn Txn,
+    db: DbIndex,
+    key: &[u8],
+    create: bool,
+    body: impl FnOnce(&mut dyn ListOps) -> R,
+) -> StorageResult<Option<R>> {
+    let mut body = Some(body);
+    let mut out = None;
+    txn.with_list(db, key, create, &mut |ops| {
+        out = body.take().map(|b| b(ops))
+    })?;
+    Ok(out)
+}
+
+/// Runs `body` on the hash at `key` (see [`Txn::with_hash`]).
+pub fn with_hash<R>(
+    txn: &mut dyn Txn,
+    db: DbIndex,
+    key: &[u8],
+    create: bool,
+    body: impl FnOnce(&mut dyn HashOps) -> R,
+) -> StorageResult<Option<R>> {
+    let mut body = Some(body);
+    let mut out = None;
+    txn.with_hash(db, key, create, &mut |ops| {
+        out = body.take().map(|b| b(ops))
+    })?;
+    Ok(out)
+}
+
+/// Runs `body` on the set at `key` (see [`Txn::with_set`]).
+pub fn with_set<R>(
+    txn: &mut dyn Txn,
+    db: DbIndex,
+    key: &[u8],
+    create: bool,
+    body: impl FnOnce(&mut dyn SetOps) -> R,
+) -> StorageResult<Option<R>> {
+    let mut body = Some(body);
+    let mut out = None;
+    txn.with_set(db, key, create, &mut |ops| {
+        out = body.take().map(|b| b(ops))
+    })?;
+    Ok(out)
+}
+
+/// Runs `body` on the sorted set at `key` (see [`Txn::with_zset`]).
+pub fn with_zset<R>(
+    txn: &mut dyn Txn,
+    db: DbIndex,
+    key: &[u8],
+    create: bool,
+    body: impl FnOnce(&mut dyn ZSetOps) -> R,
+) -> StorageResult<Option<R>> {
+    let mut body = Some(body);
+    let mut out = None;
+    txn.with_zset(db, key, create, &mut |ops| {
+        out = body.take().map(|b| b(ops))
+    })?;
+    Ok(out)
 }

@@ -411,6 +411,52 @@ impl Txn for MemTxn<'_> {
         Ok(true)
     }
 
+    // Transitional: collections land in this backend in the next commits.
+    fn with_list(
+        &mut self,
+        _db: DbIndex,
+        _key: &[u8],
+        _create: bool,
+        _body: &mut dyn FnMut(&mut dyn ferrokv_core::storage::ListOps),
+    ) -> StorageResult<bool> {
+        Err(StorageError::Io(
+            "lists are not available on this backend yet".into(),
+        ))
+    }
+    fn with_hash(
+        &mut self,
+        _db: DbIndex,
+        _key: &[u8],
+        _create: bool,
+        _body: &mut dyn FnMut(&mut dyn ferrokv_core::storage::HashOps),
+    ) -> StorageResult<bool> {
+        Err(StorageError::Io(
+            "hashes are not available on this backend yet".into(),
+        ))
+    }
+    fn with_set(
+        &mut self,
+        _db: DbIndex,
+        _key: &[u8],
+        _create: bool,
+        _body: &mut dyn FnMut(&mut dyn ferrokv_core::storage::SetOps),
+    ) -> StorageResult<bool> {
+        Err(StorageError::Io(
+            "sets are not available on this backend yet".into(),
+        ))
+    }
+    fn with_zset(
+        &mut self,
+        _db: DbIndex,
+        _key: &[u8],
+        _create: bool,
+        _body: &mut dyn FnMut(&mut dyn ferrokv_core::storage::ZSetOps),
+    ) -> StorageResult<bool> {
+        Err(StorageError::Io(
+            "sorted sets are not available on this backend yet".into(),
+        ))
+    }
+
     fn rename(
         &mut self,
         src_db: DbIndex,

@@ -448,7 +448,7 @@ fn target_spec(ctx: &Ctx<'_>, argv: &[Bytes]) -> Result<&'static CommandSpec, Cm
 fn keys_of(ctx: &Ctx<'_>, argv: &[Bytes], with_flags: bool) -> CmdResult {
     let command = &argv[2..];
     let spec = target_spec(ctx, command)?;
-    if spec.keys.first <= 0 {
+    if spec.keys.first <= 0 && spec.keys.numkeys_at <= 0 {
         return Err(CmdError::err("The command has no key arguments"));
     }
     if !spec.arity_ok(command.len()) {
@@ -456,7 +456,7 @@ fn keys_of(ctx: &Ctx<'_>, argv: &[Bytes], with_flags: bool) -> CmdResult {
             "Invalid number of arguments specified for command",
         ));
     }
-    let positions: Vec<usize> = spec.keys.indexes(command.len()).collect();
+    let positions: Vec<usize> = spec.keys.key_indexes(command);
     if positions.is_empty() && !spec.flags.has(CmdFlags::NO_MANDATORY_KEYS) {
         return Err(CmdError::err("Invalid arguments specified for command"));
     }

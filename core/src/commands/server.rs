@@ -291,6 +291,7 @@ fn config_set(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         .config
         .set_many(&pairs, local)
         .map_err(CmdError::err)?;
+    ctx.engine.apply_encoding_limits();
     Ok(Frame::ok())
 }
 

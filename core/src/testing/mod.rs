@@ -16,9 +16,13 @@ use crate::engine::Engine;
 use crate::session::Session;
 use crate::storage::*;
 
+mod collections;
+
+pub use collections::{Data, HashView};
+
 #[derive(Clone)]
 struct Item {
-    value: Vec<u8>,
+    value: Data,
     expire_at: Option<UnixMillis>,
 }
 
@@ -56,13 +60,61 @@ impl SimpleTxn<'_> {
     }
 }
 
+impl SimpleTxn<'_> {
+    /// The string at `key`, `WrongType` for another type.
+    fn string(&mut self, db: DbIndex, key: &[u8]) -> StorageResult<Option<&mut Vec<u8>>> {
+        match self.live(db, key) {
+            None => Ok(None),
+            Some(Item {
+                value: Data::Str(s),
+                ..
+            }) => Ok(Some(s)),
+            Some(_) => Err(StorageError::WrongType),
+        }
+    }
+
+    /// Runs `body` on the collection at `key` if it has type `kind` (creating an
+    /// empty one with `empty` when asked), then drops it if left empty.
+    fn collection(
+        &mut self,
+        db: DbIndex,
+        key: &[u8],
+        create: bool,
+        empty: fn() -> Data,
+        body: &mut dyn FnMut(&mut Data, UnixMillis),
+    ) -> StorageResult<bool> {
+        let now = self.now;
+        let kind = empty().key_type();
+        match self.live(db, key) {
+            Some(item) if item.value.key_type() != kind => return Err(StorageError::WrongType),
+            Some(_) => {}
+            None if !create => return Ok(false),
+            None => {
+                self.dbs[db].insert(
+                    Bytes::copy_from_slice(key),
+                    Item {
+                        value: empty(),
+                        expire_at: None,
+                    },
+                );
+            }
+        }
+        let item = self.dbs[db].get_mut(key).expect("present");
+        body(&mut item.value, now);
+        if item.value.is_empty_collection() {
+            self.dbs[db].remove(key);
+        }
+        Ok(true)
+    }
+}
+
 impl Txn for SimpleTxn<'_> {
     fn now_ms(&self) -> UnixMillis {
         self.now
     }
     fn meta(&mut self, db: DbIndex, key: &[u8]) -> StorageResult<Option<KeyMeta>> {
         Ok(self.live(db, key).map(|i| KeyMeta {
-            key_type: KeyType::String,
+            key_type: i.value.key_type(),
             expire_at: i.expire_at,
         }))
     }
@@ -80,10 +132,10 @@ impl Txn for SimpleTxn<'_> {
         Ok(self.live(db, key).map(|i| i.expire_at = at).is_some())
     }
     fn get_string(&mut self, db: DbIndex, key: &[u8]) -> StorageResult<Option<Bytes>> {
-        Ok(self.live(db, key).map(|i| Bytes::copy_from_slice(&i.value)))
+        Ok(self.string(db, key)?.map(|s| Bytes::copy_from_slice(s)))
     }
     fn string_len(&mut self, db: DbIndex, key: &[u8]) -> StorageResult<Option<usize>> {
-        Ok(self.live(db, key).map(|i| i.value.len()))
+        Ok(self.string(db, key)?.map(|s| s.len()))
     }
     fn set_string(
         &mut self,
@@ -101,7 +153,7 @@ impl Txn for SimpleTxn<'_> {
         self.dbs[db].insert(
             Bytes::copy_from_slice(key),
             Item {
-                value: value.to_vec(),
+                value: Data::Str(value.to_vec()),
                 expire_at,
             },
         );
@@ -114,22 +166,79 @@ impl Txn for SimpleTxn<'_> {
         create: bool,
         edit: &mut dyn FnMut(&mut Vec<u8>),
     ) -> StorageResult<bool> {
-        if self.live(db, key).is_none() {
-            if !create {
-                return Ok(false);
-            }
-            self.dbs[db].insert(
-                Bytes::copy_from_slice(key),
-                Item {
-                    value: Vec::new(),
-                    expire_at: None,
-                },
-            );
+        if let Some(s) = self.string(db, key)? {
+            edit(s);
+            return Ok(true);
         }
-        if let Some(item) = self.dbs[db].get_mut(key) {
-            edit(&mut item.value);
+        if !create {
+            return Ok(false);
         }
+        let mut value = Vec::new();
+        edit(&mut value);
+        self.dbs[db].insert(
+            Bytes::copy_from_slice(key),
+            Item {
+                value: Data::Str(value),
+                expire_at: None,
+            },
+        );
         Ok(true)
+    }
+    fn with_list(
+        &mut self,
+        db: DbIndex,
+        key: &[u8],
+        create: bool,
+        body: &mut dyn FnMut(&mut dyn ListOps),
+    ) -> StorageResult<bool> {
+        let empty = || Data::List(Default::default());
+        self.collection(db, key, create, empty, &mut |d, _| {
+            if let Data::List(l) = d {
+                body(l)
+            }
+        })
+    }
+    fn with_hash(
+        &mut self,
+        db: DbIndex,
+        key: &[u8],
+        create: bool,
+        body: &mut dyn FnMut(&mut dyn HashOps),
+    ) -> StorageResult<bool> {
+        let empty = || Data::Hash(Default::default());
+        self.collection(db, key, create, empty, &mut |d, now| {
+            if let Data::Hash(map) = d {
+                body(&mut HashView { map, now })
+            }
+        })
+    }
+    fn with_set(
+        &mut self,
+        db: DbIndex,
+        key: &[u8],
+        create: bool,
+        body: &mut dyn FnMut(&mut dyn SetOps),
+    ) -> StorageResult<bool> {
+        let empty = || Data::Set(Default::default());
+        self.collection(db, key, create, empty, &mut |d, _| {
+            if let Data::Set(s) = d {
+                body(s)
+            }
+        })
+    }
+    fn with_zset(
+        &mut self,
+        db: DbIndex,
+        key: &[u8],
+        create: bool,
+        body: &mut dyn FnMut(&mut dyn ZSetOps),
+    ) -> StorageResult<bool> {
+        let empty = || Data::ZSet(Default::default());
+        self.collection(db, key, create, empty, &mut |d, _| {
+            if let Data::ZSet(z) = d {
+                body(z)
+            }
+        })
     }
     fn rename(
         &mut self,
@@ -162,8 +271,8 @@ impl Txn for SimpleTxn<'_> {
         Ok(self.live(db, key).is_some())
     }
     fn object_info(&mut self, db: DbIndex, key: &[u8]) -> StorageResult<Option<ObjectInfo>> {
-        Ok(self.live(db, key).map(|_| ObjectInfo {
-            encoding: "raw",
+        Ok(self.live(db, key).map(|i| ObjectInfo {
+            encoding: i.value.encoding(),
             idle_ms: 0,
             freq: 0,
         }))
@@ -248,7 +357,7 @@ impl StorageBackend for SimpleBackend {
         let dbs = self.dbs.lock();
         dbs.iter()
             .flat_map(|d| d.iter())
-            .map(|(k, i)| (k.len() + i.value.len()) as u64)
+            .map(|(k, i)| (k.len() + i.value.bytes()) as u64)
             .sum()
     }
     fn flush_to_disk(&self) -> StorageResult<()> {

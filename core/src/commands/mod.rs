@@ -9,15 +9,19 @@ pub mod client;
 pub mod command_docs;
 pub mod connection;
 pub mod expire;
+pub mod hashes;
 pub mod info;
 pub mod keys;
+pub mod lists;
 pub mod object;
 pub mod server;
+pub mod sets;
 pub mod strings;
+pub mod zsets;
 
 /// Every top-level command spec of every family.
 pub fn all() -> Vec<&'static CommandSpec> {
-    let families: [&'static [CommandSpec]; 10] = [
+    let families: [&'static [CommandSpec]; 14] = [
         connection::COMMANDS,
         keys::COMMANDS,
         expire::COMMANDS,
@@ -28,6 +32,10 @@ pub fn all() -> Vec<&'static CommandSpec> {
         client::COMMANDS,
         info::COMMANDS,
         command_docs::COMMANDS,
+        lists::COMMANDS,
+        hashes::COMMANDS,
+        sets::COMMANDS,
+        zsets::COMMANDS,
     ];
     families.iter().flat_map(|f| f.iter()).collect()
 }

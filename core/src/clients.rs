@@ -39,6 +39,8 @@ pub struct ClientHandle {
     pub output_buffer: AtomicUsize,
     /// Set by `CLIENT KILL`; the connection closes as soon as it sees it.
     pub killed: AtomicBool,
+    /// Parked by a blocking command (`flags=b`).
+    pub blocked: AtomicBool,
     waker: Option<Waker>,
 }
 
@@ -105,7 +107,7 @@ impl ClientHandle {
         let qbuf = self.query_buffer.load(Ordering::Relaxed);
         let omem = self.output_buffer.load(Ordering::Relaxed);
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags=N db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
             self.id,
             self.addr,
             self.laddr,
@@ -113,6 +115,11 @@ impl ClientHandle {
             name,
             self.created.elapsed().as_secs(),
             idle,
+            if self.blocked.load(Ordering::Relaxed) {
+                "b"
+            } else {
+                "N"
+            },
             self.db.load(Ordering::Relaxed),
             qbuf,
             16384usize.saturating_sub(qbuf),
@@ -148,6 +155,7 @@ impl ClientRegistry {
             query_buffer: AtomicUsize::new(0),
             output_buffer: AtomicUsize::new(0),
             killed: AtomicBool::new(false),
+            blocked: AtomicBool::new(false),
             waker,
         });
         self.clients.lock().insert(id, handle.clone());

@@ -1,6 +1,6 @@
 //! The engine: finds a command in the table, checks it, locks its keys and runs it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -9,6 +9,7 @@ use bytes::Bytes;
 use ferrokv_protocol::Frame;
 use parking_lot::Mutex;
 
+use crate::blocking::BlockingRegistry;
 use crate::clients::{ClientRegistry, Waker};
 use crate::cmdstats::CommandStats;
 use crate::command::{CmdError, CmdFlags, CommandSpec, Ctx};
@@ -16,7 +17,7 @@ use crate::commands;
 use crate::config::Config;
 use crate::session::Session;
 use crate::stats::Stats;
-use crate::storage::{EncodingLimits, ExpireStats, Scope, StorageBackend};
+use crate::storage::{DbIndex, EncodingLimits, ExpireStats, Scope, StorageBackend};
 
 /// How `SHUTDOWN` asked the server to stop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +40,8 @@ pub struct Engine {
     pub stats: Stats,
     /// `INFO commandstats` and `INFO errorstats` counters.
     pub command_stats: CommandStats,
+    /// Clients parked by blocking commands.
+    pub blocking: BlockingRegistry,
     /// When the engine started (`uptime_in_seconds`).
     pub started: Instant,
     /// Random 40-hex-digit id of this run (`run_id`).
@@ -70,6 +73,7 @@ impl Engine {
             clients: ClientRegistry::default(),
             stats: Stats::default(),
             command_stats,
+            blocking: BlockingRegistry::default(),
             started: Instant::now(),
             run_id,
             shutdown: Mutex::new(None),
@@ -118,7 +122,13 @@ impl Engine {
     pub fn execute(&self, session: &mut Session, argv: &[Bytes]) -> Frame {
         Stats::add(&self.stats.commands_processed, 1);
         let reply = match self.resolve(argv) {
-            Ok(spec) => self.run_counted(session, spec, argv),
+            Ok(spec) => {
+                let reply = self.run_counted(session, spec, argv);
+                if self.blocking.any() && spec.flags.has(CmdFlags::WRITE) {
+                    self.serve_blocked(session.db, spec, argv);
+                }
+                reply
+            }
             Err((e, spec)) => {
                 if let Some(stat) = spec.and_then(|s| self.command_stats.get(s)) {
                     stat.rejected.fetch_add(1, Ordering::Relaxed);
@@ -130,6 +140,41 @@ impl Engine {
             self.note_error_reply(message);
         }
         reply
+    }
+
+    /// After a write to `argv`'s keys, serves clients blocked on them, oldest first.
+    /// A served command that writes (BLMOVE's destination) may make further keys
+    /// ready; those are served in turn, as Redis' `handleClientsBlockedOnKeys` does.
+    fn serve_blocked(&self, db: DbIndex, spec: &CommandSpec, argv: &[Bytes]) {
+        let keys: Vec<&Bytes> = spec
+            .keys
+            .key_indexes(argv)
+            .into_iter()
+            .map(|i| &argv[i])
+            .collect();
+        let mut ready: VecDeque<Bytes> = self.blocking.waited_keys(db, &keys).into();
+        while let Some(key) = ready.pop_front() {
+            self.blocking.serve_key(db, &key, &mut |waiter| {
+                let spec = self.resolve(&waiter.argv).ok()?;
+                let mut session = Session::new(waiter.client.clone());
+                session.db = waiter.db;
+                session.resp = waiter.resp;
+                session.no_block = true;
+                let reply = self.run(&mut session, spec, &waiter.argv);
+                if matches!(reply, Frame::Null | Frame::NullArray | Frame::Error(_)) {
+                    return None;
+                }
+                let written: Vec<&Bytes> = spec
+                    .keys
+                    .key_indexes(&waiter.argv)
+                    .into_iter()
+                    .map(|i| &waiter.argv[i])
+                    .filter(|k| **k != key)
+                    .collect();
+                ready.extend(self.blocking.waited_keys(db, &written));
+                Some(reply)
+            });
+        }
     }
 
     /// Counts an error reply for `INFO stats` and `INFO errorstats` (the server calls

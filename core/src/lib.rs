@@ -4,6 +4,7 @@
 //! [`storage::StorageBackend`] and calls [`Engine::execute`].
 #![deny(unsafe_code)]
 
+pub mod blocking;
 pub mod clients;
 pub mod cmdstats;
 pub mod command;

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use ferrokv_protocol::RespVersion;
 
+use crate::blocking::Waiter;
 use crate::clients::ClientHandle;
 use crate::storage::DbIndex;
 
@@ -19,6 +20,12 @@ pub struct Session {
     pub client: Arc<ClientHandle>,
     /// Set by `QUIT` and protocol errors: the server closes after this reply.
     pub close_after_reply: bool,
+    /// Set by a blocking command that parked the client: the connection waits for
+    /// this waiter's reply instead of sending the command's.
+    pub blocked: Option<Arc<Waiter>>,
+    /// Blocking commands answer at once as their timeout would (inside MULTI, and
+    /// while a waiter's command is re-run to serve it).
+    pub no_block: bool,
 }
 
 impl Session {
@@ -29,6 +36,8 @@ impl Session {
             resp: RespVersion::Resp2,
             client,
             close_after_reply: false,
+            blocked: None,
+            no_block: false,
         }
     }
 

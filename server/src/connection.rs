@@ -4,8 +4,10 @@
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::BytesMut;
+use ferrokv_core::blocking::Waiter;
 use ferrokv_core::clients::ClientHandle;
 use ferrokv_core::command::CmdError;
 use ferrokv_core::stats::Stats;
@@ -58,6 +60,20 @@ pub async fn serve_connection(
     engine.clients.unregister(id);
 }
 
+/// What the connection does after running the requests it has.
+enum Next {
+    /// Read more input.
+    Read,
+    /// Close after writing the replies.
+    Close,
+    /// A command blocked: wait for this waiter's reply, then go on with the input.
+    Blocked(Arc<Waiter>),
+}
+
+/// Input a blocked client may pile up before it is disconnected (Redis'
+/// `client-query-buffer-limit` default, 1 GB).
+const MAX_BLOCKED_INPUT: usize = 1 << 30;
+
 struct Connection {
     engine: Arc<Engine>,
     socket: TcpStream,
@@ -104,23 +120,82 @@ impl Connection {
             // The batch is one group for the backend, which may commit its writes
             // together (one write-ahead log record for a pipeline): the replies go
             // out only after the group committed.
-            let engine = self.engine.clone();
-            let mut keep_going = true;
-            let grouped = engine
-                .backend()
-                .group(&mut || keep_going = self.process_input());
-            if let Err(e) = grouped {
-                // Writes of the batch were lost: none of its replies may be sent.
-                let reply = Frame::from(CmdError::from(e));
-                self.output.clear();
-                encode(&reply, self.session.resp, &mut self.output);
-                keep_going = false;
-            }
-            self.flush().await?;
-            if !keep_going {
-                return Ok(());
+            loop {
+                let engine = self.engine.clone();
+                let mut next = Next::Read;
+                let grouped = engine.backend().group(&mut || next = self.process_input());
+                if let Err(e) = grouped {
+                    // Writes of the batch were lost: none of its replies may be sent.
+                    let reply = Frame::from(CmdError::from(e));
+                    self.output.clear();
+                    encode(&reply, self.session.resp, &mut self.output);
+                    next = Next::Close;
+                }
+                self.flush().await?;
+                match next {
+                    Next::Read => break,
+                    Next::Close => return Ok(()),
+                    Next::Blocked(waiter) => {
+                        if !self.wait_blocked(waiter).await? {
+                            return Ok(());
+                        }
+                        // Requests that arrived meanwhile are still in the input.
+                    }
+                }
             }
         }
+    }
+
+    /// Waits for a blocked command's reply: served by a writer, timed out, or ended
+    /// by `CLIENT UNBLOCK`. Keeps reading the socket (Redis buffers what a blocked
+    /// client sends) so that a disconnect is noticed; false if the client is gone.
+    async fn wait_blocked(&mut self, waiter: Arc<Waiter>) -> std::io::Result<bool> {
+        let blocking = &self.engine.blocking;
+        let deadline = waiter.deadline.map(|at| {
+            let now = ferrokv_core::clients::unix_ms();
+            tokio::time::Instant::now() + Duration::from_millis(at.saturating_sub(now))
+        });
+        let mut reply = std::pin::pin!(waiter.wait());
+        let mut timed_out = false;
+        let frame = loop {
+            let timer = async {
+                match deadline {
+                    Some(at) if !timed_out => tokio::time::sleep_until(at).await,
+                    _ => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                frame = &mut reply => break frame,
+                _ = timer => {
+                    timed_out = true;
+                    // If a writer already claimed it, its reply is on the way.
+                    blocking.cancel(&waiter, waiter.timeout_reply.clone());
+                }
+                read = self.socket.read_buf(&mut self.input) => {
+                    let n = match read {
+                        Ok(n) => n,
+                        Err(e) => {
+                            blocking.forget(&waiter);
+                            return Err(e);
+                        }
+                    };
+                    if n == 0 || self.input.len() > MAX_BLOCKED_INPUT {
+                        blocking.forget(&waiter);
+                        return Ok(false);
+                    }
+                    Stats::add(&self.engine.stats.net_input_bytes, n as u64);
+                }
+                _ = self.wake.notified() => {
+                    if self.session.client.is_killed() {
+                        blocking.forget(&waiter);
+                        return Ok(false);
+                    }
+                }
+            }
+        };
+        encode(&frame, self.session.resp, &mut self.output);
+        self.flush().await?;
+        Ok(!self.session.client.is_killed())
     }
 
     /// Waits for bytes; false when the peer closed, was killed or idled out.
@@ -141,16 +216,18 @@ impl Connection {
         }
     }
 
-    /// Executes every complete request in the input; false when the connection must
-    /// close after the replies are written.
-    fn process_input(&mut self) -> bool {
+    /// Executes every complete request in the input, up to one that blocks.
+    fn process_input(&mut self) -> Next {
         loop {
             match self.decoder.decode(&mut self.input) {
                 Ok(Some(argv)) => {
                     let reply = self.engine.execute(&mut self.session, &argv);
+                    if let Some(waiter) = self.session.blocked.take() {
+                        return Next::Blocked(waiter);
+                    }
                     encode(&reply, self.session.resp, &mut self.output);
                     if self.session.close_after_reply || self.session.client.is_killed() {
-                        return false;
+                        return Next::Close;
                     }
                 }
                 Ok(None) => {
@@ -158,7 +235,7 @@ impl Connection {
                         .client
                         .query_buffer
                         .store(self.input.len(), Ordering::Relaxed);
-                    return true;
+                    return Next::Read;
                 }
                 Err(e) => {
                     let message = e.message().to_string();
@@ -167,7 +244,7 @@ impl Connection {
                     self.output.extend_from_slice(b"-ERR ");
                     self.output.extend_from_slice(e.message().as_bytes());
                     self.output.extend_from_slice(b"\r\n");
-                    return false;
+                    return Next::Close;
                 }
             }
         }

@@ -124,6 +124,10 @@ async fn clients_cron(engine: Arc<Engine>) {
         }
         let now = ferrokv_core::clients::unix_ms();
         for client in engine.clients.all() {
+            // Blocked clients have their own timeout, as in Redis.
+            if engine.blocking.is_blocked(client.id) {
+                continue;
+            }
             let last = client
                 .last_interaction_ms
                 .load(std::sync::atomic::Ordering::Relaxed);

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use ferrokv_protocol::Frame;
 
+use crate::blocking::UnblockMode;
 use crate::clients::ClientHandle;
 use crate::command::{CmdError, CmdFlags, CmdResult, CommandSpec, Ctx};
 use crate::commands::args::is;
@@ -103,6 +104,16 @@ static SUBCOMMANDS: &[CommandSpec] = &[
         ..SUB
     },
     CommandSpec {
+        name: "unblock",
+        arity: -3,
+        flags: ADMIN,
+        since: "5.0.0",
+        summary: "Unblocks a client blocked by a blocking command from a different connection.",
+        syntax: "client-id [TIMEOUT | ERROR]",
+        handler: Some(unblock),
+        ..SUB
+    },
+    CommandSpec {
         name: "help",
         arity: 2,
         flags: CmdFlags::LOADING.or(CmdFlags::STALE),
@@ -112,6 +123,28 @@ static SUBCOMMANDS: &[CommandSpec] = &[
         ..SUB
     },
 ];
+
+/// `CLIENT UNBLOCK id [TIMEOUT|ERROR]`: 1 if the client was blocked and now is not.
+fn unblock(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
+    if argv.len() > 4 {
+        return Err(CmdError::err(
+            "unknown subcommand or wrong number of arguments for 'unblock'. Try CLIENT HELP.",
+        ));
+    }
+    let id = parse_i64(&argv[2]).ok_or_else(CmdError::not_integer)?;
+    let mode = match argv.get(3) {
+        None => UnblockMode::Timeout,
+        Some(a) if is(a, "timeout") => UnblockMode::Timeout,
+        Some(a) if is(a, "error") => UnblockMode::Error,
+        Some(_) => {
+            return Err(CmdError::err(
+                "CLIENT UNBLOCK reason should be TIMEOUT or ERROR",
+            ))
+        }
+    };
+    let done = id >= 0 && ctx.engine.blocking.unblock(id as u64, mode);
+    Ok(Frame::Integer(done as i64))
+}
 
 fn id(ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> CmdResult {
     Ok(Frame::Integer(ctx.session.id() as i64))

@@ -274,11 +274,8 @@ fn clients_section(r: &mut Report, ctx: &Ctx<'_>, _dbs: &[DbStats]) {
     r.field("maxclients", ctx.engine.config.get_i64("maxclients"));
     r.field("client_recent_max_input_buffer", max_in);
     r.field("client_recent_max_output_buffer", max_out);
-    r.zeros(&[
-        "blocked_clients",
-        "tracking_clients",
-        "clients_in_timeout_table",
-    ]);
+    r.field("blocked_clients", ctx.engine.blocking.blocked_clients());
+    r.zeros(&["tracking_clients", "clients_in_timeout_table"]);
 }
 
 /// Bytes as Redis' `bytesToHuman`: `100B`, `1.50K`, `2.00M`, ...

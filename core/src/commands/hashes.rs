@@ -1,6 +1,916 @@
-//! Hash commands (being written).
+//! Hash commands: HSET, HSETNX, HMSET, HGET, HMGET, HDEL, HLEN, HSTRLEN, HEXISTS,
+//! HKEYS, HVALS, HGETALL, HINCRBY, HINCRBYFLOAT, HRANDFIELD and HSCAN with Redis 7.0's
+//! replies and errors, plus Redis 7.4's hash field expiry (HEXPIRE, HPEXPIRE,
+//! HEXPIREAT, HPEXPIREAT, HTTL, HPTTL, HEXPIRETIME, HPEXPIRETIME, HPERSIST).
+//!
+//! Every command works on single fields through [`HashOps`], so a backend never has
+//! to load a whole hash to touch one field. Read commands count keyspace hits and
+//! misses as Redis' `lookupKeyRead` does (a key of another type is a hit); write
+//! commands count nothing, as `lookupKeyWrite`.
 
-use crate::command::CommandSpec;
+use std::collections::HashSet;
+
+use bytes::Bytes;
+use ferrokv_protocol::{Frame, RespVersion};
+
+use crate::command::{CmdError, CmdFlags, CmdResult, CommandSpec, Ctx, KeyPositions};
+use crate::commands::args::{int, is};
+use crate::commands::keys::{parse_cursor, parse_scan_options};
+use crate::storage::{with_hash, HashOps, StorageError, UnixMillis};
+use crate::util::glob::glob_match;
+use crate::util::longdouble::LongDouble;
+use crate::util::number::parse_i64;
+
+const HASH: &[&str] = &["hash"];
+const WRITE_OOM_FAST: CmdFlags = CmdFlags::WRITE.or(CmdFlags::DENYOOM).or(CmdFlags::FAST);
+const WRITE_FAST: CmdFlags = CmdFlags::WRITE.or(CmdFlags::FAST);
+const READ_FAST: CmdFlags = CmdFlags::READONLY.or(CmdFlags::FAST);
+const READ: CmdFlags = CmdFlags::READONLY;
+
+/// A hash command spec with the family's defaults (one key, at index 1).
+const fn spec(
+    name: &'static str,
+    arity: i32,
+    flags: CmdFlags,
+    since: &'static str,
+    summary: &'static str,
+    syntax: &'static str,
+    handler: crate::command::Handler,
+) -> CommandSpec {
+    CommandSpec {
+        name,
+        arity,
+        flags,
+        acl: HASH,
+        keys: KeyPositions::FIRST,
+        group: "hash",
+        since,
+        summary,
+        syntax,
+        handler: Some(handler),
+        ..CommandSpec::DEFAULT
+    }
+}
 
 /// Hash command specs.
-pub static COMMANDS: &[CommandSpec] = &[];
+pub static COMMANDS: &[CommandSpec] = &[
+    spec(
+        "hset",
+        -4,
+        WRITE_OOM_FAST,
+        "2.0.0",
+        "Creates or modifies the value of a field in a hash.",
+        "key field value [field value ...]",
+        hset,
+    ),
+    spec(
+        "hsetnx",
+        4,
+        WRITE_OOM_FAST,
+        "2.0.0",
+        "Sets the value of a field in a hash only when the field doesn't exist.",
+        "key field value",
+        hsetnx,
+    ),
+    spec(
+        "hmset",
+        -4,
+        WRITE_OOM_FAST,
+        "2.0.0",
+        "Sets the values of multiple fields.",
+        "key field value [field value ...]",
+        hmset,
+    ),
+    spec(
+        "hget",
+        3,
+        READ_FAST,
+        "2.0.0",
+        "Returns the value of a field in a hash.",
+        "key field",
+        hget,
+    ),
+    spec(
+        "hmget",
+        -3,
+        READ_FAST,
+        "2.0.0",
+        "Returns the values of all fields in a hash.",
+        "key field [field ...]",
+        hmget,
+    ),
+    spec(
+        "hdel",
+        -3,
+        WRITE_FAST,
+        "2.0.0",
+        "Deletes one or more fields and their values from a hash. Deletes the hash if no fields remain.",
+        "key field [field ...]",
+        hdel,
+    ),
+    spec("hlen", 2, READ_FAST, "2.0.0", "Returns the number of fields in a hash.", "key", hlen),
+    spec(
+        "hstrlen",
+        3,
+        READ_FAST,
+        "3.2.0",
+        "Returns the length of the value of a field.",
+        "key field",
+        hstrlen,
+    ),
+    spec(
+        "hexists",
+        3,
+        READ_FAST,
+        "2.0.0",
+        "Determines whether a field exists in a hash.",
+        "key field",
+        hexists,
+    ),
+    spec("hkeys", 2, READ, "2.0.0", "Returns all fields in a hash.", "key", hkeys),
+    spec("hvals", 2, READ, "2.0.0", "Returns all values in a hash.", "key", hvals),
+    spec(
+        "hgetall",
+        2,
+        READ,
+        "2.0.0",
+        "Returns all fields and values in a hash.",
+        "key",
+        hgetall,
+    ),
+    spec(
+        "hincrby",
+        4,
+        WRITE_OOM_FAST,
+        "2.0.0",
+        "Increments the integer value of a field in a hash by a number. Uses 0 as initial value if the field doesn't exist.",
+        "key field increment",
+        hincrby,
+    ),
+    spec(
+        "hincrbyfloat",
+        4,
+        WRITE_OOM_FAST,
+        "2.6.0",
+        "Increments the floating point value of a field by a number. Uses 0 as initial value if the field doesn't exist.",
+        "key field increment",
+        hincrbyfloat,
+    ),
+    spec(
+        "hrandfield",
+        -2,
+        READ,
+        "6.2.0",
+        "Returns one or more random fields from a hash.",
+        "key [count [WITHVALUES]]",
+        hrandfield,
+    ),
+    spec(
+        "hscan",
+        -3,
+        READ,
+        "2.8.0",
+        "Iterates over fields and values of a hash.",
+        "key cursor [MATCH pattern] [COUNT count]",
+        hscan,
+    ),
+    spec(
+        "hexpire",
+        -6,
+        WRITE_OOM_FAST,
+        "7.4.0",
+        "Set expiry for hash field using relative time to expire (seconds)",
+        "key seconds [NX | XX | GT | LT] FIELDS numfields field [field ...]",
+        hexpire,
+    ),
+    spec(
+        "hpexpire",
+        -6,
+        WRITE_OOM_FAST,
+        "7.4.0",
+        "Set expiry for hash field using relative time to expire (milliseconds)",
+        "key milliseconds [NX | XX | GT | LT] FIELDS numfields field [field ...]",
+        hpexpire,
+    ),
+    spec(
+        "hexpireat",
+        -6,
+        WRITE_OOM_FAST,
+        "7.4.0",
+        "Set expiry for hash field using an absolute Unix timestamp (seconds)",
+        "key unix-time-seconds [NX | XX | GT | LT] FIELDS numfields field [field ...]",
+        hexpireat,
+    ),
+    spec(
+        "hpexpireat",
+        -6,
+        WRITE_OOM_FAST,
+        "7.4.0",
+        "Set expiry for hash field using an absolute Unix timestamp (milliseconds)",
+        "key unix-time-milliseconds [NX | XX | GT | LT] FIELDS numfields field [field ...]",
+        hpexpireat,
+    ),
+    spec(
+        "httl",
+        -5,
+        READ_FAST,
+        "7.4.0",
+        "Returns the TTL in seconds of a hash field.",
+        "key FIELDS numfields field [field ...]",
+        httl,
+    ),
+    spec(
+        "hpttl",
+        -5,
+        READ_FAST,
+        "7.4.0",
+        "Returns the TTL in milliseconds of a hash field.",
+        "key FIELDS numfields field [field ...]",
+        hpttl,
+    ),
+    spec(
+        "hexpiretime",
+        -5,
+        READ_FAST,
+        "7.4.0",
+        "Returns the expiration time of a hash field as a Unix timestamp, in seconds.",
+        "key FIELDS numfields field [field ...]",
+        hexpiretime,
+    ),
+    spec(
+        "hpexpiretime",
+        -5,
+        READ_FAST,
+        "7.4.0",
+        "Returns the expiration time of a hash field as a Unix timestamp, in msec.",
+        "key FIELDS numfields field [field ...]",
+        hpexpiretime,
+    ),
+    spec(
+        "hpersist",
+        -5,
+        WRITE_FAST,
+        "7.4.0",
+        "Removes the expiration time for each specified field",
+        "key FIELDS numfields field [field ...]",
+        hpersist,
+    ),
+];
+
+// ---------------------------------------------------------------------------------
+// Access helpers.
+// ---------------------------------------------------------------------------------
+
+/// Runs `body` on the hash at `key` as a read command: counts a keyspace hit (the key
+/// exists, whatever its type) or miss, fails with `WRONGTYPE` for another type, and
+/// returns `None` for a missing key.
+fn read_hash<R>(
+    ctx: &mut Ctx<'_>,
+    key: &[u8],
+    body: impl FnOnce(&mut dyn HashOps) -> R,
+) -> Result<Option<R>, CmdError> {
+    let db = ctx.db();
+    let found = with_hash(&mut *ctx.txn, db, key, false, body);
+    ctx.engine
+        .stats
+        .lookup(matches!(found, Ok(Some(_)) | Err(StorageError::WrongType)));
+    Ok(found?)
+}
+
+/// Runs `body` on the hash at `key` as a write command (no keyspace statistics); a
+/// missing key gets a new empty hash when `create`, stored only if `body` adds to it.
+fn write_hash<R>(
+    ctx: &mut Ctx<'_>,
+    key: &[u8],
+    create: bool,
+    body: impl FnOnce(&mut dyn HashOps) -> R,
+) -> Result<Option<R>, CmdError> {
+    let db = ctx.db();
+    Ok(with_hash(&mut *ctx.txn, db, key, create, body)?)
+}
+
+/// A bulk reply, or nil for a missing value.
+fn bulk_or_null(value: Option<Bytes>) -> Frame {
+    value.map_or(Frame::Null, Frame::Bulk)
+}
+
+// ---------------------------------------------------------------------------------
+// Setting and reading fields.
+// ---------------------------------------------------------------------------------
+
+/// HSET and HMSET (`name`): the pairs are checked before the key, as Redis does.
+/// Returns the number of new fields.
+fn hset_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], name: &str) -> Result<i64, CmdError> {
+    if argv.len() % 2 == 1 {
+        return Err(CmdError::arity(name));
+    }
+    let created = write_hash(ctx, &argv[1], true, |h| {
+        argv[2..]
+            .chunks_exact(2)
+            .filter(|pair| h.set(&pair[0], &pair[1]))
+            .count()
+    })?;
+    Ok(created.unwrap_or(0) as i64)
+}
+
+fn hset(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
+    Ok(Frame::Integer(hset_generic(ctx, argv, "hset")?))
+}
+
+fn hmset(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
+    hset_generic(ctx, argv, "hmset")?;
+    Ok(Frame::ok())
+}
+
+fn hsetnx(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
+    let (field, value) = (&argv[2], &argv[3]);
+    let set = write_hash(ctx, &argv[1], true, |h| {
+        // An expired field counts as missing (Redis 7.4).
+        if h.field_expire(field).is_some() {
+            false
+        } else {
+            h.set(field, value);
+            true
+        }
+    })?;
+    Ok(Frame::Integer(set.unwrap_or(false) as i64))
+}
+
+fn hget(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
+    let field = &argv[2];
+    let value = read_hash(ctx, &argv[1], |h| h.get(field))?;
+    Ok(bulk_or_null(value.flatten()))
+}
+
+/// HMGET: a missing key reads as an empty hash (an array of nils).
+fn hmget(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
+    let fields = &argv[2..];
+    let values = read_hash(ctx, &argv[1], |h| {
+        fields
+            .iter()
+            .map(|f| bulk_or_null(h.get(f)))
+            .collect::<Vec<_>>()
+    })?;
+    Ok(Frame::Array(
+        values.unwrap_or_else(|| vec![Frame::Null; fields.len()]),
+    ))
+}
+
+/// HDEL: the hash is deleted by the backend once its last field goes.
+fn hdel(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
+    let fields = &argv[2..];
+    let deleted = write_hash(ctx, &argv[1], false, |h| {
+        fields.iter().filter(|f| h.remove(f)).count()
+    })?;
+    Ok(Frame::Integer(deleted.unwrap_or(0) as i64))
+}
+
+fn hlen(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
+    let len = read_hash(ctx, &argv[1], |h| h.len())?;
+    Ok(Frame::Integer(len.unwrap_or(0) as i64))
+}
+
+fn hstrlen(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
+    let field = &argv[2];
+    let len = read_hash(ctx, &argv[1], |h| h.get(field).map_or(0, |v| v.len()))?;
+    Ok(Frame::Integer(len.unwrap_or(0) as i64))
+}
+
+/// HEXISTS asks for the field's expiry rather than its value, so a large value is
+/// never copied just to learn that it exists.
+fn hexists(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
+    let field = &argv[2];
+    let exists = read_hash(ctx, &argv[1], |h| h.field_expire(field).is_some())?;
+    Ok(Frame::Integer(exists.unwrap_or(false) as i64))
+}
+
+/// Every live field and value, in the backend's iteration order.
+fn all_pairs(h: &mut dyn HashOps) -> Vec<(Bytes, Bytes)> {
+    let mut out = Vec::with_capacity(h.len());
+    h.for_each(&mut |f, v| {
+        out.push((Bytes::copy_from_slice(f), Bytes::copy_from_slice(v)));
+        true
+    });
+    out
+}
+
+fn hkeys(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
+    let keys = read_hash(ctx, &argv[1], |h| {
+        let mut out = Vec::with_capacity(h.len());
+        h.for_each(&mut |f, _| {
+            out.push(Frame::bulk(f));
+            true
+        });
+        out
+    })?;
+    Ok(Frame::Array(keys.unwrap_or_default()))
+}
+
+fn hvals(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
+    let values = read_hash(ctx, &argv[1], |h| {
+        let mut out = Vec::with_capacity(h.len());
+        h.for_each(&mut |_, v| {
+            out.push(Frame::bulk(v));
+            true
+        });
+        out
+    })?;
+    Ok(Frame::Array(values.unwrap_or_default()))
+}
+
+/// HGETALL: a map (RESP3), which RESP2 sends as a flat array.
+fn hgetall(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
+    let pairs = read_hash(ctx, &argv[1], all_pairs)?;
+    Ok(Frame::Map(
+        pairs
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(f, v)| (Frame::Bulk(f), Frame::Bulk(v)))
+            .collect(),
+    ))
+}
+
+// ---------------------------------------------------------------------------------
+// Counters.
+// ---------------------------------------------------------------------------------
+
+/// Stores `value` in `field`, keeping the field's expiry, as HINCRBY and HINCRBYFLOAT
+/// do in Redis 7.4 (`HASH_SET_KEEP_TTL`).
+fn set_keep_ttl(h: &mut dyn HashOps, field: &[u8], value: &[u8], ttl: Option<UnixMillis>) {
+    h.set(field, value);
+    if ttl.is_some() {
+        h.set_field_expire(field, ttl);
+    }
+}
+
+/// The current value and expiry of a field, `None` if it is missing.
+fn current(h: &mut dyn HashOps, field: &[u8]) -> Option<(Bytes, Option<UnixMillis>)> {
+    let value = h.get(field)?;
+    let ttl = h.field_expire(field).flatten();
+    Some((value, ttl))
+}
+
+/// What a `create` write reports if the backend did not run its body, which the
+/// storage contract rules out.
+fn not_created<T>() -> Result<T, CmdError> {
+    Err(StorageError::Io("hash was not created".into()).into())
+}
+
+fn hincrby(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
+    let incr = int(&argv[3])?;
+    let field = &argv[2];
+    let result = write_hash(ctx, &argv[1], true, |h| {
+        let (old, ttl) = match current(h, field) {
+            Some((text, ttl)) => (
+                parse_i64(&text).ok_or_else(|| CmdError::err("hash value is not an integer"))?,
+                ttl,
+            ),
+            None => (0, None),
+        };
+        let value = old
+            .checked_add(incr)
+            .ok_or_else(|| CmdError::err("increment or decrement would overflow"))?;
+        set_keep_ttl(h, field, value.to_string().as_bytes(), ttl);
+        Ok(value)
+    })?;
+    Ok(Frame::Integer(result.unwrap_or_else(not_created)?))
+}
+
+/// HINCRBYFLOAT in x87 `long double`, stored and replied as Redis prints it. An
+/// infinite increment is refused before the key is looked at.
+fn hincrbyfloat(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
+    let incr = LongDouble::parse(&argv[3]).ok_or_else(CmdError::not_float)?;
+    if !incr.is_finite() {
+        return Err(CmdError::err("value is NaN or Infinity"));
+    }
+    let field = &argv[2];
+    let result = write_hash(ctx, &argv[1], true, |h| {
+        let (old, ttl) = match current(h, field) {
+            Some((text, ttl)) => (
+                LongDouble::parse(&text)
+                    .ok_or_else(|| CmdError::err("hash value is not a float"))?,
+                ttl,
+            ),
+            None => (LongDouble::ZERO, None),
+        };
+        let sum = old + incr;
+        if !sum.is_finite() {
+            return Err(CmdError::err("increment would produce NaN or Infinity"));
+        }
+        let text = sum.to_human();
+        set_keep_ttl(h, field, &text, ttl);
+        Ok(text)
+    })?;
+    Ok(Frame::Bulk(Bytes::from(
+        result.unwrap_or_else(not_created)?,
+    )))
+}
+
+// ---------------------------------------------------------------------------------
+// HRANDFIELD.
+// ---------------------------------------------------------------------------------
+
+/// The most elements a negative HRANDFIELD count may ask for. Redis builds any
+/// reply, however large, until memory runs out; here a reply that could not be held
+/// is refused instead.
+const MAX_RANDOM_REPLY: u64 = 1 << 24;
+
+/// How many times larger than the count a hash must be before distinct fields are
+/// found by random picks rather than by removing random fields from a full copy
+/// (Redis' `HRANDFIELD_SUB_STRATEGY_MUL`).
+const SUB_STRATEGY_MUL: u64 = 3;
+
+/// Appends one field (and its value) to an HRANDFIELD reply: `[f, v]` pairs in RESP3,
+/// a flat list in RESP2.
+fn push_random(out: &mut Vec<Frame>, field: Bytes, value: Option<Bytes>, resp3: bool) {
+    match value {
+        Some(v) if resp3 => out.push(Frame::Array(vec![Frame::Bulk(field), Frame::Bulk(v)])),
+        Some(v) => {
+            out.push(Frame::Bulk(field));
+            out.push(Frame::Bulk(v));
+        }
+        None => out.push(Frame::Bulk(field)),
+    }
+}
+
+/// Keeps `count` random entries of `items` (in no particular order).
+fn keep_random(items: &mut Vec<(Bytes, Bytes)>, count: usize) {
+    while items.len() > count {
+        let i = (rand::random::<u64>() % items.len() as u64) as usize;
+        items.swap_remove(i);
+    }
+}
+
+/// `count` distinct random fields, or every field when the hash has no more.
+fn distinct_random(h: &mut dyn HashOps, count: u64) -> Vec<(Bytes, Bytes)> {
+    let size = h.len() as u64;
+    if count >= size {
+        return all_pairs(h);
+    }
+    if count.saturating_mul(SUB_STRATEGY_MUL) > size {
+        let mut all = all_pairs(h);
+        keep_random(&mut all, count as usize);
+        return all;
+    }
+    // A big hash: random picks find distinct fields quickly. A backend whose picks
+    // are less uniform than expected falls back to the full copy.
+    let count = count as usize;
+    let mut seen = HashSet::with_capacity(count);
+    let mut out = Vec::with_capacity(count);
+    let mut attempts = count * 16 + 64;
+    while out.len() < count && attempts > 0 {
+        attempts -= 1;
+        let Some((f, v)) = h.random(rand::random()) else {
+            break;
+        };
+        if seen.insert(f.clone()) {
+            out.push((f, v));
+        }
+    }
+    if out.len() < count {
+        out = all_pairs(h);
+        keep_random(&mut out, count);
+    }
+    out
+}
+
+/// HRANDFIELD: without a count one field or nil; a positive count gives distinct
+/// fields, a negative one may repeat them. Errors follow Redis' checking order: the
+/// count, the syntax, WITHVALUES' range, then the key.
+fn hrandfield(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
+    if argv.len() == 2 {
+        let picked = read_hash(ctx, &argv[1], |h| h.random(rand::random()))?;
+        return Ok(bulk_or_null(picked.flatten().map(|(f, _)| f)));
+    }
+    let count = int(&argv[2])?;
+    if count == i64::MIN {
+        return Err(CmdError::err(format!(
+            "value is out of range, value must between {} and {}",
+            -i64::MAX,
+            i64::MAX
+        )));
+    }
+    if argv.len() > 4 || (argv.len() == 4 && !is(&argv[3], "withvalues")) {
+        return Err(CmdError::syntax());
+    }
+    let with_values = argv.len() == 4;
+    if with_values && !(-i64::MAX / 2..=i64::MAX / 2).contains(&count) {
+        return Err(CmdError::err("value is out of range"));
+    }
+    let repeat = count < 0;
+    let count = count.unsigned_abs();
+    if repeat && count > MAX_RANDOM_REPLY {
+        return Err(CmdError::err("value is out of range"));
+    }
+    let resp3 = ctx.session.resp == RespVersion::Resp3;
+    let reply = read_hash(ctx, &argv[1], |h| {
+        let mut out = Vec::new();
+        if count == 0 {
+            return out;
+        }
+        if repeat {
+            for _ in 0..count {
+                let Some((f, v)) = h.random(rand::random()) else {
+                    break;
+                };
+                push_random(&mut out, f, with_values.then_some(v), resp3);
+            }
+        } else {
+            for (f, v) in distinct_random(h, count) {
+                push_random(&mut out, f, with_values.then_some(v), resp3);
+            }
+        }
+        out
+    })?;
+    Ok(Frame::Array(reply.unwrap_or_default()))
+}
+
+// ---------------------------------------------------------------------------------
+// HSCAN.
+// ---------------------------------------------------------------------------------
+
+/// HSCAN: the cursor is checked before the key, the options only once the key is
+/// known to be a hash (a missing key ignores them, as in Redis). MATCH filters on
+/// the field name after the backend's page is read.
+fn hscan(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
+    let cursor = parse_cursor(&argv[2])?;
+    let options = parse_scan_options(argv, 3, false);
+    let page = read_hash(ctx, &argv[1], |h| {
+        let opts = options?;
+        let mut found = Vec::new();
+        let next = h.scan(cursor, opts.count, &mut |f, v| {
+            if opts.pattern.is_none_or(|p| glob_match(p, f, false)) {
+                found.push(Frame::bulk(f));
+                found.push(Frame::bulk(v));
+            }
+        });
+        Ok::<_, CmdError>((next, found))
+    })?;
+    let (next, found) = page.transpose()?.unwrap_or_default();
+    Ok(Frame::Array(vec![
+        Frame::bulk(next.to_string()),
+        Frame::Array(found),
+    ]))
+}
+
+// ---------------------------------------------------------------------------------
+// Hash field expiry (Redis 7.4).
+// ---------------------------------------------------------------------------------
+
+/// The latest expiry a field may get: Redis' `HFE_MAX_ABS_TIME_MSEC`, a quarter of
+/// its 48-bit `EB_EXPIRE_TIME_MAX`.
+const MAX_FIELD_EXPIRE_MS: i64 = ((1 << 48) - 1) >> 2;
+
+/// `ERR Mandatory argument FIELDS is missing or not at the right position`.
+fn fields_missing() -> CmdError {
+    CmdError::err("Mandatory argument FIELDS is missing or not at the right position")
+}
+
+/// The fields after `FIELDS numfields` at `argv[at - 1]`, checked as Redis 7.4 does;
+/// `bad_count` is the error for a count that is not a positive integer (HEXPIRE and
+/// HTTL word it differently).
+fn parse_fields<'a>(
+    argv: &'a [Bytes],
+    at: usize,
+    bad_count: &str,
+) -> Result<&'a [Bytes], CmdError> {
+    if !is(&argv[at - 1], "fields") {
+        return Err(fields_missing());
+    }
+    let count = parse_i64(&argv[at])
+        .filter(|n| *n >= 1)
+        .ok_or_else(|| CmdError::err(bad_count))?;
+    let fields = &argv[at + 1..];
+    if count as u64 != fields.len() as u64 {
+        return Err(CmdError::err(
+            "The `numfields` parameter must match the number of arguments",
+        ));
+    }
+    Ok(fields)
+}
+
+/// A condition of HEXPIRE and its variants.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Condition {
+    None,
+    Nx,
+    Xx,
+    Gt,
+    Lt,
+}
+
+/// The parsed arguments of HEXPIRE and its variants.
+struct ExpireArgs<'a> {
+    at: UnixMillis,
+    condition: Condition,
+    fields: &'a [Bytes],
+}
+
+/// Parses `time [NX|XX|GT|LT] FIELDS numfields field...` as Redis 7.4's
+/// `hexpireGenericCommand`: the time is absolute once `base` (now for the relative
+/// commands, 0 for the `AT` ones) is added, and may not pass `MAX_FIELD_EXPIRE_MS`.
+fn parse_expire_args<'a>(
+    argv: &'a [Bytes],
+    name: &str,
+    base: i64,
+    seconds: bool,
+) -> Result<ExpireArgs<'a>, CmdError> {
+    let invalid = || CmdError(format!("ERR invalid expire time in '{name}' command"));
+    let mut at = int(&argv[2])?;
+    if at < 0 {
+        return Err(CmdError::err("invalid expire time, must be >= 0"));
+    }
+    if seconds {
+        if at > MAX_FIELD_EXPIRE_MS / 1000 {
+            return Err(invalid());
+        }
+        at *= 1000;
+    }
+    if at > MAX_FIELD_EXPIRE_MS - base {
+        return Err(invalid());
+    }
+    at += base;
+    let condition = match &argv[3][..] {
+        c if is(c, "nx") => Condition::Nx,
+        c if is(c, "xx") => Condition::Xx,
+        c if is(c, "gt") => Condition::Gt,
+        c if is(c, "lt") => Condition::Lt,
+        _ => Condition::None,
+    };
+    let numfields_at = if condition == Condition::None { 4 } else { 5 };
+    let fields = parse_fields(
+        argv,
+        numfields_at,
+        "Parameter `numFields` should be greater than 0",
+    )?;
+    Ok(ExpireArgs {
+        at: at as UnixMillis,
+        condition,
+        fields,
+    })
+}
+
+/// What HEXPIRE does to one field: -2 no such field, 0 condition not met, 2 deleted
+/// because the time has already come, 1 expiry set. A field without expiry counts
+/// as expiring never: GT and XX skip it, LT sets it.
+fn expire_field(h: &mut dyn HashOps, field: &[u8], args: &ExpireArgs<'_>, now: UnixMillis) -> i64 {
+    let Some(previous) = h.field_expire(field) else {
+        return -2;
+    };
+    let skip = match (args.condition, previous) {
+        (Condition::Nx, Some(_)) => true,
+        (Condition::Xx | Condition::Gt, None) => true,
+        (Condition::Gt, Some(p)) => p >= args.at,
+        (Condition::Lt, Some(p)) => p <= args.at,
+        _ => false,
+    };
+    if skip {
+        0
+    } else if args.at <= now {
+        h.remove(field);
+        2
+    } else {
+        h.set_field_expire(field, Some(args.at));
+        1
+    }
+}
+
+/// HEXPIRE, HPEXPIRE, HEXPIREAT and HPEXPIREAT: WRONGTYPE comes before any argument
+/// error, a missing key replies -2 for every field.
+fn hexpire_generic(
+    ctx: &mut Ctx<'_>,
+    argv: &[Bytes],
+    name: &str,
+    relative: bool,
+    seconds: bool,
+) -> CmdResult {
+    let now = ctx.txn.now_ms();
+    let base = if relative { now as i64 } else { 0 };
+    let parsed = parse_expire_args(argv, name, base, seconds);
+    let replies = write_hash(ctx, &argv[1], false, |h| {
+        let args = parsed.as_ref().map_err(Clone::clone)?;
+        Ok::<_, CmdError>(
+            args.fields
+                .iter()
+                .map(|f| Frame::Integer(expire_field(h, f, args, now)))
+                .collect::<Vec<_>>(),
+        )
+    })?;
+    match replies {
+        Some(replies) => Ok(Frame::Array(replies?)),
+        None => Ok(Frame::Array(vec![Frame::Integer(-2); parsed?.fields.len()])),
+    }
+}
+
+fn hexpire(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
+    hexpire_generic(ctx, argv, "hexpire", true, true)
+}
+
+fn hpexpire(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
+    hexpire_generic(ctx, argv, "hpexpire", true, false)
+}
+
+fn hexpireat(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
+    hexpire_generic(ctx, argv, "hexpireat", false, true)
+}
+
+fn hpexpireat(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
+    hexpire_generic(ctx, argv, "hpexpireat", false, false)
+}
+
+/// What HTTL and its variants report for a field with an expiry.
+#[derive(Clone, Copy)]
+enum TtlKind {
+    /// Remaining seconds, rounded up.
+    Seconds,
+    /// Remaining milliseconds.
+    Millis,
+    /// Absolute Unix time in seconds, rounded up.
+    UnixSeconds,
+    /// Absolute Unix time in milliseconds.
+    UnixMillis,
+}
+
+/// "FIELDS numfields field..." at index 2, as HTTL and HPERSIST take it.
+const FIELDS_AT: usize = 3;
+
+/// `ERR Number of fields must be a positive integer`, HTTL's and HPERSIST's wording.
+const FIELD_COUNT: &str = "Number of fields must be a positive integer";
+
+/// HTTL, HPTTL, HEXPIRETIME and HPEXPIRETIME: -2 for a missing field (or key), -1 for
+/// a field without expiry.
+fn httl_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], kind: TtlKind) -> CmdResult {
+    let now = ctx.txn.now_ms();
+    let parsed = parse_fields(argv, FIELDS_AT, FIELD_COUNT);
+    let replies = read_hash(ctx, &argv[1], |h| {
+        let fields = parsed.as_ref().map_err(Clone::clone)?;
+        Ok::<_, CmdError>(
+            fields
+                .iter()
+                .map(|f| {
+                    Frame::Integer(match h.field_expire(f) {
+                        None => -2,
+                        Some(None) => -1,
+                        Some(Some(at)) => {
+                            let (at, now) = (at as i64, now as i64);
+                            match kind {
+                                TtlKind::Seconds => (at + 999 - now) / 1000,
+                                TtlKind::Millis => at - now,
+                                TtlKind::UnixSeconds => (at + 999) / 1000,
+                                TtlKind::UnixMillis => at,
+                            }
+                        }
+                    })
+                })
+                .collect::<Vec<_>>(),
+        )
+    })?;
+    match replies {
+        Some(replies) => Ok(Frame::Array(replies?)),
+        None => Ok(Frame::Array(vec![Frame::Integer(-2); parsed?.len()])),
+    }
+}
+
+fn httl(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
+    httl_generic(ctx, argv, TtlKind::Seconds)
+}
+
+fn hpttl(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
+    httl_generic(ctx, argv, TtlKind::Millis)
+}
+
+fn hexpiretime(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
+    httl_generic(ctx, argv, TtlKind::UnixSeconds)
+}
+
+fn hpexpiretime(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
+    httl_generic(ctx, argv, TtlKind::UnixMillis)
+}
+
+/// HPERSIST: -2 for a missing field (or key), -1 for a field without expiry, 1 when
+/// the expiry was removed.
+fn hpersist(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
+    let parsed = parse_fields(argv, FIELDS_AT, FIELD_COUNT);
+    let replies = write_hash(ctx, &argv[1], false, |h| {
+        let fields = parsed.as_ref().map_err(Clone::clone)?;
+        Ok::<_, CmdError>(
+            fields
+                .iter()
+                .map(|f| {
+                    Frame::Integer(match h.field_expire(f) {
+                        None => -2,
+                        Some(None) => -1,
+                        Some(Some(_)) => {
+                            h.set_field_expire(f, None);
+                            1
+                        }
+                    })
+                })
+                .collect::<Vec<_>>(),
+        )
+    })?;
+    match replies {
+        Some(replies) => Ok(Frame::Array(replies?)),
+        None => Ok(Frame::Array(vec![Frame::Integer(-2); parsed?.len()])),
+    }
+}

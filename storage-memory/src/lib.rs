@@ -17,6 +17,8 @@ mod hash;
 mod index;
 mod table;
 mod value;
+#[allow(dead_code)]
+mod zset;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};

@@ -1,0 +1,1 @@
+//! Sorted sets for the memory backend (work in progress).

@@ -248,10 +248,15 @@ fn blocking_move(
     if let Some(item) = lists::move_one(ctx, &argv[1], &argv[2], from, to)? {
         return Ok(Frame::Bulk(item));
     }
+    if ctx.session.no_block {
+        // Redis answers a null bulk where it may not block, but a null array on
+        // timeout (every blocked list client times out alike).
+        return Ok(Frame::Null);
+    }
     let request = BlockRequest {
         keys: vec![argv[1].clone()],
         deadline,
-        timeout_reply: Frame::Null,
+        timeout_reply: Frame::NullArray,
     };
     Ok(block(ctx, argv, request))
 }

@@ -16,12 +16,13 @@ pub mod lists;
 pub mod object;
 pub mod server;
 pub mod sets;
+pub mod sort;
 pub mod strings;
 pub mod zsets;
 
 /// Every top-level command spec of every family.
 pub fn all() -> Vec<&'static CommandSpec> {
-    let families: [&'static [CommandSpec]; 14] = [
+    let families: [&'static [CommandSpec]; 15] = [
         connection::COMMANDS,
         keys::COMMANDS,
         expire::COMMANDS,
@@ -36,6 +37,7 @@ pub fn all() -> Vec<&'static CommandSpec> {
         hashes::COMMANDS,
         sets::COMMANDS,
         zsets::COMMANDS,
+        sort::COMMANDS,
     ];
     families.iter().flat_map(|f| f.iter()).collect()
 }

@@ -914,3 +914,834 @@ fn hpersist(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         None => Ok(Frame::Array(vec![Frame::Integer(-2); parsed?.len()])),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use ferrokv_protocol::{Frame, RespVersion};
+
+    use crate::clients::unix_ms;
+    use crate::engine::Engine;
+    use crate::stats::Stats;
+    use crate::testing::{engine, run, session};
+    use crate::Session;
+
+    /// Runs a command written as space-separated words.
+    fn c(e: &Engine, s: &mut Session, line: &str) -> Frame {
+        let words: Vec<&str> = line.split(' ').collect();
+        run(e, s, &words)
+    }
+
+    fn setup() -> (Engine, Session) {
+        let e = engine();
+        let s = session(&e);
+        (e, s)
+    }
+
+    fn err(msg: &str) -> Frame {
+        Frame::error(msg)
+    }
+
+    fn int(n: i64) -> Frame {
+        Frame::Integer(n)
+    }
+
+    fn ints(v: &[i64]) -> Frame {
+        Frame::Array(v.iter().map(|n| Frame::Integer(*n)).collect())
+    }
+
+    fn bulk(s: &str) -> Frame {
+        Frame::bulk(s)
+    }
+
+    fn bulks(v: &[&str]) -> Frame {
+        Frame::Array(v.iter().map(Frame::bulk).collect())
+    }
+
+    fn arity(cmd: &str) -> Frame {
+        err(&format!(
+            "ERR wrong number of arguments for '{cmd}' command"
+        ))
+    }
+
+    fn wrongtype() -> Frame {
+        err("WRONGTYPE Operation against a key holding the wrong kind of value")
+    }
+
+    fn syntax() -> Frame {
+        err("ERR syntax error")
+    }
+
+    fn not_integer() -> Frame {
+        err("ERR value is not an integer or out of range")
+    }
+
+    /// The texts of an array of bulk strings.
+    fn texts(frame: &Frame) -> Vec<String> {
+        match frame {
+            Frame::Array(items) => items
+                .iter()
+                .map(|f| match f {
+                    Frame::Bulk(b) => String::from_utf8_lossy(b).into_owned(),
+                    other => panic!("not a bulk: {other:?}"),
+                })
+                .collect(),
+            other => panic!("not an array: {other:?}"),
+        }
+    }
+
+    fn int_of(frame: &Frame) -> i64 {
+        match frame {
+            Frame::Integer(n) => *n,
+            other => panic!("not an integer: {other:?}"),
+        }
+    }
+
+    /// The single integer of a one-element integer array.
+    fn first_int(frame: &Frame) -> i64 {
+        match frame {
+            Frame::Array(items) if items.len() == 1 => int_of(&items[0]),
+            other => panic!("not a one-integer array: {other:?}"),
+        }
+    }
+
+    fn hits_misses(e: &Engine) -> (u64, u64) {
+        (
+            Stats::get(&e.stats.keyspace_hits),
+            Stats::get(&e.stats.keyspace_misses),
+        )
+    }
+
+    #[test]
+    fn hset_hget_hmset() {
+        let (e, mut s) = setup();
+        assert_eq!(c(&e, &mut s, "HSET h a 1"), int(1));
+        assert_eq!(c(&e, &mut s, "HSET h a 2 b 3 c 4"), int(2));
+        assert_eq!(c(&e, &mut s, "HGET h a"), bulk("2"));
+        assert_eq!(c(&e, &mut s, "HGET h b"), bulk("3"));
+        assert_eq!(c(&e, &mut s, "HGET h nope"), Frame::Null);
+        assert_eq!(c(&e, &mut s, "HGET nokey a"), Frame::Null);
+        // The same field twice in one call: counted once, last value wins.
+        assert_eq!(c(&e, &mut s, "HSET h d 1 d 2"), int(1));
+        assert_eq!(c(&e, &mut s, "HGET h d"), bulk("2"));
+        assert_eq!(c(&e, &mut s, "HMSET h a x e y"), Frame::ok());
+        assert_eq!(c(&e, &mut s, "HGET h a"), bulk("x"));
+        assert_eq!(c(&e, &mut s, "HGET h e"), bulk("y"));
+        assert_eq!(c(&e, &mut s, "HMSET new f v"), Frame::ok());
+        assert_eq!(c(&e, &mut s, "TYPE new"), Frame::simple("hash"));
+        // Empty fields and values are fine.
+        assert_eq!(run(&e, &mut s, &["HSET", "h", "", ""]), int(1));
+        assert_eq!(run(&e, &mut s, &["HGET", "h", ""]), bulk(""));
+        // Arity: the engine's minimum, then the handler's pair check.
+        assert_eq!(c(&e, &mut s, "HSET h a"), arity("hset"));
+        assert_eq!(c(&e, &mut s, "HSET h a 1 b"), arity("hset"));
+        assert_eq!(c(&e, &mut s, "HMSET h a"), arity("hmset"));
+        assert_eq!(c(&e, &mut s, "HMSET h a 1 b"), arity("hmset"));
+        assert_eq!(c(&e, &mut s, "HGET h"), arity("hget"));
+        assert_eq!(c(&e, &mut s, "HGET h a b"), arity("hget"));
+        // WRONGTYPE, except that an odd pair count is reported first.
+        c(&e, &mut s, "SET str x");
+        assert_eq!(c(&e, &mut s, "HSET str a 1"), wrongtype());
+        assert_eq!(c(&e, &mut s, "HSET str a 1 b"), arity("hset"));
+        assert_eq!(c(&e, &mut s, "HMSET str a 1"), wrongtype());
+        assert_eq!(c(&e, &mut s, "HGET str a"), wrongtype());
+        assert_eq!(c(&e, &mut s, "GET str"), bulk("x"));
+    }
+
+    #[test]
+    fn hsetnx() {
+        let (e, mut s) = setup();
+        assert_eq!(c(&e, &mut s, "HSETNX h a 1"), int(1));
+        assert_eq!(c(&e, &mut s, "HSETNX h a 2"), int(0));
+        assert_eq!(c(&e, &mut s, "HGET h a"), bulk("1"));
+        assert_eq!(c(&e, &mut s, "HSETNX h b 2"), int(1));
+        assert_eq!(c(&e, &mut s, "HLEN h"), int(2));
+        assert_eq!(c(&e, &mut s, "HSETNX h a"), arity("hsetnx"));
+        assert_eq!(c(&e, &mut s, "HSETNX h a 1 2"), arity("hsetnx"));
+        c(&e, &mut s, "SET str x");
+        assert_eq!(c(&e, &mut s, "HSETNX str a 1"), wrongtype());
+    }
+
+    #[test]
+    fn hmget() {
+        let (e, mut s) = setup();
+        c(&e, &mut s, "HSET h a 1 b 2");
+        assert_eq!(
+            c(&e, &mut s, "HMGET h a nope b a"),
+            Frame::Array(vec![bulk("1"), Frame::Null, bulk("2"), bulk("1")])
+        );
+        assert_eq!(
+            c(&e, &mut s, "HMGET nokey a b"),
+            Frame::Array(vec![Frame::Null, Frame::Null])
+        );
+        assert_eq!(c(&e, &mut s, "HMGET h"), arity("hmget"));
+        c(&e, &mut s, "SET str x");
+        assert_eq!(c(&e, &mut s, "HMGET str a"), wrongtype());
+    }
+
+    #[test]
+    fn hdel() {
+        let (e, mut s) = setup();
+        c(&e, &mut s, "HSET h a 1 b 2 c 3");
+        assert_eq!(c(&e, &mut s, "HDEL h a"), int(1));
+        assert_eq!(c(&e, &mut s, "HDEL h a"), int(0));
+        assert_eq!(c(&e, &mut s, "HDEL h nope"), int(0));
+        assert_eq!(c(&e, &mut s, "HLEN h"), int(2));
+        // Deleting the last fields deletes the key; repeated names count once.
+        assert_eq!(c(&e, &mut s, "HDEL h b c b nope"), int(2));
+        assert_eq!(c(&e, &mut s, "EXISTS h"), int(0));
+        assert_eq!(c(&e, &mut s, "HDEL h a"), int(0));
+        assert_eq!(c(&e, &mut s, "HDEL h"), arity("hdel"));
+        c(&e, &mut s, "SET str x");
+        assert_eq!(c(&e, &mut s, "HDEL str a"), wrongtype());
+    }
+
+    #[test]
+    fn hlen_hstrlen_hexists() {
+        let (e, mut s) = setup();
+        c(&e, &mut s, "HSET h a hello b 12345 c x");
+        run(&e, &mut s, &["HSET", "h", "empty", ""]);
+        assert_eq!(c(&e, &mut s, "HLEN h"), int(4));
+        assert_eq!(c(&e, &mut s, "HLEN nokey"), int(0));
+        assert_eq!(c(&e, &mut s, "HSTRLEN h a"), int(5));
+        assert_eq!(c(&e, &mut s, "HSTRLEN h b"), int(5));
+        assert_eq!(c(&e, &mut s, "HSTRLEN h empty"), int(0));
+        assert_eq!(c(&e, &mut s, "HSTRLEN h nope"), int(0));
+        assert_eq!(c(&e, &mut s, "HSTRLEN nokey a"), int(0));
+        assert_eq!(c(&e, &mut s, "HEXISTS h a"), int(1));
+        assert_eq!(c(&e, &mut s, "HEXISTS h empty"), int(1));
+        assert_eq!(c(&e, &mut s, "HEXISTS h nope"), int(0));
+        assert_eq!(c(&e, &mut s, "HEXISTS nokey a"), int(0));
+        assert_eq!(c(&e, &mut s, "HLEN"), arity("hlen"));
+        assert_eq!(c(&e, &mut s, "HLEN h x"), arity("hlen"));
+        assert_eq!(c(&e, &mut s, "HSTRLEN h"), arity("hstrlen"));
+        assert_eq!(c(&e, &mut s, "HEXISTS h"), arity("hexists"));
+        assert_eq!(c(&e, &mut s, "HEXISTS h a b"), arity("hexists"));
+        c(&e, &mut s, "SET str x");
+        assert_eq!(c(&e, &mut s, "HLEN str"), wrongtype());
+        assert_eq!(c(&e, &mut s, "HSTRLEN str a"), wrongtype());
+        assert_eq!(c(&e, &mut s, "HEXISTS str a"), wrongtype());
+    }
+
+    #[test]
+    fn hkeys_hvals_hgetall() {
+        let (e, mut s) = setup();
+        c(&e, &mut s, "HSET h b 2 a 1 c 3");
+        // The simple backend iterates in field order.
+        assert_eq!(c(&e, &mut s, "HKEYS h"), bulks(&["a", "b", "c"]));
+        assert_eq!(c(&e, &mut s, "HVALS h"), bulks(&["1", "2", "3"]));
+        assert_eq!(
+            c(&e, &mut s, "HGETALL h"),
+            Frame::Map(vec![
+                (bulk("a"), bulk("1")),
+                (bulk("b"), bulk("2")),
+                (bulk("c"), bulk("3")),
+            ])
+        );
+        assert_eq!(c(&e, &mut s, "HKEYS nokey"), Frame::Array(vec![]));
+        assert_eq!(c(&e, &mut s, "HVALS nokey"), Frame::Array(vec![]));
+        assert_eq!(c(&e, &mut s, "HGETALL nokey"), Frame::Map(vec![]));
+        for cmd in ["hkeys", "hvals", "hgetall"] {
+            assert_eq!(run(&e, &mut s, &[cmd]), arity(cmd));
+            assert_eq!(run(&e, &mut s, &[cmd, "h", "x"]), arity(cmd));
+        }
+        c(&e, &mut s, "SET str x");
+        assert_eq!(c(&e, &mut s, "HKEYS str"), wrongtype());
+        assert_eq!(c(&e, &mut s, "HVALS str"), wrongtype());
+        assert_eq!(c(&e, &mut s, "HGETALL str"), wrongtype());
+    }
+
+    #[test]
+    fn hincrby() {
+        let (e, mut s) = setup();
+        assert_eq!(c(&e, &mut s, "HINCRBY h n 5"), int(5));
+        assert_eq!(c(&e, &mut s, "HINCRBY h n -7"), int(-2));
+        assert_eq!(c(&e, &mut s, "HGET h n"), bulk("-2"));
+        assert_eq!(c(&e, &mut s, "HINCRBY h n 0"), int(-2));
+        c(
+            &e,
+            &mut s,
+            "HSET h max 9223372036854775807 min -9223372036854775808",
+        );
+        let overflow = err("ERR increment or decrement would overflow");
+        assert_eq!(c(&e, &mut s, "HINCRBY h max 1"), overflow);
+        assert_eq!(c(&e, &mut s, "HINCRBY h min -1"), overflow);
+        assert_eq!(
+            c(&e, &mut s, "HINCRBY h n 9223372036854775807"),
+            int(9223372036854775805)
+        );
+        assert_eq!(c(&e, &mut s, "HINCRBY h max 0"), int(i64::MAX));
+        assert_eq!(c(&e, &mut s, "HINCRBY h max -1"), int(i64::MAX - 1));
+        assert_eq!(c(&e, &mut s, "HGET h max"), bulk("9223372036854775806"));
+        // Stored values must be exact integers.
+        let bad = err("ERR hash value is not an integer");
+        c(&e, &mut s, "HSET h f 1.5 w abc z 01");
+        run(&e, &mut s, &["HSET", "h", "sp", " 1"]);
+        for field in ["f", "w", "z", "sp"] {
+            assert_eq!(run(&e, &mut s, &["HINCRBY", "h", field, "1"]), bad);
+        }
+        // The increment is checked before the key.
+        assert_eq!(c(&e, &mut s, "HINCRBY h n 1.5"), not_integer());
+        assert_eq!(c(&e, &mut s, "HINCRBY h n x"), not_integer());
+        assert_eq!(
+            c(&e, &mut s, "HINCRBY h n 99999999999999999999"),
+            not_integer()
+        );
+        c(&e, &mut s, "SET str x");
+        assert_eq!(c(&e, &mut s, "HINCRBY str n x"), not_integer());
+        assert_eq!(c(&e, &mut s, "HINCRBY str n 1"), wrongtype());
+        assert_eq!(c(&e, &mut s, "HINCRBY h n"), arity("hincrby"));
+        assert_eq!(c(&e, &mut s, "HINCRBY h n 1 2"), arity("hincrby"));
+    }
+
+    #[test]
+    fn hincrbyfloat() {
+        let (e, mut s) = setup();
+        assert_eq!(c(&e, &mut s, "HINCRBYFLOAT h f 10.5"), bulk("10.5"));
+        assert_eq!(c(&e, &mut s, "HINCRBYFLOAT h f 0.1"), bulk("10.6"));
+        assert_eq!(c(&e, &mut s, "HGET h f"), bulk("10.6"));
+        assert_eq!(c(&e, &mut s, "HINCRBYFLOAT h f -10.6"), bulk("0"));
+        assert_eq!(c(&e, &mut s, "HINCRBYFLOAT h e 1.0e1"), bulk("10"));
+        assert_eq!(c(&e, &mut s, "HINCRBYFLOAT h x 0x10"), bulk("16"));
+        assert_eq!(c(&e, &mut s, "HINCRBYFLOAT h i 3"), bulk("3"));
+        assert_eq!(c(&e, &mut s, "HINCRBYFLOAT h i 1.5"), bulk("4.5"));
+        c(&e, &mut s, "HSET h int 5 big 1e400");
+        assert_eq!(c(&e, &mut s, "HINCRBYFLOAT h int 2.5"), bulk("7.5"));
+        // Values beyond f64 still work in long double.
+        assert_eq!(c(&e, &mut s, "HINCRBYFLOAT h big -1e400"), bulk("0"));
+        // Errors.
+        let bad = err("ERR hash value is not a float");
+        c(&e, &mut s, "HSET h w abc");
+        run(&e, &mut s, &["HSET", "h", "sp", " 1"]);
+        assert_eq!(c(&e, &mut s, "HINCRBYFLOAT h w 1"), bad);
+        assert_eq!(c(&e, &mut s, "HINCRBYFLOAT h sp 1"), bad);
+        let not_float = err("ERR value is not a valid float");
+        assert_eq!(c(&e, &mut s, "HINCRBYFLOAT h f abc"), not_float);
+        assert_eq!(c(&e, &mut s, "HINCRBYFLOAT h f nan"), not_float);
+        let nan_inf = err("ERR value is NaN or Infinity");
+        assert_eq!(c(&e, &mut s, "HINCRBYFLOAT new f inf"), nan_inf);
+        assert_eq!(c(&e, &mut s, "HINCRBYFLOAT new f -inf"), nan_inf);
+        assert_eq!(c(&e, &mut s, "EXISTS new"), int(0));
+        c(&e, &mut s, "HSET h huge 1e4932");
+        assert_eq!(
+            c(&e, &mut s, "HINCRBYFLOAT h huge 1e4932"),
+            err("ERR increment would produce NaN or Infinity")
+        );
+        c(&e, &mut s, "SET str x");
+        assert_eq!(c(&e, &mut s, "HINCRBYFLOAT str f inf"), nan_inf);
+        assert_eq!(c(&e, &mut s, "HINCRBYFLOAT str f abc"), not_float);
+        assert_eq!(c(&e, &mut s, "HINCRBYFLOAT str f 1"), wrongtype());
+        assert_eq!(c(&e, &mut s, "HINCRBYFLOAT h f"), arity("hincrbyfloat"));
+    }
+
+    #[test]
+    fn hrandfield_single() {
+        let (e, mut s) = setup();
+        assert_eq!(c(&e, &mut s, "HRANDFIELD nokey"), Frame::Null);
+        c(&e, &mut s, "HSET h a 1 b 2 c 3");
+        let all: BTreeSet<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
+        for _ in 0..20 {
+            match c(&e, &mut s, "HRANDFIELD h") {
+                Frame::Bulk(b) => assert!(all.contains(&*String::from_utf8_lossy(&b))),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        c(&e, &mut s, "SET str x");
+        assert_eq!(c(&e, &mut s, "HRANDFIELD str"), wrongtype());
+        assert_eq!(c(&e, &mut s, "HRANDFIELD"), arity("hrandfield"));
+    }
+
+    #[test]
+    fn hrandfield_count() {
+        let (e, mut s) = setup();
+        c(&e, &mut s, "HSET h a 1 b 2 c 3");
+        assert_eq!(c(&e, &mut s, "HRANDFIELD h 0"), Frame::Array(vec![]));
+        assert_eq!(
+            c(&e, &mut s, "HRANDFIELD h 0 WITHVALUES"),
+            Frame::Array(vec![])
+        );
+        assert_eq!(c(&e, &mut s, "HRANDFIELD nokey 3"), Frame::Array(vec![]));
+        assert_eq!(
+            c(&e, &mut s, "HRANDFIELD nokey -3 withvalues"),
+            Frame::Array(vec![])
+        );
+        // Positive: distinct, at most the hash's size.
+        let sorted = |f: &Frame| {
+            let mut v = texts(f);
+            v.sort();
+            v
+        };
+        assert_eq!(sorted(&c(&e, &mut s, "HRANDFIELD h 3")), ["a", "b", "c"]);
+        assert_eq!(sorted(&c(&e, &mut s, "HRANDFIELD h 100")), ["a", "b", "c"]);
+        for _ in 0..20 {
+            let two = texts(&c(&e, &mut s, "HRANDFIELD h 2"));
+            assert_eq!(two.len(), 2);
+            assert_ne!(two[0], two[1]);
+        }
+        // Negative: exactly that many, repeats allowed.
+        let many = texts(&c(&e, &mut s, "HRANDFIELD h -10"));
+        assert_eq!(many.len(), 10);
+        assert!(many.iter().all(|f| ["a", "b", "c"].contains(&f.as_str())));
+        // WITHVALUES in RESP2: a flat field, value list.
+        let flat = texts(&c(&e, &mut s, "HRANDFIELD h -5 WITHVALUES"));
+        assert_eq!(flat.len(), 10);
+        for pair in flat.chunks(2) {
+            let expected = match pair[0].as_str() {
+                "a" => "1",
+                "b" => "2",
+                _ => "3",
+            };
+            assert_eq!(pair[1], expected);
+        }
+        let flat = texts(&c(&e, &mut s, "HRANDFIELD h 2 withvalues"));
+        assert_eq!(flat.len(), 4);
+        // RESP3: an array of [field, value] pairs.
+        s.resp = RespVersion::Resp3;
+        for line in [
+            "HRANDFIELD h 2 WITHVALUES",
+            "HRANDFIELD h -4 WITHVALUES",
+            "HRANDFIELD h 9 WITHVALUES",
+        ] {
+            match c(&e, &mut s, line) {
+                Frame::Array(pairs) => {
+                    assert!(!pairs.is_empty());
+                    for p in pairs {
+                        assert_eq!(texts(&p).len(), 2, "{line}");
+                    }
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!(texts(&c(&e, &mut s, "HRANDFIELD h 2")).len(), 2);
+    }
+
+    #[test]
+    fn hrandfield_distinct_in_bigger_hashes() {
+        let (e, mut s) = setup();
+        let mut line = String::from("HSET h");
+        for i in 0..100 {
+            line.push_str(&format!(" f{i} v{i}"));
+        }
+        c(&e, &mut s, &line);
+        // Few of many (random picks) and most of many (removal from a copy).
+        for count in [1, 5, 30, 34, 60, 99] {
+            let got = texts(&c(&e, &mut s, &format!("HRANDFIELD h {count}")));
+            let distinct: BTreeSet<&String> = got.iter().collect();
+            assert_eq!(got.len(), count);
+            assert_eq!(distinct.len(), count);
+            let pairs = texts(&c(&e, &mut s, &format!("HRANDFIELD h {count} WITHVALUES")));
+            for pair in pairs.chunks(2) {
+                assert_eq!(pair[1], pair[0].replace('f', "v"));
+            }
+        }
+    }
+
+    #[test]
+    fn hrandfield_errors() {
+        let (e, mut s) = setup();
+        c(&e, &mut s, "HSET h a 1");
+        c(&e, &mut s, "SET str x");
+        assert_eq!(c(&e, &mut s, "HRANDFIELD h abc"), not_integer());
+        assert_eq!(c(&e, &mut s, "HRANDFIELD str abc"), not_integer());
+        assert_eq!(c(&e, &mut s, "HRANDFIELD h 1.5"), not_integer());
+        assert_eq!(
+            c(&e, &mut s, "HRANDFIELD h -9223372036854775808"),
+            err("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
+        );
+        assert_eq!(c(&e, &mut s, "HRANDFIELD h 1 foo"), syntax());
+        assert_eq!(c(&e, &mut s, "HRANDFIELD h 1 WITHVALUES x"), syntax());
+        assert_eq!(c(&e, &mut s, "HRANDFIELD str 1 foo"), syntax());
+        assert_eq!(c(&e, &mut s, "HRANDFIELD h abc foo"), not_integer());
+        let range = err("ERR value is out of range");
+        assert_eq!(
+            c(&e, &mut s, "HRANDFIELD h -9223372036854775807 WITHVALUES"),
+            range
+        );
+        assert_eq!(
+            c(&e, &mut s, "HRANDFIELD h 4611686018427387904 WITHVALUES"),
+            range
+        );
+        assert_eq!(
+            c(&e, &mut s, "HRANDFIELD h -4611686018427387904 WITHVALUES"),
+            range
+        );
+        // The limits themselves are accepted.
+        assert_eq!(
+            c(&e, &mut s, "HRANDFIELD h 4611686018427387903 WITHVALUES"),
+            bulks(&["a", "1"])
+        );
+        assert_eq!(
+            c(&e, &mut s, "HRANDFIELD h 9223372036854775807"),
+            bulks(&["a"])
+        );
+        // A repeating count too large to reply with.
+        assert_eq!(c(&e, &mut s, "HRANDFIELD h -9223372036854775807"), range);
+        assert_eq!(c(&e, &mut s, "HRANDFIELD str 1"), wrongtype());
+        assert_eq!(c(&e, &mut s, "HRANDFIELD str -1 WITHVALUES"), wrongtype());
+    }
+
+    #[test]
+    fn hscan() {
+        let (e, mut s) = setup();
+        c(&e, &mut s, "HSET h a 1 b 2 c 3 ab 4");
+        let page = c(&e, &mut s, "HSCAN h 0");
+        assert_eq!(
+            page,
+            Frame::Array(vec![
+                bulk("0"),
+                bulks(&["a", "1", "ab", "4", "b", "2", "c", "3"])
+            ])
+        );
+        assert_eq!(
+            c(&e, &mut s, "HSCAN h 0 MATCH a* COUNT 100"),
+            Frame::Array(vec![bulk("0"), bulks(&["a", "1", "ab", "4"])])
+        );
+        assert_eq!(
+            c(&e, &mut s, "HSCAN h 0 match ?"),
+            Frame::Array(vec![bulk("0"), bulks(&["a", "1", "b", "2", "c", "3"])])
+        );
+        assert_eq!(
+            c(&e, &mut s, "HSCAN h 0 MATCH zz"),
+            Frame::Array(vec![bulk("0"), Frame::Array(vec![])])
+        );
+        let empty = Frame::Array(vec![bulk("0"), Frame::Array(vec![])]);
+        assert_eq!(c(&e, &mut s, "HSCAN nokey 0"), empty);
+        // A missing key never reaches the option parser.
+        assert_eq!(c(&e, &mut s, "HSCAN nokey 0 COUNT 0"), empty);
+        assert_eq!(c(&e, &mut s, "HSCAN nokey 0 foo"), empty);
+        assert_eq!(c(&e, &mut s, "HSCAN h 0 COUNT 0"), syntax());
+        assert_eq!(c(&e, &mut s, "HSCAN h 0 COUNT x"), not_integer());
+        assert_eq!(c(&e, &mut s, "HSCAN h 0 MATCH"), syntax());
+        assert_eq!(c(&e, &mut s, "HSCAN h 0 TYPE hash"), syntax());
+        assert_eq!(c(&e, &mut s, "HSCAN h 0 foo bar"), syntax());
+        // The cursor is checked first, then the type, then the options.
+        let invalid = err("ERR invalid cursor");
+        assert_eq!(c(&e, &mut s, "HSCAN h abc"), invalid);
+        assert_eq!(c(&e, &mut s, "HSCAN nokey abc"), invalid);
+        c(&e, &mut s, "SET str x");
+        assert_eq!(c(&e, &mut s, "HSCAN str abc"), invalid);
+        assert_eq!(c(&e, &mut s, "HSCAN str 0 COUNT 0"), wrongtype());
+        assert_eq!(c(&e, &mut s, "HSCAN h"), arity("hscan"));
+    }
+
+    #[test]
+    fn read_commands_count_hits_and_misses() {
+        let (e, mut s) = setup();
+        c(&e, &mut s, "HSET h a 1");
+        c(&e, &mut s, "HINCRBY h n 1");
+        c(&e, &mut s, "HDEL nokey a");
+        assert_eq!(hits_misses(&e), (0, 0));
+        c(&e, &mut s, "HGET h a");
+        c(&e, &mut s, "HGET nokey a");
+        assert_eq!(hits_misses(&e), (1, 1));
+        c(&e, &mut s, "SET str x");
+        c(&e, &mut s, "HGET str a");
+        assert_eq!(hits_misses(&e), (2, 1));
+        for line in [
+            "HMGET h a",
+            "HLEN h",
+            "HSTRLEN h a",
+            "HEXISTS h a",
+            "HKEYS h",
+            "HVALS h",
+            "HGETALL h",
+            "HRANDFIELD h",
+            "HRANDFIELD h 2",
+            "HSCAN h 0",
+            "HTTL h FIELDS 1 a",
+        ] {
+            c(&e, &mut s, line);
+        }
+        assert_eq!(hits_misses(&e), (13, 1));
+        c(&e, &mut s, "HLEN nokey");
+        c(&e, &mut s, "HPTTL nokey FIELDS 1 a");
+        assert_eq!(hits_misses(&e), (13, 3));
+    }
+
+    // -----------------------------------------------------------------------------
+    // Field expiry.
+    // -----------------------------------------------------------------------------
+
+    #[test]
+    fn field_expiry_set_and_read() {
+        let (e, mut s) = setup();
+        c(&e, &mut s, "HSET h a 1 b 2 c 3");
+        let at = unix_ms() + 100_000;
+        assert_eq!(
+            c(&e, &mut s, &format!("HPEXPIREAT h {at} FIELDS 2 a nope")),
+            ints(&[1, -2])
+        );
+        assert_eq!(
+            c(&e, &mut s, "HPEXPIRETIME h FIELDS 3 a b nope"),
+            ints(&[at as i64, -1, -2])
+        );
+        assert_eq!(
+            first_int(&c(&e, &mut s, "HEXPIRETIME h FIELDS 1 a")),
+            (at as i64 + 999) / 1000
+        );
+        let pttl = first_int(&c(&e, &mut s, "HPTTL h FIELDS 1 a"));
+        assert!((99_000..=100_000).contains(&pttl), "{pttl}");
+        assert_eq!(first_int(&c(&e, &mut s, "HTTL h FIELDS 1 a")), 100);
+        assert_eq!(c(&e, &mut s, "HTTL h FIELDS 2 b nope"), ints(&[-1, -2]));
+        // Relative forms.
+        assert_eq!(c(&e, &mut s, "HEXPIRE h 50 FIELDS 1 b"), ints(&[1]));
+        let ttl = first_int(&c(&e, &mut s, "HPTTL h fields 1 b"));
+        assert!((49_000..=50_000).contains(&ttl), "{ttl}");
+        assert_eq!(c(&e, &mut s, "HPEXPIRE h 70000 FIELDS 1 b"), ints(&[1]));
+        let ttl = first_int(&c(&e, &mut s, "HPTTL h FIELDS 1 b"));
+        assert!((69_000..=70_000).contains(&ttl), "{ttl}");
+        let secs = unix_ms() / 1000 + 300;
+        assert_eq!(
+            c(&e, &mut s, &format!("HEXPIREAT h {secs} FIELDS 1 c")),
+            ints(&[1])
+        );
+        assert_eq!(
+            c(&e, &mut s, "HPEXPIRETIME h FIELDS 1 c"),
+            ints(&[secs as i64 * 1000])
+        );
+        assert_eq!(
+            c(&e, &mut s, "HEXPIRETIME h FIELDS 1 c"),
+            ints(&[secs as i64])
+        );
+        // The fields are still readable and the key has no expiry of its own.
+        assert_eq!(c(&e, &mut s, "HGET h a"), bulk("1"));
+        assert_eq!(c(&e, &mut s, "HLEN h"), int(3));
+        assert_eq!(c(&e, &mut s, "TTL h"), int(-1));
+        // HPERSIST.
+        assert_eq!(
+            c(&e, &mut s, "HPERSIST h FIELDS 3 a nope a"),
+            ints(&[1, -2, -1])
+        );
+        assert_eq!(c(&e, &mut s, "HTTL h FIELDS 1 a"), ints(&[-1]));
+        // A missing key reports -2 for every field.
+        assert_eq!(c(&e, &mut s, "HTTL nokey FIELDS 2 a b"), ints(&[-2, -2]));
+        assert_eq!(c(&e, &mut s, "HPERSIST nokey FIELDS 1 a"), ints(&[-2]));
+        assert_eq!(
+            c(&e, &mut s, "HEXPIRE nokey 10 FIELDS 2 a b"),
+            ints(&[-2, -2])
+        );
+        assert_eq!(c(&e, &mut s, "EXISTS nokey"), int(0));
+    }
+
+    #[test]
+    fn field_expiry_conditions() {
+        let (e, mut s) = setup();
+        c(&e, &mut s, "HSET h f 1 g 2");
+        let t = unix_ms() + 100_000;
+        let (early, late) = (t - 50_000, t + 50_000);
+        let set = |e: &Engine, s: &mut Session, cond: &str, at: u64, field: &str| {
+            first_int(&c(
+                e,
+                s,
+                &format!("HPEXPIREAT h {at} {cond} FIELDS 1 {field}"),
+            ))
+        };
+        // A field without expiry: NX and LT set it, XX and GT do not.
+        assert_eq!(set(&e, &mut s, "XX", t, "f"), 0);
+        assert_eq!(set(&e, &mut s, "GT", t, "f"), 0);
+        assert_eq!(set(&e, &mut s, "LT", t, "g"), 1);
+        assert_eq!(set(&e, &mut s, "NX", t, "f"), 1);
+        // With an expiry: NX never, XX always, GT/LT only strictly.
+        assert_eq!(set(&e, &mut s, "NX", late, "f"), 0);
+        assert_eq!(set(&e, &mut s, "GT", t, "f"), 0);
+        assert_eq!(set(&e, &mut s, "GT", early, "f"), 0);
+        assert_eq!(set(&e, &mut s, "LT", t, "f"), 0);
+        assert_eq!(set(&e, &mut s, "LT", late, "f"), 0);
+        assert_eq!(set(&e, &mut s, "GT", late, "f"), 1);
+        assert_eq!(set(&e, &mut s, "LT", early, "f"), 1);
+        assert_eq!(set(&e, &mut s, "XX", t, "f"), 1);
+        assert_eq!(set(&e, &mut s, "nx", t, "nope"), -2);
+        assert_eq!(
+            c(&e, &mut s, "HPEXPIRETIME h FIELDS 2 f g"),
+            ints(&[t as i64, t as i64])
+        );
+        // Conditions are checked before a past time deletes the field.
+        assert_eq!(c(&e, &mut s, "HPEXPIREAT h 1 NX FIELDS 1 f"), ints(&[0]));
+        assert_eq!(c(&e, &mut s, "HPEXPIREAT h 1 GT FIELDS 1 f"), ints(&[0]));
+        assert_eq!(c(&e, &mut s, "HPEXPIREAT h 1 LT FIELDS 1 f"), ints(&[2]));
+        assert_eq!(c(&e, &mut s, "HEXISTS h f"), int(0));
+        // Per-field results in one call.
+        c(&e, &mut s, "HSET h a 1");
+        assert_eq!(
+            c(
+                &e,
+                &mut s,
+                &format!("HPEXPIREAT h {late} GT FIELDS 3 g a nope")
+            ),
+            ints(&[1, 0, -2])
+        );
+    }
+
+    #[test]
+    fn field_expiry_in_the_past_deletes() {
+        let (e, mut s) = setup();
+        c(&e, &mut s, "HSET h a 1 b 2 c 3");
+        assert_eq!(c(&e, &mut s, "HPEXPIREAT h 0 FIELDS 1 a"), ints(&[2]));
+        assert_eq!(c(&e, &mut s, "HEXPIRE h 0 FIELDS 1 b"), ints(&[2]));
+        assert_eq!(c(&e, &mut s, "HGET h a"), Frame::Null);
+        assert_eq!(c(&e, &mut s, "HLEN h"), int(1));
+        // The same field twice: set, then gone.
+        assert_eq!(c(&e, &mut s, "HEXPIREAT h 1 FIELDS 2 c c"), ints(&[2, -2]));
+        // The last field deleted takes the key with it.
+        assert_eq!(c(&e, &mut s, "EXISTS h"), int(0));
+    }
+
+    #[test]
+    fn fields_expire_on_their_own() {
+        let (e, mut s) = setup();
+        c(&e, &mut s, "HSET h a 1 b 2");
+        c(&e, &mut s, "HSET g a 1");
+        assert_eq!(c(&e, &mut s, "HPEXPIRE h 20 FIELDS 1 a"), ints(&[1]));
+        assert_eq!(c(&e, &mut s, "HPEXPIRE g 20 FIELDS 1 a"), ints(&[1]));
+        std::thread::sleep(std::time::Duration::from_millis(40));
+        assert_eq!(c(&e, &mut s, "HGET h a"), Frame::Null);
+        assert_eq!(c(&e, &mut s, "HEXISTS h a"), int(0));
+        assert_eq!(c(&e, &mut s, "HTTL h FIELDS 2 a b"), ints(&[-2, -1]));
+        assert_eq!(
+            c(&e, &mut s, "HGETALL h"),
+            Frame::Map(vec![(bulk("b"), bulk("2"))])
+        );
+        assert_eq!(c(&e, &mut s, "HKEYS h"), bulks(&["b"]));
+        assert_eq!(c(&e, &mut s, "HRANDFIELD h -3"), bulks(&["b", "b", "b"]));
+        // An expired field is a missing field for HSETNX; HGET removes g's last field.
+        assert_eq!(c(&e, &mut s, "HGET g a"), Frame::Null);
+        assert_eq!(c(&e, &mut s, "EXISTS g"), int(0));
+        assert_eq!(c(&e, &mut s, "HPEXPIRE h 20 FIELDS 1 b"), ints(&[1]));
+        std::thread::sleep(std::time::Duration::from_millis(40));
+        assert_eq!(c(&e, &mut s, "HSETNX h b new"), int(1));
+        assert_eq!(c(&e, &mut s, "HGET h b"), bulk("new"));
+        assert_eq!(c(&e, &mut s, "HTTL h FIELDS 1 b"), ints(&[-1]));
+    }
+
+    #[test]
+    fn writes_and_field_expiry() {
+        let (e, mut s) = setup();
+        c(&e, &mut s, "HSET h a 1 n 5 x 1.5");
+        let at = unix_ms() + 100_000;
+        c(&e, &mut s, &format!("HPEXPIREAT h {at} FIELDS 3 a n x"));
+        // HINCRBY and HINCRBYFLOAT keep the field's expiry; HSET and HMSET clear it.
+        assert_eq!(c(&e, &mut s, "HINCRBY h n 1"), int(6));
+        assert_eq!(c(&e, &mut s, "HINCRBYFLOAT h x 1"), bulk("2.5"));
+        assert_eq!(
+            c(&e, &mut s, "HPEXPIRETIME h FIELDS 2 n x"),
+            ints(&[at as i64, at as i64])
+        );
+        assert_eq!(c(&e, &mut s, "HSET h a 2"), int(0));
+        assert_eq!(c(&e, &mut s, "HMSET h n 1"), Frame::ok());
+        assert_eq!(
+            c(&e, &mut s, "HPEXPIRETIME h FIELDS 3 a n x"),
+            ints(&[-1, -1, at as i64])
+        );
+        // HDEL removes a volatile field like any other.
+        assert_eq!(c(&e, &mut s, "HDEL h x"), int(1));
+        assert_eq!(c(&e, &mut s, "HTTL h FIELDS 1 x"), ints(&[-2]));
+    }
+
+    #[test]
+    fn field_expiry_argument_errors() {
+        let (e, mut s) = setup();
+        c(&e, &mut s, "HSET h f 1");
+        c(&e, &mut s, "SET str x");
+        let fields_missing =
+            err("ERR Mandatory argument FIELDS is missing or not at the right position");
+        let count = err("ERR Parameter `numFields` should be greater than 0");
+        let mismatch = err("ERR The `numfields` parameter must match the number of arguments");
+        assert_eq!(c(&e, &mut s, "HEXPIRE h 10 FIELD 1 f"), fields_missing);
+        assert_eq!(
+            c(&e, &mut s, "HEXPIRE h 10 NX XX FIELDS 1 f"),
+            fields_missing
+        );
+        assert_eq!(
+            c(&e, &mut s, "HEXPIRE h 10 BOGUS FIELDS 1 f"),
+            fields_missing
+        );
+        assert_eq!(c(&e, &mut s, "HEXPIRE h 10 1 FIELDS f"), fields_missing);
+        assert_eq!(c(&e, &mut s, "HEXPIRE h 10 FIELDS 0 f"), count);
+        assert_eq!(c(&e, &mut s, "HEXPIRE h 10 FIELDS -1 f"), count);
+        assert_eq!(c(&e, &mut s, "HEXPIRE h 10 FIELDS abc f"), count);
+        assert_eq!(c(&e, &mut s, "HEXPIRE h 10 NX FIELDS 0 f"), count);
+        assert_eq!(c(&e, &mut s, "HEXPIRE h 10 FIELDS 2 f"), mismatch);
+        assert_eq!(c(&e, &mut s, "HEXPIRE h 10 FIELDS 1 f g"), mismatch);
+        assert_eq!(c(&e, &mut s, "HEXPIRE h 10 NX FIELDS 1"), mismatch);
+        // The time is checked before the options.
+        assert_eq!(c(&e, &mut s, "HEXPIRE h abc FIELD 1 f"), not_integer());
+        assert_eq!(c(&e, &mut s, "HPEXPIRE h 1.5 FIELDS 1 f"), not_integer());
+        let negative = err("ERR invalid expire time, must be >= 0");
+        assert_eq!(c(&e, &mut s, "HEXPIRE h -1 FIELDS 1 f"), negative);
+        assert_eq!(c(&e, &mut s, "HPEXPIREAT h -1 BOGUS 1 f"), negative);
+        // The largest time is 2^46 - 1 ms.
+        let max = (1i64 << 46) - 1;
+        let invalid = |cmd: &str| err(&format!("ERR invalid expire time in '{cmd}' command"));
+        assert_eq!(
+            c(&e, &mut s, &format!("HPEXPIREAT h {} FIELDS 1 f", max + 1)),
+            invalid("hpexpireat")
+        );
+        assert_eq!(
+            c(
+                &e,
+                &mut s,
+                &format!("HEXPIREAT h {} FIELDS 1 f", max / 1000 + 1)
+            ),
+            invalid("hexpireat")
+        );
+        assert_eq!(
+            c(&e, &mut s, &format!("HPEXPIRE h {max} FIELDS 1 f")),
+            invalid("hpexpire")
+        );
+        assert_eq!(
+            c(&e, &mut s, &format!("HEXPIRE h {} FIELDS 1 f", max / 1000)),
+            invalid("hexpire")
+        );
+        assert_eq!(
+            c(&e, &mut s, "HEXPIRE h 9223372036854775807 FIELDS 1 f"),
+            invalid("hexpire")
+        );
+        assert_eq!(
+            c(&e, &mut s, &format!("HPEXPIREAT h {max} FIELDS 1 f")),
+            ints(&[1])
+        );
+        assert_eq!(c(&e, &mut s, "HPEXPIRETIME h FIELDS 1 f"), ints(&[max]));
+        // WRONGTYPE comes first; a missing key still has its arguments checked.
+        assert_eq!(c(&e, &mut s, "HEXPIRE str abc FIELD 1 f"), wrongtype());
+        assert_eq!(c(&e, &mut s, "HEXPIRE nokey 10 FIELDS 2 f"), mismatch);
+        assert_eq!(c(&e, &mut s, "HEXPIRE nokey -1 FIELDS 1 f"), negative);
+        // Arity.
+        for cmd in ["hexpire", "hpexpire", "hexpireat", "hpexpireat"] {
+            assert_eq!(
+                run(&e, &mut s, &[cmd, "h", "10", "FIELDS", "1"]),
+                arity(cmd)
+            );
+        }
+    }
+
+    #[test]
+    fn field_ttl_argument_errors() {
+        let (e, mut s) = setup();
+        c(&e, &mut s, "HSET h f 1");
+        c(&e, &mut s, "SET str x");
+        let fields_missing =
+            err("ERR Mandatory argument FIELDS is missing or not at the right position");
+        let count = err("ERR Number of fields must be a positive integer");
+        let mismatch = err("ERR The `numfields` parameter must match the number of arguments");
+        for cmd in ["httl", "hpttl", "hexpiretime", "hpexpiretime", "hpersist"] {
+            let line = |rest: &str| format!("{cmd} {rest}");
+            assert_eq!(c(&e, &mut s, &line("h FIELDS 1 f")), ints(&[-1]), "{cmd}");
+            assert_eq!(c(&e, &mut s, &line("h fields 1 f")), ints(&[-1]), "{cmd}");
+            assert_eq!(c(&e, &mut s, &line("h FIELD 1 f")), fields_missing, "{cmd}");
+            assert_eq!(
+                c(&e, &mut s, &line("h 1 FIELDS f")),
+                fields_missing,
+                "{cmd}"
+            );
+            assert_eq!(c(&e, &mut s, &line("h FIELDS 0 f")), count, "{cmd}");
+            assert_eq!(c(&e, &mut s, &line("h FIELDS x f")), count, "{cmd}");
+            assert_eq!(c(&e, &mut s, &line("h FIELDS 2 f")), mismatch, "{cmd}");
+            assert_eq!(c(&e, &mut s, &line("h FIELDS 1 f f")), mismatch, "{cmd}");
+            assert_eq!(c(&e, &mut s, &line("nokey FIELDS 2 f")), mismatch, "{cmd}");
+            assert_eq!(c(&e, &mut s, &line("str FIELDS 1 f")), wrongtype(), "{cmd}");
+            assert_eq!(c(&e, &mut s, &line("str FIELD 1 f")), wrongtype(), "{cmd}");
+            assert_eq!(c(&e, &mut s, &line("h FIELDS 1")), arity(cmd), "{cmd}");
+        }
+    }
+}

@@ -849,3 +849,806 @@ fn sort_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], readonly: bool) -> CmdResult 
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Engine;
+    use crate::stats::Stats;
+    use crate::storage::Scope;
+    use crate::testing::{engine, run, session};
+
+    fn write(e: &Engine, body: &mut dyn FnMut(&mut dyn crate::storage::Txn)) {
+        e.backend().atomic(Scope::All, body).expect("commit");
+    }
+
+    fn list(e: &Engine, key: &str, items: &[&str]) {
+        write(e, &mut |txn| {
+            storage::with_list(txn, 0, key.as_bytes(), true, |l| {
+                for i in items {
+                    l.push(End::Tail, i.as_bytes());
+                }
+            })
+            .expect("list");
+        });
+    }
+
+    fn set(e: &Engine, key: &str, members: &[&str]) {
+        write(e, &mut |txn| {
+            storage::with_set(txn, 0, key.as_bytes(), true, |s| {
+                for m in members {
+                    s.insert(m.as_bytes());
+                }
+            })
+            .expect("set");
+        });
+    }
+
+    fn zset(e: &Engine, key: &str, members: &[(f64, &str)]) {
+        write(e, &mut |txn| {
+            storage::with_zset(txn, 0, key.as_bytes(), true, |z| {
+                for (score, m) in members {
+                    z.insert(m.as_bytes(), *score);
+                }
+            })
+            .expect("zset");
+        });
+    }
+
+    fn hash(e: &Engine, key: &str, fields: &[(&str, &str)]) {
+        write(e, &mut |txn| {
+            storage::with_hash(txn, 0, key.as_bytes(), true, |h| {
+                for (f, v) in fields {
+                    h.set(f.as_bytes(), v.as_bytes());
+                }
+            })
+            .expect("hash");
+        });
+    }
+
+    fn string(e: &Engine, key: &str, value: &str) {
+        write(e, &mut |txn| {
+            txn.set_string(
+                0,
+                key.as_bytes(),
+                value.as_bytes(),
+                crate::storage::TtlUpdate::Clear,
+            )
+            .expect("string");
+        });
+    }
+
+    fn list_of(e: &Engine, key: &str) -> Option<Vec<Bytes>> {
+        let mut out = None;
+        write(e, &mut |txn| {
+            out = storage::with_list(txn, 0, key.as_bytes(), false, |l| {
+                let mut v = Vec::new();
+                l.iter(0, false, &mut |_, x| {
+                    v.push(Bytes::copy_from_slice(x));
+                    true
+                });
+                v
+            })
+            .expect("read list");
+        });
+        out
+    }
+
+    fn bulks(words: &[&str]) -> Frame {
+        Frame::Array(words.iter().map(Frame::bulk).collect())
+    }
+
+    /// Words with "-" standing for nil.
+    fn with_nils(words: &[&str]) -> Frame {
+        Frame::Array(
+            words
+                .iter()
+                .map(|w| {
+                    if *w == "-" {
+                        Frame::Null
+                    } else {
+                        Frame::bulk(w)
+                    }
+                })
+                .collect(),
+        )
+    }
+
+    fn not_double() -> Frame {
+        Frame::error("ERR One or more scores can't be converted into double")
+    }
+
+    fn syntax() -> Frame {
+        Frame::error("ERR syntax error")
+    }
+
+    #[test]
+    fn strtod_rules() {
+        let ok: &[(&str, f64)] = &[
+            ("", 0.0),
+            ("1", 1.0),
+            ("-2.5", -2.5),
+            ("+5", 5.0),
+            (" 5", 5.0),
+            ("\t\n\x0b\x0c\r7", 7.0),
+            ("1.", 1.0),
+            (".5", 0.5),
+            ("-.5e1", -5.0),
+            ("1E+2", 100.0),
+            ("1.e2", 100.0),
+            ("00000000000000000000000000000000001", 1.0),
+            ("0e-400", 0.0),
+            ("0.0e500", 0.0),
+            ("inf", f64::INFINITY),
+            ("INF", f64::INFINITY),
+            ("-infinity", f64::NEG_INFINITY),
+            ("+Infinity", f64::INFINITY),
+            ("0x10", 16.0),
+            ("0X1P3", 8.0),
+            ("0x1.8", 1.5),
+            ("0x.8", 0.5),
+            ("-0x1p-2", -0.25),
+            ("1.7976931348623157e308", f64::MAX),
+            ("2.2250738585072014e-308", f64::MIN_POSITIVE),
+            ("1e-300", 1e-300),
+            // strtod stops at the NUL terminator.
+            ("3\0abc", 3.0),
+            ("\0abc", 0.0),
+        ];
+        for (text, want) in ok {
+            assert_eq!(parse_score(text.as_bytes()), Some(*want), "{text:?}");
+        }
+        // Exact subnormals are not ERANGE; inexact ones are.
+        assert_eq!(parse_score(b"0x1p-1074"), Some(f64::from_bits(1)));
+        assert_eq!(parse_score(b"0x1p-1030"), Some(f64::from_bits(1 << 44)));
+        let bad = [
+            "   ",
+            "-",
+            "+",
+            "+-5",
+            "1 ",
+            "1e",
+            "1e+",
+            "1e5x",
+            "1_0",
+            "0x",
+            "0x.p1",
+            "0xg",
+            "0x1p",
+            "nan",
+            "-nan",
+            "nan(123)",
+            "infinit",
+            "infinityx",
+            "1e-310",
+            "1e-400",
+            "1e-0400",
+            "5e-324",
+            "4.9e-324",
+            "1e400",
+            "1.7976931348623159e308",
+            "0x1p1024",
+            "0x1p-1075",
+            "0x3p-1076",
+            "abc",
+            "1,5",
+            "١",
+        ];
+        for text in bad {
+            assert_eq!(parse_score(text.as_bytes()), None, "{text:?}");
+        }
+        // Hex mantissas longer than 64 bits round to nearest, ties to even.
+        assert_eq!(parse_score(b"0x20000000000001"), Some(9007199254740992.0));
+        assert_eq!(parse_score(b"0x20000000000003"), Some(9007199254740996.0));
+        assert_eq!(
+            parse_score(b"0x2000000000000100000001"),
+            Some(f64::powi(2.0, 85) + f64::powi(2.0, 33))
+        );
+        assert_eq!(
+            parse_score(b"0x2000000000000100000000"),
+            Some(f64::powi(2.0, 85))
+        );
+        assert_eq!(
+            parse_score(b"0x1fffffffffffff800"),
+            Some(f64::powi(2.0, 65))
+        );
+    }
+
+    #[test]
+    fn pattern_parsing() {
+        use Pattern::*;
+        assert_eq!(Pattern::parse(b"#"), Element);
+        assert_eq!(Pattern::parse(b"#\0x"), Element);
+        assert_eq!(
+            Pattern::parse(b"##"),
+            Nothing,
+            "only a lone # is the element"
+        );
+        assert_eq!(Pattern::parse(b"nosort"), Nothing);
+        assert_eq!(Pattern::parse(b"a\0*"), Nothing);
+        let key = |prefix: &'static str, postfix: &'static str, field: Option<&'static str>| Key {
+            prefix: prefix.as_bytes(),
+            postfix: postfix.as_bytes(),
+            field: field.map(str::as_bytes),
+        };
+        assert_eq!(Pattern::parse(b"w_*"), key("w_", "", None));
+        assert_eq!(Pattern::parse(b"*"), key("", "", None));
+        assert_eq!(Pattern::parse(b"a*b*c"), key("a", "b*c", None));
+        assert_eq!(Pattern::parse(b"h_*->f"), key("h_", "", Some("f")));
+        assert_eq!(Pattern::parse(b"x*y->f->g"), key("x", "y", Some("f->g")));
+        // "->" before the star, or with nothing after it, is part of the key name.
+        assert_eq!(Pattern::parse(b"h->*"), key("h->", "", None));
+        assert_eq!(Pattern::parse(b"h_*->"), key("h_", "->", None));
+        assert_eq!(Pattern::parse(b"h_*->\0f"), key("h_", "->\0f", None));
+    }
+
+    #[test]
+    fn numeric_sort_and_ties() {
+        let e = engine();
+        let mut s = session(&e);
+        list(&e, "l", &["3", "1", "2", "", " 5", "0x10"]);
+        assert_eq!(
+            run(&e, &mut s, &["SORT", "l"]),
+            bulks(&["", "1", "2", "3", " 5", "0x10"])
+        );
+        list(&e, "t", &["1", "01", "1.0", "+1", "2"]);
+        // Equal scores fall back to byte order, reversed by DESC.
+        assert_eq!(
+            run(&e, &mut s, &["SORT", "t"]),
+            bulks(&["+1", "01", "1", "1.0", "2"])
+        );
+        assert_eq!(
+            run(&e, &mut s, &["SORT", "t", "DESC"]),
+            bulks(&["2", "1.0", "1", "01", "+1"])
+        );
+        list(&e, "inf", &["inf", "-infinity", "1"]);
+        assert_eq!(
+            run(&e, &mut s, &["sort", "inf"]),
+            bulks(&["-infinity", "1", "inf"])
+        );
+        for bad in ["nan", "1e400", "abc", "1e-310"] {
+            list(&e, "bad", &["1", bad]);
+            assert_eq!(run(&e, &mut s, &["SORT", "bad"]), not_double(), "{bad}");
+            assert_eq!(run(&e, &mut s, &["SORT_RO", "bad"]), not_double(), "{bad}");
+            assert_eq!(
+                run(&e, &mut s, &["SORT", "bad", "ALPHA"]),
+                bulks(&["1", bad])
+            );
+            run(&e, &mut s, &["DEL", "bad"]);
+        }
+        set(&e, "s", &["10", "9", "-1.5", "100"]);
+        assert_eq!(
+            run(&e, &mut s, &["SORT", "s"]),
+            bulks(&["-1.5", "9", "10", "100"])
+        );
+        zset(&e, "z", &[(3.0, "1"), (1.0, "3"), (2.0, "2")]);
+        assert_eq!(run(&e, &mut s, &["SORT", "z"]), bulks(&["1", "2", "3"]));
+        assert_eq!(
+            run(&e, &mut s, &["SORT", "z", "desc"]),
+            bulks(&["3", "2", "1"])
+        );
+    }
+
+    #[test]
+    fn alpha_sort() {
+        let e = engine();
+        let mut s = session(&e);
+        list(&e, "l", &["b", "a", "B", "10", "9", "", "ab"]);
+        assert_eq!(
+            run(&e, &mut s, &["SORT", "l", "ALPHA"]),
+            bulks(&["", "10", "9", "B", "a", "ab", "b"])
+        );
+        assert_eq!(
+            run(&e, &mut s, &["SORT", "l", "alpha", "desc"]),
+            bulks(&["b", "ab", "a", "B", "9", "10", ""])
+        );
+        assert_eq!(run(&e, &mut s, &["SORT", "l"]), not_double());
+        // Without STORE, strings compare as C strings (up to a NUL); with it, whole.
+        list(&e, "n", &["a\0c", "a\0b", "a"]);
+        assert_eq!(
+            run(&e, &mut s, &["SORT", "n", "ALPHA"]),
+            bulks(&["a\0c", "a\0b", "a"])
+        );
+        assert_eq!(
+            run(&e, &mut s, &["SORT", "n", "ALPHA", "STORE", "d"]),
+            Frame::Integer(3)
+        );
+        assert_eq!(
+            list_of(&e, "d").expect("stored"),
+            vec![Bytes::from("a"), Bytes::from("a\0b"), Bytes::from("a\0c")]
+        );
+    }
+
+    #[test]
+    fn limit_edge_cases() {
+        let e = engine();
+        let mut s = session(&e);
+        list(&e, "l", &["5", "3", "9", "1", "7"]);
+        let cases: &[(&str, &str, &[&str])] = &[
+            ("1", "2", &["3", "5"]),
+            ("-5", "2", &["1", "3"]),
+            ("2", "-1", &["5", "7", "9"]),
+            ("10", "1", &[]),
+            ("0", "0", &[]),
+            ("4", "100", &["9"]),
+            ("5", "1", &[]),
+            ("9223372036854775807", "9223372036854775807", &[]),
+            (
+                "-9223372036854775808",
+                "-9223372036854775808",
+                &["1", "3", "5", "7", "9"],
+            ),
+        ];
+        for (offset, count, want) in cases {
+            assert_eq!(
+                run(&e, &mut s, &["SORT", "l", "LIMIT", offset, count]),
+                bulks(want),
+                "LIMIT {offset} {count}"
+            );
+        }
+        assert_eq!(
+            run(&e, &mut s, &["SORT", "l", "DESC", "LIMIT", "1", "2"]),
+            bulks(&["7", "5"])
+        );
+        // The last LIMIT wins.
+        assert_eq!(
+            run(
+                &e,
+                &mut s,
+                &["SORT", "l", "LIMIT", "0", "1", "LIMIT", "1", "1"]
+            ),
+            bulks(&["3"])
+        );
+        // Missing keys are empty lists whatever the limit.
+        for (offset, count) in [("0", "0"), ("0", "-1"), ("5", "5"), ("-1", "1")] {
+            assert_eq!(
+                run(&e, &mut s, &["SORT", "nokey", "LIMIT", offset, count]),
+                bulks(&[])
+            );
+        }
+    }
+
+    #[test]
+    fn nosort_keeps_list_and_zset_order() {
+        let e = engine();
+        let mut s = session(&e);
+        list(&e, "l", &["5", "3", "9", "1", "7"]);
+        let cases: &[(&[&str], &[&str])] = &[
+            (&[], &["5", "3", "9", "1", "7"]),
+            (&["DESC"], &["7", "1", "9", "3", "5"]),
+            (&["LIMIT", "1", "2"], &["3", "9"]),
+            (&["DESC", "LIMIT", "1", "2"], &["1", "9"]),
+            (&["DESC", "LIMIT", "4", "10"], &["5"]),
+            (&["LIMIT", "5", "1"], &[]),
+            (&["LIMIT", "2", "0"], &[]),
+            // A later BY with a star does not turn sorting back on.
+            (&["BY", "w_*"], &["5", "3", "9", "1", "7"]),
+        ];
+        for (extra, want) in cases {
+            let mut cmd = vec!["SORT", "l", "BY", "nosort"];
+            cmd.extend_from_slice(extra);
+            assert_eq!(run(&e, &mut s, &cmd), bulks(want), "{extra:?}");
+        }
+        zset(
+            &e,
+            "z",
+            &[(3.0, "c"), (1.0, "a"), (2.0, "b"), (5.0, "e"), (4.0, "d")],
+        );
+        let cases: &[(&[&str], &[&str])] = &[
+            (&[], &["a", "b", "c", "d", "e"]),
+            (&["DESC"], &["e", "d", "c", "b", "a"]),
+            (&["DESC", "LIMIT", "1", "2"], &["d", "c"]),
+            (&["LIMIT", "1", "2"], &["b", "c"]),
+            (&["LIMIT", "3", "-1"], &["d", "e"]),
+            (&["LIMIT", "9", "1"], &[]),
+        ];
+        for (extra, want) in cases {
+            let mut cmd = vec!["SORT", "z", "BY", "nosort"];
+            cmd.extend_from_slice(extra);
+            assert_eq!(run(&e, &mut s, &cmd), bulks(want), "{extra:?}");
+        }
+        assert_eq!(run(&e, &mut s, &["SORT", "z"]), not_double());
+        assert_eq!(
+            run(&e, &mut s, &["SORT", "z", "ALPHA", "DESC"]),
+            bulks(&["e", "d", "c", "b", "a"])
+        );
+        // Non-numeric elements are fine when nothing is sorted.
+        assert_eq!(
+            run(
+                &e,
+                &mut s,
+                &["SORT", "z", "BY", "x", "GET", "#", "LIMIT", "0", "1"]
+            ),
+            bulks(&["a"])
+        );
+    }
+
+    #[test]
+    fn set_nosort_store_sorts_alpha() {
+        let e = engine();
+        let mut s = session(&e);
+        set(&e, "s", &["3", "1", "2", "10"]);
+        assert_eq!(
+            run(&e, &mut s, &["SORT", "s", "BY", "nosort", "STORE", "d"]),
+            Frame::Integer(4)
+        );
+        assert_eq!(
+            list_of(&e, "d").expect("stored"),
+            vec![
+                Bytes::from("1"),
+                Bytes::from("10"),
+                Bytes::from("2"),
+                Bytes::from("3")
+            ]
+        );
+        assert_eq!(
+            run(
+                &e,
+                &mut s,
+                &["SORT", "s", "BY", "nosort", "DESC", "STORE", "d", "LIMIT", "1", "2"]
+            ),
+            Frame::Integer(2)
+        );
+        assert_eq!(
+            list_of(&e, "d").expect("stored"),
+            vec![Bytes::from("2"), Bytes::from("10")]
+        );
+        // Without STORE every member comes back (in the set's own order).
+        let Frame::Array(mut items) = run(&e, &mut s, &["SORT", "s", "BY", "nosort"]) else {
+            panic!("array expected");
+        };
+        items.sort_by_key(|f| format!("{f:?}"));
+        assert_eq!(Frame::Array(items), bulks(&["1", "10", "2", "3"]));
+    }
+
+    /// The data set the Redis replies below were recorded on.
+    fn weights(e: &Engine) {
+        list(e, "l", &["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"]);
+        for (k, v) in [("w_a", "3"), ("w_b", "1"), ("w_c", "2"), ("w_e", "1")] {
+            string(e, k, v);
+        }
+        hash(e, "h_a", &[("f", "9"), ("g", "z")]);
+        hash(e, "h_b", &[("f", "1")]);
+        hash(e, "h_c", &[("f", "5")]);
+    }
+
+    #[test]
+    fn by_patterns_match_redis() {
+        let e = engine();
+        let mut s = session(&e);
+        weights(&e);
+        string(&e, "w_f", "x");
+        let cases: &[(&[&str], &str)] = &[
+            (&["ALPHA"], "d g h i j b e c a f"),
+            (&["ALPHA", "DESC"], "f a c b e d g h i j"),
+            // LIMIT switches to Redis' partial quicksort, whose tie order is its own.
+            (&["ALPHA", "LIMIT", "0", "3"], "i j g"),
+            (&["ALPHA", "LIMIT", "2", "3"], "g h d"),
+            (&["ALPHA", "LIMIT", "5", "3"], "b e c"),
+            (&["ALPHA", "DESC", "LIMIT", "0", "4"], "f a c b"),
+        ];
+        for (extra, want) in cases {
+            let mut cmd = vec!["SORT", "l", "BY", "w_*"];
+            cmd.extend_from_slice(extra);
+            let want: Vec<&str> = want.split(' ').collect();
+            assert_eq!(run(&e, &mut s, &cmd), bulks(&want), "{extra:?}");
+        }
+        assert_eq!(run(&e, &mut s, &["SORT", "l", "BY", "w_*"]), not_double());
+        run(&e, &mut s, &["DEL", "w_f"]);
+        let cases: &[(&[&str], &str)] = &[
+            (&["BY", "w_*"], "d f g h i j b e c a"),
+            (&["BY", "w_*", "DESC"], "a c e b j i h g f d"),
+            (&["BY", "w_*", "LIMIT", "0", "3"], "d f g"),
+            (&["BY", "h_*->f"], "d e f g h i j b c a"),
+            (&["BY", "h_*->f", "ALPHA"], "d e f g h i j b c a"),
+            (&["BY", "h_*->g", "ALPHA"], "b c d e f g h i j a"),
+            // A pattern naming keys of the wrong type reads nothing.
+            (&["BY", "h_*"], "a b c d e f g h i j"),
+            (&["BY", "w_*->f"], "a b c d e f g h i j"),
+        ];
+        for (extra, want) in cases {
+            let mut cmd = vec!["SORT", "l"];
+            cmd.extend_from_slice(extra);
+            let want: Vec<&str> = want.split(' ').collect();
+            assert_eq!(run(&e, &mut s, &cmd), bulks(&want), "{extra:?}");
+        }
+    }
+
+    #[test]
+    fn get_patterns() {
+        let e = engine();
+        let mut s = session(&e);
+        weights(&e);
+        assert_eq!(
+            run(
+                &e,
+                &mut s,
+                &[
+                    "SORT", "l", "BY", "w_*", "GET", "#", "GET", "w_*", "GET", "h_*->f", "LIMIT",
+                    "6", "4"
+                ]
+            ),
+            with_nils(&["b", "1", "1", "e", "1", "-", "c", "2", "5", "a", "3", "9"])
+        );
+        assert_eq!(
+            run(
+                &e,
+                &mut s,
+                &[
+                    "SORT", "l", "BY", "nosort", "GET", "nothing", "GET", "h_*", "GET", "h_*->",
+                    "GET", "#", "LIMIT", "0", "2"
+                ]
+            ),
+            with_nils(&["-", "-", "-", "a", "-", "-", "-", "b"])
+        );
+        hash(&e, "x_a", &[("f->g", "deep")]);
+        string(&e, "k_a_end", "mid");
+        assert_eq!(
+            run(
+                &e,
+                &mut s,
+                &[
+                    "SORT_RO",
+                    "l",
+                    "BY",
+                    "nosort",
+                    "GET",
+                    "x_*->f->g",
+                    "GET",
+                    "k_*_end",
+                    "GET",
+                    "w_*->f",
+                    "LIMIT",
+                    "0",
+                    "1"
+                ]
+            ),
+            with_nils(&["deep", "mid", "-"])
+        );
+        assert_eq!(
+            run(&e, &mut s, &["SORT", "nokey", "GET", "#", "GET", "w_*"]),
+            bulks(&[])
+        );
+    }
+
+    #[test]
+    fn store() {
+        let e = engine();
+        let mut s = session(&e);
+        weights(&e);
+        assert_eq!(
+            run(
+                &e,
+                &mut s,
+                &["SORT", "l", "BY", "w_*", "STORE", "dst", "GET", "w_*"]
+            ),
+            Frame::Integer(10)
+        );
+        let stored = list_of(&e, "dst").expect("stored");
+        let want: Vec<Bytes> = ["", "", "", "", "", "", "1", "1", "2", "3"]
+            .iter()
+            .map(|w| Bytes::from(*w))
+            .collect();
+        assert_eq!(stored, want);
+        assert_eq!(
+            run(
+                &e,
+                &mut s,
+                &["SORT", "l", "STORE", "dst2", "BY", "w_*", "LIMIT", "0", "2"]
+            ),
+            Frame::Integer(2)
+        );
+        assert_eq!(
+            list_of(&e, "dst2").expect("stored"),
+            vec![Bytes::from("d"), Bytes::from("f")]
+        );
+        // A failed sort leaves the destination alone.
+        string(&e, "dst", "x");
+        run(&e, &mut s, &["EXPIRE", "dst", "100"]);
+        assert_eq!(
+            run(
+                &e,
+                &mut s,
+                &["SORT", "l", "STORE", "dst", "LIMIT", "0", "2"]
+            ),
+            not_double()
+        );
+        assert_eq!(
+            run(&e, &mut s, &["TYPE", "dst"]),
+            Frame::Simple("string".into())
+        );
+        // STORE replaces any type and drops the TTL.
+        assert_eq!(
+            run(
+                &e,
+                &mut s,
+                &["SORT", "l", "ALPHA", "STORE", "dst", "LIMIT", "0", "2"]
+            ),
+            Frame::Integer(2)
+        );
+        assert_eq!(run(&e, &mut s, &["TTL", "dst"]), Frame::Integer(-1));
+        assert_eq!(
+            list_of(&e, "dst").expect("stored"),
+            vec![Bytes::from("a"), Bytes::from("b")]
+        );
+        // An empty result deletes the destination.
+        assert_eq!(
+            run(
+                &e,
+                &mut s,
+                &["SORT", "l", "ALPHA", "LIMIT", "0", "0", "STORE", "dst"]
+            ),
+            Frame::Integer(0)
+        );
+        assert_eq!(run(&e, &mut s, &["EXISTS", "dst"]), Frame::Integer(0));
+        assert_eq!(
+            run(&e, &mut s, &["SORT", "nokey", "STORE", "dst2"]),
+            Frame::Integer(0)
+        );
+        assert_eq!(list_of(&e, "dst2"), None);
+        // Sorting a key into itself.
+        list(&e, "self", &["3", "1", "2"]);
+        assert_eq!(
+            run(&e, &mut s, &["SORT", "self", "STORE", "self"]),
+            Frame::Integer(3)
+        );
+        assert_eq!(
+            list_of(&e, "self").expect("stored"),
+            vec![Bytes::from("1"), Bytes::from("2"), Bytes::from("3")]
+        );
+    }
+
+    #[test]
+    fn errors() {
+        let e = engine();
+        let mut s = session(&e);
+        list(&e, "l", &["1"]);
+        string(&e, "str", "v");
+        hash(&e, "h", &[("f", "v")]);
+        let not_int = Frame::error("ERR value is not an integer or out of range");
+        let wrongtype =
+            Frame::error("WRONGTYPE Operation against a key holding the wrong kind of value");
+        for cmd in ["SORT", "SORT_RO"] {
+            assert_eq!(run(&e, &mut s, &[cmd, "str"]), wrongtype);
+            assert_eq!(run(&e, &mut s, &[cmd, "h", "LIMIT", "0", "1"]), wrongtype);
+            // Option errors come before the type check.
+            assert_eq!(run(&e, &mut s, &[cmd, "str", "foo"]), syntax());
+            assert_eq!(run(&e, &mut s, &[cmd, "str", "LIMIT", "x", "1"]), not_int);
+            for bad in [
+                &["foo"][..],
+                &["LIMIT", "1"],
+                &["BY"],
+                &["GET"],
+                &["ALPHA", "LIMIT"],
+                &["GET", "#", "nosuch"],
+            ] {
+                let mut argv = vec![cmd, "l"];
+                argv.extend_from_slice(bad);
+                assert_eq!(run(&e, &mut s, &argv), syntax(), "{argv:?}");
+            }
+            assert_eq!(run(&e, &mut s, &[cmd, "l", "LIMIT", "1", "x"]), not_int);
+            assert_eq!(run(&e, &mut s, &[cmd, "l", "LIMIT", "1.5", "1"]), not_int);
+            // The first bad option is reported.
+            assert_eq!(
+                run(&e, &mut s, &[cmd, "l", "LIMIT", "x", "1", "foo"]),
+                not_int
+            );
+            assert_eq!(
+                run(&e, &mut s, &[cmd, "l", "foo", "LIMIT", "x", "1"]),
+                syntax()
+            );
+            assert_eq!(
+                run(&e, &mut s, &[cmd]),
+                Frame::error(format!(
+                    "ERR wrong number of arguments for '{}' command",
+                    cmd.to_lowercase()
+                ))
+            );
+        }
+        assert_eq!(run(&e, &mut s, &["SORT", "l", "STORE"]), syntax());
+        assert_eq!(run(&e, &mut s, &["SORT_RO", "l", "STORE", "d"]), syntax());
+        assert_eq!(run(&e, &mut s, &["EXISTS", "d"]), Frame::Integer(0));
+        assert_eq!(
+            run(&e, &mut s, &["SORT", "l", "asc", "desc", "Asc", "alpha"]),
+            bulks(&["1"])
+        );
+    }
+
+    #[test]
+    fn keyspace_hits_and_misses() {
+        let e = engine();
+        let mut s = session(&e);
+        list(&e, "l", &["a", "b", "c"]);
+        string(&e, "w_a", "1");
+        hash(&e, "h_b", &[("f", "1")]);
+        let counts = |e: &Engine| {
+            (
+                Stats::get(&e.stats.keyspace_hits),
+                Stats::get(&e.stats.keyspace_misses),
+            )
+        };
+        let before = counts(&e);
+        assert_eq!(
+            run(
+                &e,
+                &mut s,
+                &["SORT", "l", "BY", "w_*", "GET", "#", "GET", "h_*->f", "GET", "w_*"]
+            ),
+            with_nils(&["b", "1", "-", "c", "-", "-", "a", "-", "1"])
+        );
+        let after = counts(&e);
+        // As recorded on Redis 7.0: the sorted key, then every pattern lookup.
+        assert_eq!((after.0 - before.0, after.1 - before.1), (4, 6));
+        let before = counts(&e);
+        run(&e, &mut s, &["SORT", "nokey", "BY", "w_*", "GET", "w_*"]);
+        let after = counts(&e);
+        assert_eq!((after.0 - before.0, after.1 - before.1), (0, 1));
+    }
+
+    #[test]
+    fn pqsort_sorts_the_requested_range() {
+        // With a strict total order the range must hold exactly the fully sorted
+        // elements, whatever the partition path.
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for round in 0..300 {
+            let n = (next() % 200) as usize;
+            let v: Vec<u64> = (0..n).map(|_| next() % 1000).collect();
+            let mut sorted = v.clone();
+            sorted.sort();
+            let (lo, hi) = if n == 0 {
+                (0, -1)
+            } else {
+                let a = (next() % n as u64) as i64;
+                let b = (next() % n as u64) as i64;
+                (a.min(b), a.max(b))
+            };
+            let mut part = v.clone();
+            pqsort(&mut part, lo, hi, &|a: &u64, b: &u64| a.cmp(b));
+            if n > 0 {
+                assert_eq!(
+                    &part[lo as usize..=hi as usize],
+                    &sorted[lo as usize..=hi as usize],
+                    "round {round}"
+                );
+            }
+            let mut whole = v.clone();
+            pqsort(&mut whole, 0, n as i64 - 1, &|a: &u64, b: &u64| a.cmp(b));
+            assert_eq!(whole, sorted);
+            // Empty and inverted ranges must not panic.
+            pqsort(
+                &mut v.clone(),
+                n as i64 - 1,
+                n as i64 - 2,
+                &|a: &u64, b: &u64| a.cmp(b),
+            );
+        }
+    }
+
+    #[test]
+    fn specs() {
+        let all = crate::commands::all();
+        let sort = all.iter().find(|c| c.name == "sort").expect("sort");
+        assert!(sort.flags.has(CmdFlags::WHOLE_KEYSPACE.or(CmdFlags::WRITE)));
+        let ro = all.iter().find(|c| c.name == "sort_ro").expect("sort_ro");
+        assert!(ro
+            .flags
+            .has(CmdFlags::WHOLE_KEYSPACE.or(CmdFlags::READONLY)));
+        assert!(!ro.flags.has(CmdFlags::WRITE));
+        for spec in [sort, ro] {
+            assert_eq!(spec.keys, KeyPositions::FIRST);
+            assert_eq!(
+                spec.acl_categories()
+                    .iter()
+                    .filter(|c| ["set", "sortedset", "list", "dangerous", "slow"].contains(c))
+                    .count(),
+                5
+            );
+        }
+    }
+}

@@ -254,15 +254,16 @@ pub(crate) fn move_one(
         })?;
         return Ok(moved.flatten());
     }
-    match ctx.txn.meta(db, src)? {
-        None => return Ok(None),
-        Some(m) if m.key_type != KeyType::List => return Err(CmdError::wrong_type()),
-        Some(_) => {}
-    }
-    if let Some(m) = ctx.txn.meta(db, dst)? {
-        if m.key_type != KeyType::List {
-            return Err(CmdError::wrong_type());
-        }
+    let dst_is_list = ctx
+        .txn
+        .meta(db, dst)?
+        .is_none_or(|m| m.key_type == KeyType::List);
+    if !dst_is_list {
+        // Redis looks at the source first: a missing one is nil whatever `dst` holds.
+        return match ctx.txn.meta(db, src)? {
+            None => Ok(None),
+            Some(_) => Err(CmdError::wrong_type()),
+        };
     }
     let Some(value) = storage::with_list(ctx.txn, db, src, false, |l| l.pop(from))?.flatten()
     else {

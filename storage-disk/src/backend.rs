@@ -9,13 +9,16 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use ferrokv_core::storage::{
-    DbStats, ExpireStats, Scope, StorageBackend, StorageError, StorageResult, Txn, UnixMillis,
+    DbStats, EncodingLimits, ExpireStats, KeyType, Scope, StorageBackend, StorageError,
+    StorageResult, Txn, UnixMillis,
 };
 use parking_lot::{ArcMutexGuard, Mutex, MutexGuard, RawMutex, RwLock};
 
 use crate::encoding::{
-    db_range, decode_dbmap, decode_expiry_key, decode_meta_key, encode_dbmap, expiry_key, key_hash,
-    meta_key, raw_expire_at, PhysDb, LAYOUT_VERSION, SYS_DBMAP, SYS_LAYOUT,
+    db_range, decode_dbmap, decode_expiry_key, decode_field_expiry_key, decode_field_value,
+    decode_meta_key, decode_subkey, encode_dbmap, expiry_key, field_expiry_seek, hashed_suffix,
+    key_hash, meta_key, prefix_end, raw_expire_at, subkey_prefix, MetaRecord, PhysDb,
+    LAYOUT_VERSION, SYS_DBMAP, SYS_LAYOUT, SYS_VERSION,
 };
 use crate::mem::MemStore;
 use crate::store::{Keyspace, OrderedStore, StoreError, WriteBatch};
@@ -32,6 +35,20 @@ pub const MAX_DATABASES: usize = u16::MAX as usize - 1;
 /// Expired index entries the active cycle settles under one set of locks and one
 /// batch.
 const EXPIRE_CHUNK: usize = 64;
+
+/// Collection versions reserved by one write of the [`SYS_VERSION`] high-water
+/// mark: one small system write per this many new collections.
+const VERSION_BLOCK: u64 = 1 << 16;
+
+/// Hands out collection versions: unique for the life of the store, also across
+/// restarts, because the high-water mark is persisted before a version below it is
+/// used.
+#[derive(Debug)]
+struct Versions {
+    next: u64,
+    /// Versions below this are covered by the persisted mark.
+    reserved: u64,
+}
 
 /// Default size of the row cache ([`KvBackend::with_row_cache`]).
 pub const DEFAULT_ROW_CACHE_BYTES: usize = 64 << 20;
@@ -277,6 +294,12 @@ pub struct KvBackend<S: OrderedStore> {
     /// Whether `failure` is set: read by every write, so kept apart from the mutex
     /// (whose cache line two cores would otherwise pass back and forth).
     failed: std::sync::atomic::AtomicBool,
+    versions: Mutex<Versions>,
+    /// Thresholds of Redis' compact encodings, for `OBJECT ENCODING`.
+    limits: RwLock<EncodingLimits>,
+    /// Where the next sweep of stale sub-keys starts (stores without a compaction
+    /// filter).
+    sweep_cursor: Mutex<Vec<u8>>,
 }
 
 impl<S: OrderedStore> std::fmt::Debug for KvBackend<S> {
@@ -342,6 +365,14 @@ impl<S: OrderedStore> KvBackend<S> {
             map.extend(map.len() as PhysDb..databases as PhysDb);
             init.put(Keyspace::System, SYS_DBMAP.to_vec(), encode_dbmap(&map));
         }
+        let next_version = match store.get(Keyspace::System, SYS_VERSION).map_err(io)? {
+            Some(raw) => u64::from_be_bytes(
+                raw.as_slice()
+                    .try_into()
+                    .map_err(|_| StorageError::Io("corrupt version record".into()))?,
+            ),
+            None => 1,
+        };
         if !init.is_empty() {
             store.write(init).map_err(io)?;
         }
@@ -370,7 +401,106 @@ impl<S: OrderedStore> KvBackend<S> {
             waiting: AtomicUsize::new(0),
             failure: Mutex::new(None),
             failed: std::sync::atomic::AtomicBool::new(false),
+            versions: Mutex::new(Versions {
+                next: next_version,
+                reserved: next_version,
+            }),
+            limits: RwLock::new(EncodingLimits::default()),
+            sweep_cursor: Mutex::new(Vec::new()),
         })
+    }
+
+    /// A version for a new incarnation of a collection, never handed out before by
+    /// this store.
+    pub(crate) fn new_version(&self) -> StorageResult<u64> {
+        let mut v = self.versions.lock();
+        if v.next >= v.reserved {
+            let mark = v.next.saturating_add(VERSION_BLOCK);
+            let mut batch = WriteBatch::new();
+            batch.put(
+                Keyspace::System,
+                SYS_VERSION.to_vec(),
+                mark.to_be_bytes().to_vec(),
+            );
+            self.store.write(batch).map_err(io)?;
+            v.reserved = mark;
+        }
+        let out = v.next;
+        v.next += 1;
+        Ok(out)
+    }
+
+    /// The current encoding thresholds.
+    pub(crate) fn limits(&self) -> EncodingLimits {
+        *self.limits.read()
+    }
+
+    /// One step of the sweep of stale collection sub-keys, for stores that do not
+    /// drop them by themselves ([`OrderedStore::drops_stale_subkeys`]): looks at up
+    /// to `budget` collection incarnations found in `subkeys` from where the last
+    /// step stopped (one seek and one metadata read each, skipping their
+    /// elements), and range-deletes those whose version is no longer their key's.
+    /// Returns how many incarnations it removed. Wraps around at the end.
+    ///
+    /// Runs without key locks: a version that is not current never becomes current
+    /// again, and a collection's sub-keys and metadata are committed in one batch,
+    /// so a record seen stale is stale for good.
+    pub fn sweep_subkeys(&self, budget: usize) -> usize {
+        let mut cursor = self.sweep_cursor.lock();
+        let mut removed = 0;
+        let mut batch = WriteBatch::new();
+        for _ in 0..budget {
+            let mut first = None;
+            let scanned = self
+                .store
+                .scan(Keyspace::SubKey, &cursor, None, &mut |k, _| {
+                    first = Some(k.to_vec());
+                    false
+                });
+            if let Err(e) = scanned {
+                self.record_failure(&e);
+                return removed;
+            }
+            let Some(first) = first else {
+                // The end: start over next time.
+                cursor.clear();
+                break;
+            };
+            let Some(sk) = decode_subkey(&first) else {
+                cursor.clone_from(&first);
+                cursor.push(0);
+                continue;
+            };
+            let prefix = first[..sk.prefix_len].to_vec();
+            let end = prefix_end(&prefix).unwrap_or_else(|| db_range(sk.db).1);
+            let live = match self
+                .store
+                .get(Keyspace::Meta, &meta_key(sk.db, sk.hash, sk.key))
+            {
+                Ok(None) => false,
+                Ok(Some(raw)) => match MetaRecord::decode(Bytes::from(raw)) {
+                    Ok(rec) => rec.key_type != KeyType::String && rec.version == sk.version,
+                    // Unreadable: keep, someone will have to look at it.
+                    Err(_) => true,
+                },
+                Err(e) => {
+                    self.record_failure(&e);
+                    return removed;
+                }
+            };
+            if !live {
+                batch.delete_range(Keyspace::SubKey, prefix, end.clone());
+                removed += 1;
+            }
+            *cursor = end;
+        }
+        if !batch.is_empty() {
+            if let Err(e) = self.store.write(batch) {
+                self.record_failure(&e);
+                return 0;
+            }
+        }
+        removed
     }
 
     /// Sets the row cache budget (default [`DEFAULT_ROW_CACHE_BYTES`]; 0 disables
@@ -518,8 +648,14 @@ impl<S: OrderedStore> KvBackend<S> {
         body(&mut txn);
         let (locks, pending) = txn.into_parts();
         g.locks = locks;
+        let poisoned = pending.is_poisoned();
         g.pending = Some(pending);
         g.scopes += 1;
+        if poisoned {
+            // A failed read voided this scope's writes, and with them the group's
+            // so far: fail the group now, so the scopes after it start afresh.
+            self.flush_group(g);
+        }
     }
 
     /// Settles a chunk of due expiry entries of one physical database under their
@@ -568,6 +704,120 @@ impl<S: OrderedStore> KvBackend<S> {
                 stats.expired += removed as u64;
             }
             Err(e) => self.record_failure(&e),
+        }
+    }
+}
+
+/// A hash changed by [`KvBackend::expire_field_chunk`].
+struct ExpiringHash {
+    key: Vec<u8>,
+    hash: u64,
+    /// The record as committed.
+    old: MetaRecord,
+    /// The record after the removals so far.
+    rec: MetaRecord,
+}
+
+impl<S: OrderedStore> KvBackend<S> {
+    /// Removes the expired hash fields a chunk of due field entries points at,
+    /// under their keys' locks, in one batch: each entry is re-checked (the field
+    /// must still carry exactly that expiry in the same incarnation of the hash),
+    /// the hash's count goes down, and a hash left empty is deleted.
+    fn expire_field_chunk(&self, db: PhysDb, entries: &[Vec<u8>], now: UnixMillis) {
+        let parsed: Vec<_> = entries
+            .iter()
+            .filter_map(|e| decode_field_expiry_key(e).map(|f| (f, key_hash(f.key), e)))
+            .collect();
+        let mut locks = self.lock_stripes(parsed.iter().map(|p| Self::stripe_of(p.1)).collect());
+        let mut batch = WriteBatch::new();
+        let mut hashes: HashMap<Vec<u8>, ExpiringHash> = HashMap::new();
+        let mut removed_fields = std::collections::HashSet::new();
+        for (f, hash, entry) in parsed {
+            match self.store.get(Keyspace::Expiry, entry) {
+                Ok(Some(_)) => {}
+                Ok(None) => continue,
+                Err(e) => return self.record_failure(&e),
+            }
+            batch.delete(Keyspace::Expiry, entry.clone());
+            let mk = meta_key(db, hash, f.key);
+            if !hashes.contains_key(&mk) {
+                let rec = match self.store.get(Keyspace::Meta, &mk) {
+                    Ok(Some(raw)) => MetaRecord::decode(Bytes::from(raw)).ok(),
+                    Ok(None) => None,
+                    Err(e) => return self.record_failure(&e),
+                };
+                let Some(rec) = rec else { continue };
+                hashes.insert(
+                    mk.clone(),
+                    ExpiringHash {
+                        key: f.key.to_vec(),
+                        hash,
+                        old: rec.clone(),
+                        rec,
+                    },
+                );
+            }
+            let h = hashes.get_mut(&mk).expect("inserted above");
+            if h.rec.key_type != KeyType::Hash
+                || h.rec.version != f.version
+                || h.rec.len == 0
+                || h.rec.is_expired(now)
+            {
+                // A stale entry (the hash was deleted or replaced), or a key that
+                // its own expiry entry removes.
+                continue;
+            }
+            let mut fk = subkey_prefix(db, f.key, f.version);
+            fk.extend_from_slice(&hashed_suffix(f.field));
+            if removed_fields.contains(&fk) {
+                continue;
+            }
+            let field = match self.store.get(Keyspace::SubKey, &fk) {
+                Ok(v) => v,
+                Err(e) => return self.record_failure(&e),
+            };
+            let due = field
+                .as_deref()
+                .and_then(decode_field_value)
+                .is_some_and(|(at, _)| at == Some(f.at) && f.at <= now);
+            if due {
+                batch.delete(Keyspace::SubKey, fk.clone());
+                removed_fields.insert(fk);
+                h.rec.len -= 1;
+            }
+        }
+        let mut changed = Vec::new();
+        let (mut keys, mut expires) = (0i64, 0i64);
+        for (mk, h) in hashes {
+            if h.rec == h.old {
+                continue;
+            }
+            if h.rec.len == 0 {
+                batch.delete(Keyspace::Meta, mk.clone());
+                if h.old.expire_at != 0 {
+                    batch.delete(Keyspace::Expiry, expiry_key(db, h.old.expire_at, &h.key));
+                    expires -= 1;
+                }
+                keys -= 1;
+                changed.push((mk, h.hash, None));
+            } else {
+                let value = Bytes::from(h.rec.encode());
+                batch.put(Keyspace::Meta, mk.clone(), value.to_vec());
+                changed.push((mk, h.hash, Some(value)));
+            }
+        }
+        if batch.is_empty() {
+            return;
+        }
+        if let Err(e) = self.store.write(batch) {
+            return self.record_failure(&e);
+        }
+        self.counters[usize::from(db)].add(keys, expires);
+        // The row cache follows the store under the same locks.
+        for (mk, hash, value) in changed {
+            if let Some(stripe) = locks.stripe(Self::stripe_of(hash)) {
+                stripe.put(mk, value, self.row_cap);
+            }
         }
     }
 }
@@ -672,9 +922,37 @@ impl<S: OrderedStore> StorageBackend for KvBackend<S> {
             for chunk in due.chunks(EXPIRE_CHUNK) {
                 self.expire_chunk(db, chunk, &mut stats);
             }
+            if remaining == 0 {
+                continue;
+            }
+            // Hash fields with an expiry: their entries sort after the keys'.
+            let start = field_expiry_seek(db, 0);
+            let end = field_expiry_seek(db, now.saturating_add(1));
+            let mut due = Vec::new();
+            let scanned = self
+                .store
+                .scan(Keyspace::Expiry, &start, Some(&end), &mut |k, _| {
+                    due.push(k.to_vec());
+                    due.len() < remaining
+                });
+            if let Err(e) = scanned {
+                self.record_failure(&e);
+                return stats;
+            }
+            remaining -= due.len();
+            for chunk in due.chunks(EXPIRE_CHUNK) {
+                self.expire_field_chunk(db, chunk, now);
+            }
         }
         self.expire_cursor.store(first + 1, Ordering::Relaxed);
+        if !self.store.drops_stale_subkeys() && budget > 0 {
+            self.sweep_subkeys(budget.clamp(1, 256));
+        }
         stats
+    }
+
+    fn set_encoding_limits(&self, limits: EncodingLimits) {
+        *self.limits.write() = limits;
     }
 
     fn dataset_bytes(&self) -> u64 {

@@ -20,6 +20,31 @@ pub const SYS_LAYOUT: &[u8] = b"layout";
 /// System record holding the logical-to-physical database table.
 pub const SYS_DBMAP: &[u8] = b"dbmap";
 
+/// System record holding the collection version high-water mark (u64 BE): every
+/// version below it may have been handed out, so after a restart allocation resumes
+/// there and a new incarnation of a key never meets sub-keys of an old one.
+pub const SYS_VERSION: &[u8] = b"version";
+
+/// Flag of a collection: it grew past what Redis keeps in a compact encoding
+/// (listpack, intset), so `OBJECT ENCODING` reports the big one from then on (the
+/// conversion is one-way in Redis too).
+pub const FLAG_BIG: u8 = 0x04;
+
+/// Sequence number of the first element of a new list (head and tail start in the
+/// middle of the u64 range, so pushes at either end never run out).
+pub const LIST_START: u64 = 1 << 63;
+
+/// Second byte of a hash field expiry entry in the expiry keyspace (after the
+/// database). Key expiry entries have the first byte of a time there, which stays
+/// below 0x80 for any time an `i64` of milliseconds can express.
+pub const FIELD_EXPIRY_TAG: u8 = 0xFF;
+
+/// Tag after the version of a sorted set's member record (`member -> score`).
+pub const ZSET_MEMBER: u8 = 0;
+
+/// Tag after the version of a sorted set's score index record (`score | member`).
+pub const ZSET_SCORE: u8 = 1;
+
 /// Flag: the string payload is an lz4 block (prefixed by its decoded length).
 pub const FLAG_LZ4: u8 = 0x01;
 
@@ -154,12 +179,36 @@ pub struct MetaRecord {
     pub version: u64,
     /// Strings: decoded byte length. Collections: element count.
     pub len: u64,
+    /// Lists: sequence number of the first element (elements occupy
+    /// `head..tail`, contiguous). 0 for other types.
+    pub head: u64,
+    /// Lists: one past the sequence number of the last element. 0 for other types.
+    pub tail: u64,
     /// Strings: the stored bytes (an lz4 block when [`FLAG_LZ4`] is set). Empty for
     /// collections.
     pub payload: Bytes,
 }
 
 impl MetaRecord {
+    /// An empty collection of type `key_type` with sub-key generation `version`.
+    pub fn collection(key_type: KeyType, version: u64) -> MetaRecord {
+        let (head, tail) = if key_type == KeyType::List {
+            (LIST_START, LIST_START)
+        } else {
+            (0, 0)
+        };
+        MetaRecord {
+            key_type,
+            flags: 0,
+            expire_at: 0,
+            version,
+            len: 0,
+            head,
+            tail,
+            payload: Bytes::new(),
+        }
+    }
+
     /// A string record, compressing `value` when that saves space.
     pub fn string(value: &[u8], expire_at: UnixMillis, flags: u8) -> MetaRecord {
         let flags = flags & !FLAG_LZ4;
@@ -173,6 +222,8 @@ impl MetaRecord {
                     expire_at,
                     version: 0,
                     len: value.len() as u64,
+                    head: 0,
+                    tail: 0,
                     payload: Bytes::from(packed),
                 };
             }
@@ -183,6 +234,8 @@ impl MetaRecord {
             expire_at,
             version: 0,
             len: value.len() as u64,
+            head: 0,
+            tail: 0,
             payload: Bytes::copy_from_slice(value),
         }
     }
@@ -226,6 +279,10 @@ impl MetaRecord {
         } else {
             out.extend_from_slice(&self.version.to_be_bytes());
             out.extend_from_slice(&self.len.to_be_bytes());
+            if self.key_type == KeyType::List {
+                out.extend_from_slice(&self.head.to_be_bytes());
+                out.extend_from_slice(&self.tail.to_be_bytes());
+            }
         }
         out
     }
@@ -253,6 +310,8 @@ impl MetaRecord {
                     expire_at,
                     version: 0,
                     len,
+                    head: 0,
+                    tail: 0,
                     payload: raw.slice(META_HEADER + 8..),
                 })
             } else {
@@ -262,16 +321,31 @@ impl MetaRecord {
                     expire_at,
                     version: 0,
                     len: (raw.len() - META_HEADER) as u64,
+                    head: 0,
+                    tail: 0,
                     payload: raw.slice(META_HEADER..),
                 })
             }
         } else {
+            let (head, tail) = if key_type == KeyType::List {
+                let head = read_u64(&raw, META_HEADER + 16)?;
+                let tail = read_u64(&raw, META_HEADER + 24)?;
+                (head, tail)
+            } else {
+                (0, 0)
+            };
+            let len = read_u64(&raw, META_HEADER + 8)?;
+            if key_type == KeyType::List && tail.checked_sub(head) != Some(len) {
+                return Err(corrupt("list bounds"));
+            }
             Ok(MetaRecord {
                 key_type,
                 flags,
                 expire_at,
                 version: read_u64(&raw, META_HEADER)?,
-                len: read_u64(&raw, META_HEADER + 8)?,
+                len,
+                head,
+                tail,
                 payload: Bytes::new(),
             })
         }
@@ -320,6 +394,265 @@ pub fn decode_dbmap(raw: &[u8]) -> Result<Vec<PhysDb>, StoreError> {
 /// `i64` (no sign but `-`, no leading zeros, no `-0`) of at most 20 bytes.
 pub fn is_redis_int(s: &[u8]) -> bool {
     s.len() <= 20 && ferrokv_core::util::number::parse_i64(s).is_some()
+}
+
+/// Bytes a sub-key prefix adds to the user key: database, key hash, key length,
+/// version.
+pub const SUBKEY_OVERHEAD: usize = DB_PREFIX + 8 + 4 + 8;
+
+/// Prefix of every sub-key of one incarnation of a collection:
+/// `db (u16) | hash (u64) | key length (u32) | user key | version (u64)`, all
+/// big-endian. The length makes one key's prefix never a prefix of another key's.
+pub fn subkey_prefix(db: PhysDb, key: &[u8], version: u64) -> Vec<u8> {
+    let mut out = Vec::with_capacity(SUBKEY_OVERHEAD + key.len() + 16);
+    out.extend_from_slice(&db.to_be_bytes());
+    out.extend_from_slice(&key_hash(key).to_be_bytes());
+    out.extend_from_slice(&(key.len() as u32).to_be_bytes());
+    out.extend_from_slice(key);
+    out.extend_from_slice(&version.to_be_bytes());
+    out
+}
+
+/// The smallest byte string greater than every string starting with `prefix`, or
+/// `None` if there is none (`prefix` is all `0xFF`).
+pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut out = prefix.to_vec();
+    while let Some(last) = out.pop() {
+        if last != 0xFF {
+            out.push(last + 1);
+            return Some(out);
+        }
+    }
+    None
+}
+
+/// A parsed sub-key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SubKeyRef<'a> {
+    /// Physical database.
+    pub db: PhysDb,
+    /// Hash of the user key (as in its metadata key).
+    pub hash: u64,
+    /// The user key.
+    pub key: &'a [u8],
+    /// Generation of the collection the record belongs to.
+    pub version: u64,
+    /// Length of the prefix (everything up to and including the version).
+    pub prefix_len: usize,
+}
+
+/// Splits a sub-key into its prefix fields; `None` if it is too short.
+pub fn decode_subkey(raw: &[u8]) -> Option<SubKeyRef<'_>> {
+    let fixed = DB_PREFIX + 8 + 4;
+    if raw.len() < fixed {
+        return None;
+    }
+    let db = u16::from_be_bytes([raw[0], raw[1]]);
+    let hash = u64::from_be_bytes(raw[2..10].try_into().ok()?);
+    let key_len = u32::from_be_bytes(raw[10..14].try_into().ok()?) as usize;
+    let key = raw.get(fixed..fixed.checked_add(key_len)?)?;
+    let at = fixed + key_len;
+    let version = u64::from_be_bytes(raw.get(at..at + 8)?.try_into().ok()?);
+    Some(SubKeyRef {
+        db,
+        hash,
+        key,
+        version,
+        prefix_len: at + 8,
+    })
+}
+
+/// Position of a hash field or set member in its collection: sub-keys of hashes
+/// and sets are `prefix | elem_hash (u32 BE) | element`, so iteration goes in hash
+/// order and an `HSCAN`/`SSCAN` cursor is simply the next hash to visit (as `SCAN`
+/// over keys). Fixed forever: the records are sorted by it.
+pub fn elem_hash(element: &[u8]) -> u32 {
+    (xxhash_rust::xxh3::xxh3_64(element) >> 32) as u32
+}
+
+/// The suffix (after the prefix) of a hash field's or set member's sub-key.
+pub fn hashed_suffix(element: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(4 + element.len());
+    out.extend_from_slice(&elem_hash(element).to_be_bytes());
+    out.extend_from_slice(element);
+    out
+}
+
+/// Splits a hashed suffix into hash and element.
+pub fn decode_hashed_suffix(suffix: &[u8]) -> Option<(u32, &[u8])> {
+    let hash = u32::from_be_bytes(suffix.get(..4)?.try_into().ok()?);
+    Some((hash, &suffix[4..]))
+}
+
+/// Maps a score to a u64 whose unsigned (big-endian byte) order is the numeric
+/// order of scores: -inf < negatives < -0.0 = 0.0 < positives < +inf. Negative
+/// numbers have every bit flipped, others only the sign bit. -0.0 is stored as
+/// 0.0 (Redis compares them as equal); the index record remembers the sign (see
+/// [`ZSCORE_NEG_ZERO`]). Never given NaN (commands reject it).
+pub fn score_to_bits(score: f64) -> u64 {
+    let score = if score == 0.0 { 0.0 } else { score };
+    let bits = score.to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | (1 << 63)
+    }
+}
+
+/// Inverse of [`score_to_bits`] (0.0 for either zero).
+pub fn score_from_bits(bits: u64) -> f64 {
+    let raw = if bits >> 63 == 1 {
+        bits & !(1 << 63)
+    } else {
+        !bits
+    };
+    f64::from_bits(raw)
+}
+
+/// Value of a score index record whose score is -0.0 (empty otherwise).
+pub const ZSCORE_NEG_ZERO: &[u8] = &[1];
+
+/// Suffix of a sorted set member record: `ZSET_MEMBER | member`.
+pub fn zmember_suffix(member: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1 + member.len());
+    out.push(ZSET_MEMBER);
+    out.extend_from_slice(member);
+    out
+}
+
+/// Suffix of a sorted set score index record: `ZSET_SCORE | score bits | member`.
+pub fn zscore_suffix(score: f64, member: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(9 + member.len());
+    out.push(ZSET_SCORE);
+    out.extend_from_slice(&score_to_bits(score).to_be_bytes());
+    out.extend_from_slice(member);
+    out
+}
+
+/// Value of a score index record for `score`.
+pub fn zscore_value(score: f64) -> &'static [u8] {
+    if score == 0.0 && score.is_sign_negative() {
+        ZSCORE_NEG_ZERO
+    } else {
+        &[]
+    }
+}
+
+/// Score and member of a score index record, from its suffix and value.
+pub fn decode_zscore<'a>(suffix: &'a [u8], value: &[u8]) -> Option<(f64, &'a [u8])> {
+    if suffix.first() != Some(&ZSET_SCORE) {
+        return None;
+    }
+    let bits = u64::from_be_bytes(suffix.get(1..9)?.try_into().ok()?);
+    let score = if value == ZSCORE_NEG_ZERO {
+        -0.0
+    } else {
+        score_from_bits(bits)
+    };
+    Some((score, &suffix[9..]))
+}
+
+/// Value of a member record: the exact score's IEEE bits, big-endian.
+pub fn zmember_value(score: f64) -> [u8; 8] {
+    score.to_bits().to_be_bytes()
+}
+
+/// Score of a member record's value.
+pub fn decode_zmember_value(value: &[u8]) -> Option<f64> {
+    Some(f64::from_bits(u64::from_be_bytes(value.try_into().ok()?)))
+}
+
+/// Value of a hash field record: `0x00 | value`, or `0x01 | expire_at (u64) |
+/// value` for a field with an expiry.
+pub fn encode_field_value(value: &[u8], expire_at: Option<UnixMillis>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(9 + value.len());
+    match expire_at {
+        None => out.push(0),
+        Some(at) => {
+            out.push(1);
+            out.extend_from_slice(&at.to_be_bytes());
+        }
+    }
+    out.extend_from_slice(value);
+    out
+}
+
+/// Expiry and value of a hash field record; `None` if malformed.
+pub fn decode_field_value(raw: &[u8]) -> Option<(Option<UnixMillis>, &[u8])> {
+    match raw.first()? {
+        0 => Some((None, &raw[1..])),
+        1 => {
+            let at = u64::from_be_bytes(raw.get(1..9)?.try_into().ok()?);
+            Some((Some(at), &raw[9..]))
+        }
+        _ => None,
+    }
+}
+
+/// Expiry index entry of a hash field: `db | FIELD_EXPIRY_TAG | expire_at (u64) |
+/// key length (u32) | key | version (u64) | field`, empty value. All of a database's
+/// field entries sort after its key entries, in time order.
+pub fn field_expiry_key(
+    db: PhysDb,
+    at: UnixMillis,
+    key: &[u8],
+    version: u64,
+    field: &[u8],
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(DB_PREFIX + 1 + 8 + 4 + key.len() + 8 + field.len());
+    out.extend_from_slice(&db.to_be_bytes());
+    out.push(FIELD_EXPIRY_TAG);
+    out.extend_from_slice(&at.to_be_bytes());
+    out.extend_from_slice(&(key.len() as u32).to_be_bytes());
+    out.extend_from_slice(key);
+    out.extend_from_slice(&version.to_be_bytes());
+    out.extend_from_slice(field);
+    out
+}
+
+/// Start of a database's field expiry entries due before `at` (exclusive end when
+/// `at` is the first time not yet due).
+pub fn field_expiry_seek(db: PhysDb, at: UnixMillis) -> Vec<u8> {
+    let mut out = Vec::with_capacity(DB_PREFIX + 9);
+    out.extend_from_slice(&db.to_be_bytes());
+    out.push(FIELD_EXPIRY_TAG);
+    out.extend_from_slice(&at.to_be_bytes());
+    out
+}
+
+/// A parsed field expiry entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldExpiryRef<'a> {
+    /// Physical database.
+    pub db: PhysDb,
+    /// When the field expires.
+    pub at: UnixMillis,
+    /// The hash's key.
+    pub key: &'a [u8],
+    /// The hash's version when the expiry was set.
+    pub version: u64,
+    /// The field.
+    pub field: &'a [u8],
+}
+
+/// Parses a field expiry entry; `None` for anything else.
+pub fn decode_field_expiry_key(raw: &[u8]) -> Option<FieldExpiryRef<'_>> {
+    if raw.len() < DB_PREFIX + 1 + 8 + 4 || raw[2] != FIELD_EXPIRY_TAG {
+        return None;
+    }
+    let db = u16::from_be_bytes([raw[0], raw[1]]);
+    let at = u64::from_be_bytes(raw[3..11].try_into().ok()?);
+    let key_len = u32::from_be_bytes(raw[11..15].try_into().ok()?) as usize;
+    let key = raw.get(15..15usize.checked_add(key_len)?)?;
+    let v = 15 + key_len;
+    let version = u64::from_be_bytes(raw.get(v..v + 8)?.try_into().ok()?);
+    Some(FieldExpiryRef {
+        db,
+        at,
+        key,
+        version,
+        field: &raw[v + 8..],
+    })
 }
 
 #[cfg(test)]
@@ -410,15 +743,168 @@ mod tests {
     fn collection_record_round_trip() {
         let rec = MetaRecord {
             key_type: KeyType::ZSet,
-            flags: 0,
+            flags: FLAG_BIG,
             expire_at: 42,
             version: 7,
             len: 3,
+            head: 0,
+            tail: 0,
             payload: Bytes::new(),
         };
-        let dec = MetaRecord::decode(Bytes::from(rec.encode())).unwrap();
+        let enc = rec.encode();
+        assert_eq!(enc.len(), META_HEADER + 16);
+        let dec = MetaRecord::decode(Bytes::from(enc)).unwrap();
         assert_eq!(dec, rec);
         assert!(dec.is_expired(42) && !dec.is_expired(41));
+
+        let mut list = MetaRecord::collection(KeyType::List, 9);
+        assert_eq!(
+            (list.head, list.tail, list.len),
+            (LIST_START, LIST_START, 0)
+        );
+        list.head -= 2;
+        list.tail += 3;
+        list.len = 5;
+        let enc = list.encode();
+        assert_eq!(enc.len(), META_HEADER + 32);
+        assert_eq!(MetaRecord::decode(Bytes::from(enc.clone())).unwrap(), list);
+        // Bounds that disagree with the count are corruption.
+        let mut bad = enc;
+        bad[META_HEADER + 15] = 4;
+        assert!(MetaRecord::decode(Bytes::from(bad)).is_err());
+        let set = MetaRecord::collection(KeyType::Set, 3);
+        assert_eq!((set.head, set.tail), (0, 0));
+    }
+
+    #[test]
+    fn subkey_layout() {
+        let p = subkey_prefix(3, b"key", 0x0102);
+        assert_eq!(p.len(), SUBKEY_OVERHEAD + 3);
+        assert_eq!(&p[..2], &[0, 3]);
+        assert_eq!(&p[2..10], &key_hash(b"key").to_be_bytes());
+        assert_eq!(&p[10..14], &[0, 0, 0, 3]);
+        assert_eq!(&p[14..17], b"key");
+        assert_eq!(&p[17..], &0x0102u64.to_be_bytes());
+        let mut full = p.clone();
+        full.extend_from_slice(b"element");
+        let sk = decode_subkey(&full).unwrap();
+        assert_eq!(
+            (sk.db, sk.hash, sk.key, sk.version, sk.prefix_len),
+            (3, key_hash(b"key"), &b"key"[..], 0x0102, p.len())
+        );
+        assert_eq!(decode_subkey(&p[..16]), None);
+        // One key's prefix never covers another key's records.
+        let a = subkey_prefix(0, b"a", 1);
+        let ab = subkey_prefix(0, b"ab", 1);
+        let end = prefix_end(&a).unwrap();
+        assert!(!(ab >= a && ab < end));
+        assert_eq!(prefix_end(b"a\xff\xff").unwrap(), b"b");
+        assert_eq!(prefix_end(b"\xff"), None);
+        // The version increments the prefix end.
+        assert_eq!(end, subkey_prefix(0, b"a", 2));
+    }
+
+    #[test]
+    fn element_hash_is_pinned() {
+        assert_eq!(elem_hash(b""), 0x2D06_8005);
+        let s = hashed_suffix(b"field");
+        assert_eq!(
+            decode_hashed_suffix(&s),
+            Some((elem_hash(b"field"), &b"field"[..]))
+        );
+        assert_eq!(decode_hashed_suffix(b"abc"), None);
+    }
+
+    #[test]
+    fn field_values_and_expiry_entries() {
+        for (value, at) in [(&b""[..], None), (b"v", Some(5u64)), (b"\x01\x00", None)] {
+            let enc = encode_field_value(value, at);
+            assert_eq!(decode_field_value(&enc), Some((at, value)));
+        }
+        assert_eq!(decode_field_value(b""), None);
+        assert_eq!(decode_field_value(b"\x02"), None);
+        assert_eq!(decode_field_value(b"\x01\x00"), None);
+
+        let e = field_expiry_key(4, 1_000, b"hash", 77, b"f");
+        let d = decode_field_expiry_key(&e).unwrap();
+        assert_eq!(
+            (d.db, d.at, d.key, d.version, d.field),
+            (4, 1_000, &b"hash"[..], 77, &b"f"[..])
+        );
+        // After every key entry of the database (any i64 time), in time order,
+        // before the next database.
+        assert!(e > expiry_key(4, i64::MAX as u64, b"\xff\xff"));
+        assert!(e < db_range(4).1);
+        assert!(field_expiry_seek(4, 1_000) <= e && e < field_expiry_seek(4, 1_001));
+        assert!(field_expiry_key(4, 999, b"zzz", 1, b"z") < e);
+        assert_eq!(decode_field_expiry_key(&expiry_key(4, 1_000, b"k")), None);
+    }
+
+    #[test]
+    fn score_encoding_examples() {
+        let ordered = [
+            f64::NEG_INFINITY,
+            f64::MIN,
+            -1.5,
+            -f64::MIN_POSITIVE,
+            -5e-324,
+            0.0,
+            5e-324,
+            f64::MIN_POSITIVE,
+            1.0,
+            f64::MAX,
+            f64::INFINITY,
+        ];
+        for w in ordered.windows(2) {
+            assert!(score_to_bits(w[0]) < score_to_bits(w[1]), "{w:?}");
+        }
+        for s in ordered {
+            assert_eq!(score_from_bits(score_to_bits(s)).to_bits(), s.to_bits());
+        }
+        // -0.0 is 0.0 in the index; the record value keeps the sign.
+        assert_eq!(score_to_bits(-0.0), score_to_bits(0.0));
+        let k = zscore_suffix(-0.0, b"m");
+        let (s, m) = decode_zscore(&k, zscore_value(-0.0)).unwrap();
+        assert!(s == 0.0 && s.is_sign_negative() && m == b"m");
+        let (s, _) = decode_zscore(&zscore_suffix(0.0, b"m"), zscore_value(0.0)).unwrap();
+        assert!(s == 0.0 && s.is_sign_positive());
+        assert_eq!(decode_zscore(&zmember_suffix(b"m"), b""), None);
+        assert_eq!(
+            decode_zmember_value(&zmember_value(-0.0))
+                .unwrap()
+                .to_bits(),
+            (-0.0f64).to_bits()
+        );
+        assert_eq!(decode_zmember_value(b"short"), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn score_encoding_preserves_order(a in proptest::num::f64::ANY, b in proptest::num::f64::ANY) {
+            proptest::prop_assume!(!a.is_nan() && !b.is_nan());
+            let (ka, kb) = (score_to_bits(a), score_to_bits(b));
+            // Numeric order (with -0.0 == 0.0) is byte order of the encoding.
+            proptest::prop_assert_eq!(a.partial_cmp(&b), Some(ka.cmp(&kb)));
+            proptest::prop_assert_eq!(a.partial_cmp(&b), Some(ka.to_be_bytes().cmp(&kb.to_be_bytes())));
+            let back = score_from_bits(ka);
+            proptest::prop_assert!(back == a);
+            if a != 0.0 {
+                proptest::prop_assert_eq!(back.to_bits(), a.to_bits());
+            }
+        }
+
+        #[test]
+        fn index_keys_sort_by_score_then_member(
+            a in proptest::num::f64::ANY, b in proptest::num::f64::ANY,
+            ma in proptest::collection::vec(proptest::num::u8::ANY, 0..6),
+            mb in proptest::collection::vec(proptest::num::u8::ANY, 0..6),
+        ) {
+            proptest::prop_assume!(!a.is_nan() && !b.is_nan());
+            let ka = zscore_suffix(a, &ma);
+            let kb = zscore_suffix(b, &mb);
+            let expected = a.partial_cmp(&b).unwrap().then_with(|| ma.cmp(&mb));
+            proptest::prop_assert_eq!(ka.cmp(&kb), expected);
+        }
     }
 
     #[test]

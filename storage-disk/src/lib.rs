@@ -90,6 +90,7 @@
 #![warn(missing_docs)]
 
 mod backend;
+mod collections;
 pub mod encoding;
 mod mem;
 #[cfg(feature = "rocksdb")]

@@ -66,6 +66,30 @@ impl OrderedStore for MemStore {
         Ok(())
     }
 
+    fn scan_rev(
+        &self,
+        ks: Keyspace,
+        start: &[u8],
+        end: Option<&[u8]>,
+        visit: &mut Visitor<'_>,
+    ) -> StoreResult<()> {
+        let maps = self.maps.read();
+        let upper = match end {
+            Some(e) if e <= start => return Ok(()),
+            Some(e) => Bound::Excluded(e),
+            None => Bound::Unbounded,
+        };
+        for (k, v) in maps[ks.index()]
+            .range::<[u8], _>((Bound::Included(start), upper))
+            .rev()
+        {
+            if !visit(k, v) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     fn write(&self, batch: WriteBatch) -> StoreResult<()> {
         let mut maps = self.maps.write();
         let mut added = 0u64;
@@ -169,5 +193,29 @@ mod tests {
         .unwrap();
         assert_eq!(seen, 2);
         assert!(collect(&s, Keyspace::Meta, &[5], Some(&[5])).is_empty());
+    }
+
+    #[test]
+    fn reverse_scan() {
+        let s = MemStore::new();
+        let mut b = WriteBatch::new();
+        for i in 0u8..10 {
+            b.put(Keyspace::SubKey, vec![i], vec![]);
+        }
+        s.write(b).unwrap();
+        let mut seen = Vec::new();
+        s.scan_rev(Keyspace::SubKey, &[2], Some(&[7]), &mut |k, _| {
+            seen.push(k[0]);
+            true
+        })
+        .unwrap();
+        assert_eq!(seen, vec![6, 5, 4, 3, 2]);
+        seen.clear();
+        s.scan_rev(Keyspace::SubKey, &[2], None, &mut |k, _| {
+            seen.push(k[0]);
+            seen.len() < 3
+        })
+        .unwrap();
+        assert_eq!(seen, vec![9, 8, 7]);
     }
 }

@@ -1,17 +1,22 @@
 //! [`RocksStore`]: the [`OrderedStore`] on RocksDB, one column family per keyspace.
 
+use std::ffi::CStr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::Arc;
 
+use bytes::Bytes;
 use ferrokv_core::storage::{StorageError, StorageResult};
-use rocksdb::compaction_filter::Decision;
+use parking_lot::RwLock;
+use rocksdb::compaction_filter::{CompactionFilter, Decision};
+use rocksdb::compaction_filter_factory::{CompactionFilterContext, CompactionFilterFactory};
 use rocksdb::{
     properties, BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, DBCompressionType,
     ErrorKind, Options, ReadOptions, ReadTier, WriteOptions, DB,
 };
 
 use crate::backend::{now_ms, KvBackend};
-use crate::encoding::raw_expire_at;
+use crate::encoding::{decode_subkey, meta_key, raw_expire_at, MetaRecord};
 use crate::store::{BatchOp, Keyspace, OrderedStore, StoreError, StoreResult, Visitor, WriteBatch};
 
 /// The disk backend: the generic layer over RocksDB.
@@ -64,9 +69,106 @@ fn incomplete(e: &rocksdb::Error) -> bool {
     e.kind() == ErrorKind::Incomplete
 }
 
+/// The database as the `subkeys` compaction filter reaches it: set once the
+/// database is open, emptied (under the write lock, so after any lookup in progress)
+/// before it closes.
+type SharedDb = Arc<RwLock<Option<Arc<DB>>>>;
+
+/// Makes one [`SubKeyFilter`] per compaction (each runs on one thread).
+struct SubKeyFilterFactory {
+    db: SharedDb,
+}
+
+impl CompactionFilterFactory for SubKeyFilterFactory {
+    type Filter = SubKeyFilter;
+
+    fn create(&mut self, _context: CompactionFilterContext) -> SubKeyFilter {
+        SubKeyFilter {
+            db: self.db.clone(),
+            last: None,
+        }
+    }
+
+    fn name(&self) -> &CStr {
+        c"ferrokv-stale-subkeys"
+    }
+}
+
+/// What the metadata says about one incarnation's sub-keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    /// The key's current collection has this version.
+    Live(u64),
+    /// The key is gone or holds a string: every sub-key under it is stale.
+    Gone,
+    /// The lookup failed or the store is closing: keep everything.
+    Unknown,
+}
+
+/// Drops sub-keys whose version is not the current version of their key's
+/// metadata record (deleted, overwritten or expired collections), reading the
+/// metadata with a plain (snapshot-free) point lookup. A version never comes back
+/// once it is not current (versions are unique per incarnation), so a record found
+/// stale can go at any time; compaction only sees committed records, whose
+/// metadata was written in the same batch.
+struct SubKeyFilter {
+    db: SharedDb,
+    /// The last key looked up (consecutive records mostly share it).
+    last: Option<(Vec<u8>, Verdict)>,
+}
+
+impl SubKeyFilter {
+    fn lookup(&self, meta: &[u8]) -> Verdict {
+        let guard = self.db.read();
+        let Some(db) = guard.as_ref() else {
+            return Verdict::Unknown;
+        };
+        let Some(cf) = db.cf_handle(Keyspace::Meta.name()) else {
+            return Verdict::Unknown;
+        };
+        match db.get_cf(cf, meta) {
+            Ok(None) => Verdict::Gone,
+            Ok(Some(raw)) => match MetaRecord::decode(Bytes::from(raw)) {
+                Ok(rec) if rec.key_type == ferrokv_core::storage::KeyType::String => Verdict::Gone,
+                Ok(rec) => Verdict::Live(rec.version),
+                Err(_) => Verdict::Unknown,
+            },
+            Err(_) => Verdict::Unknown,
+        }
+    }
+}
+
+impl CompactionFilter for SubKeyFilter {
+    fn filter(&mut self, _level: u32, key: &[u8], _value: &[u8]) -> Decision {
+        let Some(sk) = decode_subkey(key) else {
+            return Decision::Keep;
+        };
+        let mk = meta_key(sk.db, sk.hash, sk.key);
+        let verdict = match &self.last {
+            Some((k, v)) if *k == mk => *v,
+            _ => {
+                let v = self.lookup(&mk);
+                self.last = Some((mk, v));
+                v
+            }
+        };
+        match verdict {
+            Verdict::Live(v) if v != sk.version => Decision::Remove,
+            Verdict::Gone => Decision::Remove,
+            _ => Decision::Keep,
+        }
+    }
+
+    fn name(&self) -> &CStr {
+        c"ferrokv-stale-subkeys"
+    }
+}
+
 /// An [`OrderedStore`] in a RocksDB directory.
 pub struct RocksStore {
-    db: DB,
+    db: Arc<DB>,
+    /// The compaction filter's handle on `db`, emptied when the store closes.
+    shared: SharedDb,
     path: PathBuf,
     /// Reads that only look at memtables and the block cache, failing with
     /// `Incomplete` rather than reading a file.
@@ -92,7 +194,7 @@ impl std::fmt::Debug for RocksStore {
     }
 }
 
-fn cf_options(ks: Keyspace, cache: &Cache, config: &RocksConfig) -> Options {
+fn cf_options(ks: Keyspace, cache: &Cache, config: &RocksConfig, shared: &SharedDb) -> Options {
     let mut table = BlockBasedOptions::default();
     table.set_block_cache(cache);
     table.set_cache_index_and_filter_blocks(true);
@@ -107,6 +209,10 @@ fn cf_options(ks: Keyspace, cache: &Cache, config: &RocksConfig) -> Options {
     opts.set_compression_type(DBCompressionType::Lz4);
     opts.set_level_compaction_dynamic_level_bytes(true);
     opts.set_write_buffer_size(config.write_buffer_bytes);
+    if ks == Keyspace::SubKey {
+        // Stale elements of deleted or overwritten collections go at compaction.
+        opts.set_compaction_filter_factory(SubKeyFilterFactory { db: shared.clone() });
+    }
     if ks == Keyspace::Meta {
         // Overwriting a key whose record is in the active memtable rewrites it there
         // when the new record is no longer, instead of adding another version: the
@@ -151,16 +257,19 @@ impl RocksStore {
         // would also rebuild the skiplist splice for every key, where a single
         // writer reuses it between the sorted keys of a batch.
         db_opts.set_allow_concurrent_memtable_write(false);
-        let cfs = Keyspace::ALL
-            .into_iter()
-            .map(|ks| ColumnFamilyDescriptor::new(ks.name(), cf_options(ks, &cache, config)));
-        let db = DB::open_cf_descriptors(&db_opts, &path, cfs).map_err(err)?;
+        let shared: SharedDb = Arc::default();
+        let cfs = Keyspace::ALL.into_iter().map(|ks| {
+            ColumnFamilyDescriptor::new(ks.name(), cf_options(ks, &cache, config, &shared))
+        });
+        let db = Arc::new(DB::open_cf_descriptors(&db_opts, &path, cfs).map_err(err)?);
+        *shared.write() = Some(db.clone());
         let mut cache_only = ReadOptions::default();
         cache_only.set_read_tier(ReadTier::BlockCache);
         let mut no_stall = WriteOptions::default();
         no_stall.set_no_slowdown(true);
         Ok(RocksStore {
             db,
+            shared,
             path,
             cache_only,
             no_stall,
@@ -189,6 +298,14 @@ impl RocksStore {
             self.db.compact_range_cf(cf, None::<&[u8]>, None::<&[u8]>);
         }
         Ok(())
+    }
+}
+
+impl Drop for RocksStore {
+    fn drop(&mut self) {
+        // Waits for a filter lookup in progress; later ones keep everything. The
+        // database then closes when `db` drops, on this thread.
+        *self.shared.write() = None;
     }
 }
 
@@ -251,6 +368,39 @@ impl OrderedStore for RocksStore {
             }
             it.status().map_err(err)
         })
+    }
+
+    fn scan_rev(
+        &self,
+        ks: Keyspace,
+        start: &[u8],
+        end: Option<&[u8]>,
+        visit: &mut Visitor<'_>,
+    ) -> StoreResult<()> {
+        let mut ro = ReadOptions::default();
+        if let Some(end) = end {
+            if end <= start {
+                return Ok(());
+            }
+            ro.set_iterate_upper_bound(end.to_vec());
+        }
+        ro.set_iterate_lower_bound(start.to_vec());
+        let cf = self.cf(ks)?;
+        blocking(|| {
+            let mut it = self.db.raw_iterator_cf_opt(cf, ro);
+            it.seek_to_last();
+            while let (Some(k), Some(v)) = (it.key(), it.value()) {
+                if !visit(k, v) {
+                    return Ok(());
+                }
+                it.prev();
+            }
+            it.status().map_err(err)
+        })
+    }
+
+    fn drops_stale_subkeys(&self) -> bool {
+        true
     }
 
     fn write(&self, batch: WriteBatch) -> StoreResult<()> {

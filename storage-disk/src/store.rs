@@ -151,6 +151,37 @@ pub trait OrderedStore: Send + Sync {
         visit: &mut Visitor<'_>,
     ) -> StoreResult<()>;
 
+    /// As [`OrderedStore::scan`], in descending key order (from the last record
+    /// below `end` down to `start`). The default collects the range forward and
+    /// visits it backwards, which costs the whole range: stores that can iterate
+    /// backwards (both of this crate's) override it.
+    fn scan_rev(
+        &self,
+        ks: Keyspace,
+        start: &[u8],
+        end: Option<&[u8]>,
+        visit: &mut Visitor<'_>,
+    ) -> StoreResult<()> {
+        let mut records = Vec::new();
+        self.scan(ks, start, end, &mut |k, v| {
+            records.push((k.to_vec(), v.to_vec()));
+            true
+        })?;
+        for (k, v) in records.iter().rev() {
+            if !visit(k, v) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the store removes stale collection sub-keys by itself (RocksDB's
+    /// compaction filter on `subkeys`). When false, the backend's active expiry
+    /// cycle sweeps them ([`KvBackend::sweep_subkeys`](crate::KvBackend::sweep_subkeys)).
+    fn drops_stale_subkeys(&self) -> bool {
+        false
+    }
+
     /// Applies a batch atomically.
     fn write(&self, batch: WriteBatch) -> StoreResult<()>;
 

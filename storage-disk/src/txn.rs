@@ -7,15 +7,17 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use ferrokv_core::storage::{
-    DbIndex, DbStats, KeyMeta, KeyType, ObjectInfo, ScanPage, StorageError, StorageResult,
-    TtlUpdate, Txn, UnixMillis,
+    DbIndex, DbStats, HashOps, KeyMeta, KeyType, ListOps, ObjectInfo, ScanPage, SetOps,
+    StorageError, StorageResult, TtlUpdate, Txn, UnixMillis, ZSetOps,
 };
 use rand::Rng;
 
 use crate::backend::{io, KvBackend, Locks};
+use crate::collections::{Coll, HashView, ListView, SetView, ZSetView};
 use crate::encoding::{
-    db_range, decode_meta_key, encode_dbmap, expiry_key, is_redis_int, key_hash, meta_key,
-    meta_seek, raw_expire_at, MetaRecord, PhysDb, FLAG_RAW, SYS_DBMAP,
+    db_range, decode_field_value, decode_hashed_suffix, decode_meta_key, encode_dbmap, expiry_key,
+    field_expiry_key, is_redis_int, key_hash, meta_key, meta_seek, prefix_end, raw_expire_at,
+    subkey_prefix, MetaRecord, PhysDb, FLAG_BIG, FLAG_RAW, SYS_DBMAP,
 };
 use crate::store::{Keyspace, OrderedStore, WriteBatch};
 
@@ -42,6 +44,9 @@ pub(crate) struct Pending {
     ranges: Vec<(Keyspace, Vec<u8>, Vec<u8>)>,
     /// Indexed by physical database id, grown on first write.
     deltas: Vec<Delta>,
+    /// A collection operation failed to read the store: none of these writes may
+    /// be applied (the commit reports this error instead).
+    poisoned: Option<StorageError>,
 }
 
 impl Pending {
@@ -52,7 +57,13 @@ impl Pending {
             overlay: Default::default(),
             ranges: Vec::new(),
             deltas: Vec::new(),
+            poisoned: None,
         }
+    }
+
+    /// Whether a failed read made this batch unusable.
+    pub(crate) fn is_poisoned(&self) -> bool {
+        self.poisoned.is_some()
     }
 
     /// Number of pending record writes.
@@ -82,9 +93,14 @@ impl Pending {
             overlay,
             ranges,
             deltas,
+            poisoned,
         } = self;
+        if let Some(e) = poisoned {
+            return Err(e);
+        }
         let mut batch = WriteBatch::new();
-        let flushed = !ranges.is_empty();
+        // Only range deletes of metadata (FLUSHDB) touch what the row cache holds.
+        let flushed = ranges.iter().any(|(ks, _, _)| *ks == Keyspace::Meta);
         for (ks, start, end) in ranges {
             batch.delete_range(ks, start, end);
         }
@@ -229,7 +245,23 @@ impl<'a, S: OrderedStore> KvTxn<'a, S> {
             .any(|(k, s, e)| *k == ks && key >= s.as_slice() && key < e.as_slice())
     }
 
-    fn get_raw(&mut self, ks: Keyspace, key: &[u8]) -> StorageResult<Option<Bytes>> {
+    /// The command's clock.
+    pub(crate) fn now(&self) -> UnixMillis {
+        self.now
+    }
+
+    /// The backend the scope runs on.
+    pub(crate) fn backend(&self) -> &'a KvBackend<S> {
+        self.backend
+    }
+
+    /// Makes the scope's writes unusable: its commit fails with `e`.
+    pub(crate) fn poison(&mut self, e: StorageError) {
+        self.p.poisoned.get_or_insert(e);
+    }
+
+    /// One record as this scope sees it.
+    pub(crate) fn get_raw(&mut self, ks: Keyspace, key: &[u8]) -> StorageResult<Option<Bytes>> {
         if let Some(v) = self.p.overlay[ks.index()].get(key) {
             return Ok(v.clone());
         }
@@ -252,25 +284,94 @@ impl<'a, S: OrderedStore> KvTxn<'a, S> {
         Ok(store.get(ks, key).map_err(io)?.map(Bytes::from))
     }
 
-    fn put_raw(&mut self, ks: Keyspace, key: Vec<u8>, value: Option<Bytes>) {
+    /// Queues a write (`None` deletes).
+    pub(crate) fn put_raw(&mut self, ks: Keyspace, key: Vec<u8>, value: Option<Bytes>) {
         self.p.overlay[ks.index()].insert(key, value);
+    }
+
+    /// Queues the removal of every record with `start <= key < end` (applied before
+    /// the scope's other writes, so pending writes inside the range are dropped
+    /// now and later ones survive it).
+    pub(crate) fn delete_range(&mut self, ks: Keyspace, start: Vec<u8>, end: Vec<u8>) {
+        if start >= end {
+            return;
+        }
+        self.drop_pending(ks, &start, &end);
+        self.p.ranges.push((ks, start, end));
+    }
+
+    /// Forgets pending writes with `start <= key < end`.
+    fn drop_pending(&mut self, ks: Keyspace, start: &[u8], end: &[u8]) {
+        let map = &mut self.p.overlay[ks.index()];
+        if map
+            .range::<[u8], _>((Bound::Included(start), Bound::Excluded(end)))
+            .next()
+            .is_none()
+        {
+            return;
+        }
+        let mut tail = map.split_off(start);
+        let mut rest = tail.split_off(end);
+        map.append(&mut rest);
+    }
+
+    /// Forgets every pending write and range delete of sub-keys within a dead
+    /// incarnation's prefix: its records are stale anyway (the compaction filter or
+    /// the sweeper drops those already stored), so they need not reach the store.
+    fn forget_incarnation(&mut self, db: PhysDb, key: &[u8], version: u64) {
+        let start = subkey_prefix(db, key, version);
+        let Some(end) = prefix_end(&start) else {
+            return;
+        };
+        self.drop_pending(Keyspace::SubKey, &start, &end);
+        self.p.ranges.retain(|(ks, s, e)| {
+            !(*ks == Keyspace::SubKey
+                && s.as_slice() >= start.as_slice()
+                && e.as_slice() <= end.as_slice())
+        });
     }
 
     /// Visits `start <= key < end` of the store as this scope sees it: the store
     /// merged with pending writes and range deletes.
-    fn visit(
+    pub(crate) fn visit(
         &self,
         ks: Keyspace,
         start: &[u8],
         end: &[u8],
         f: &mut dyn FnMut(&[u8], &[u8]) -> bool,
     ) -> StorageResult<()> {
+        self.visit_dir(ks, start, end, false, f)
+    }
+
+    /// As [`KvTxn::visit`], in descending key order when `rev`.
+    pub(crate) fn visit_dir(
+        &self,
+        ks: Keyspace,
+        start: &[u8],
+        end: &[u8],
+        rev: bool,
+        f: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+    ) -> StorageResult<()> {
         if start >= end {
             return Ok(());
         }
-        let mut pending = self.p.overlay[ks.index()]
-            .range::<[u8], _>((Bound::Included(start), Bound::Excluded(end)))
-            .peekable();
+        let range = self.p.overlay[ks.index()]
+            .range::<[u8], _>((Bound::Included(start), Bound::Excluded(end)));
+        type Pend<'m> = Box<dyn Iterator<Item = (&'m Vec<u8>, &'m Option<Bytes>)> + 'm>;
+        let mut pending = if rev {
+            Box::new(range.rev()) as Pend<'_>
+        } else {
+            Box::new(range) as Pend<'_>
+        }
+        .peekable();
+        // Whether a pending key comes before store key `k` in visiting order.
+        let before = |pk: &Vec<u8>, k: &[u8]| {
+            if rev {
+                pk.as_slice() > k
+            } else {
+                pk.as_slice() < k
+            }
+        };
         let mut stopped = false;
         let hidden = self
             .p
@@ -278,28 +379,32 @@ impl<'a, S: OrderedStore> KvTxn<'a, S> {
             .iter()
             .any(|(k, s, e)| *k == ks && s.as_slice() <= start && e.as_slice() >= end);
         if !hidden {
-            self.backend
-                .store
-                .scan(ks, start, Some(end), &mut |k, v| {
-                    // Pending records sorting before this one come first.
-                    while let Some((pk, pv)) = pending.next_if(|(pk, _)| pk.as_slice() < k) {
-                        if let Some(pv) = pv {
-                            if !f(pk, pv) {
-                                stopped = true;
-                                return false;
-                            }
+            let store = &self.backend.store;
+            let mut visit = |k: &[u8], v: &[u8]| {
+                // Pending records sorting before this one come first.
+                while let Some((pk, pv)) = pending.next_if(|(pk, _)| before(pk, k)) {
+                    if let Some(pv) = pv {
+                        if !f(pk, pv) {
+                            stopped = true;
+                            return false;
                         }
                     }
-                    let keep_going = match pending.next_if(|(pk, _)| pk.as_slice() == k) {
-                        Some((_, Some(pv))) => f(k, pv),
-                        Some((_, None)) => true,
-                        None if self.in_deleted_range(ks, k) => true,
-                        None => f(k, v),
-                    };
-                    stopped = !keep_going;
-                    keep_going
-                })
-                .map_err(io)?;
+                }
+                let keep_going = match pending.next_if(|(pk, _)| pk.as_slice() == k) {
+                    Some((_, Some(pv))) => f(k, pv),
+                    Some((_, None)) => true,
+                    None if self.in_deleted_range(ks, k) => true,
+                    None => f(k, v),
+                };
+                stopped = !keep_going;
+                keep_going
+            };
+            if rev {
+                store.scan_rev(ks, start, Some(end), &mut visit)
+            } else {
+                store.scan(ks, start, Some(end), &mut visit)
+            }
+            .map_err(io)?;
         }
         if !stopped {
             for (pk, pv) in pending {
@@ -352,6 +457,13 @@ impl<'a, S: OrderedStore> KvTxn<'a, S> {
                 self.put_raw(Keyspace::Expiry, entry, Some(Bytes::new()));
             }
         }
+        if let Some(old) = old.filter(|r| r.key_type != KeyType::String) {
+            if new.map_or(true, |n| {
+                n.key_type == KeyType::String || n.version != old.version
+            }) {
+                self.forget_incarnation(db, key, old.version);
+            }
+        }
         let mk = meta_key(db, key_hash(key), key);
         self.put_raw(Keyspace::Meta, mk, new.map(|r| Bytes::from(r.encode())));
         let d = self.delta(db);
@@ -392,10 +504,78 @@ impl<'a, S: OrderedStore> KvTxn<'a, S> {
         }
         let old = self.live(ddb, dst)?;
         self.writable()?;
+        let mut new = rec.clone();
+        if rec.key_type != KeyType::String {
+            // Sub-keys are named after their key: rewrite them all under `dst`, in
+            // a fresh incarnation (O(n)).
+            new.version = self.backend.new_version()?;
+            let from = subkey_prefix(sdb, src, rec.version);
+            let to = subkey_prefix(ddb, dst, new.version);
+            let end = prefix_end(&from).unwrap_or_else(|| db_range(sdb).1);
+            let mut records = Vec::new();
+            self.visit(Keyspace::SubKey, &from, &end, &mut |k, v| {
+                records.push((k[from.len()..].to_vec(), Bytes::copy_from_slice(v)));
+                true
+            })?;
+            for (suffix, value) in records {
+                if rec.key_type == KeyType::Hash {
+                    let at = decode_field_value(&value).and_then(|(at, _)| at);
+                    if let (Some(at), Some((_, field))) = (at, decode_hashed_suffix(&suffix)) {
+                        let entry = field_expiry_key(ddb, at, dst, new.version, field);
+                        self.put_raw(Keyspace::Expiry, entry, Some(Bytes::new()));
+                    }
+                }
+                let mut k = to.clone();
+                k.extend_from_slice(&suffix);
+                self.put_raw(Keyspace::SubKey, k, Some(value));
+            }
+        }
         if remove_src {
             self.write_record(sdb, src, Some(&rec), None);
         }
-        self.write_record(ddb, dst, old.as_ref(), Some(&rec));
+        self.write_record(ddb, dst, old.as_ref(), Some(&new));
+        Ok(true)
+    }
+
+    /// Runs `run` on the collection of type `ty` at `key` (see [`Txn::with_list`]):
+    /// reads the metadata, hands `run` a [`Coll`] over the key's current
+    /// incarnation (a fresh one if `create`), then stores the new metadata, or
+    /// deletes the key if it was left empty.
+    fn with_coll(
+        &mut self,
+        db: DbIndex,
+        key: &[u8],
+        create: bool,
+        ty: KeyType,
+        run: &mut dyn FnMut(&mut Coll<'_, 'a, S>),
+    ) -> StorageResult<bool> {
+        let pdb = self.phys(db)?;
+        let old = self.live(pdb, key)?;
+        let rec = match &old {
+            Some(r) if r.key_type != ty => return Err(StorageError::WrongType),
+            Some(r) => r.clone(),
+            None if create => {
+                self.writable()?;
+                MetaRecord::collection(ty, self.backend.new_version()?)
+            }
+            None => return Ok(false),
+        };
+        let mut coll = Coll::new(self, pdb, key, rec);
+        run(&mut coll);
+        let (rec, err, wrote) = coll.finish();
+        let err = err.or_else(|| wrote.then(|| self.writable().err()).flatten());
+        if let Some(e) = err {
+            self.poison(e.clone());
+            return Err(e);
+        }
+        if rec.len == 0 {
+            match &old {
+                Some(old) => self.write_record(pdb, key, Some(old), None),
+                None => self.forget_incarnation(pdb, key, rec.version),
+            }
+        } else if old.as_ref() != Some(&rec) {
+            self.write_record(pdb, key, old.as_ref(), Some(&rec));
+        }
         Ok(true)
     }
 }
@@ -499,50 +679,52 @@ impl<S: OrderedStore> Txn for KvTxn<'_, S> {
         Ok(true)
     }
 
-    // Transitional: collections land in this backend in the next commits.
     fn with_list(
         &mut self,
-        _db: DbIndex,
-        _key: &[u8],
-        _create: bool,
-        _body: &mut dyn FnMut(&mut dyn ferrokv_core::storage::ListOps),
+        db: DbIndex,
+        key: &[u8],
+        create: bool,
+        body: &mut dyn FnMut(&mut dyn ListOps),
     ) -> StorageResult<bool> {
-        Err(StorageError::Io(
-            "lists are not available on this backend yet".into(),
-        ))
+        self.with_coll(db, key, create, KeyType::List, &mut |c| {
+            body(&mut ListView(c))
+        })
     }
+
     fn with_hash(
         &mut self,
-        _db: DbIndex,
-        _key: &[u8],
-        _create: bool,
-        _body: &mut dyn FnMut(&mut dyn ferrokv_core::storage::HashOps),
+        db: DbIndex,
+        key: &[u8],
+        create: bool,
+        body: &mut dyn FnMut(&mut dyn HashOps),
     ) -> StorageResult<bool> {
-        Err(StorageError::Io(
-            "hashes are not available on this backend yet".into(),
-        ))
+        self.with_coll(db, key, create, KeyType::Hash, &mut |c| {
+            body(&mut HashView(c))
+        })
     }
+
     fn with_set(
         &mut self,
-        _db: DbIndex,
-        _key: &[u8],
-        _create: bool,
-        _body: &mut dyn FnMut(&mut dyn ferrokv_core::storage::SetOps),
+        db: DbIndex,
+        key: &[u8],
+        create: bool,
+        body: &mut dyn FnMut(&mut dyn SetOps),
     ) -> StorageResult<bool> {
-        Err(StorageError::Io(
-            "sets are not available on this backend yet".into(),
-        ))
+        self.with_coll(db, key, create, KeyType::Set, &mut |c| {
+            body(&mut SetView(c))
+        })
     }
+
     fn with_zset(
         &mut self,
-        _db: DbIndex,
-        _key: &[u8],
-        _create: bool,
-        _body: &mut dyn FnMut(&mut dyn ferrokv_core::storage::ZSetOps),
+        db: DbIndex,
+        key: &[u8],
+        create: bool,
+        body: &mut dyn FnMut(&mut dyn ZSetOps),
     ) -> StorageResult<bool> {
-        Err(StorageError::Io(
-            "sorted sets are not available on this backend yet".into(),
-        ))
+        self.with_coll(db, key, create, KeyType::ZSet, &mut |c| {
+            body(&mut ZSetView(c))
+        })
     }
 
     fn rename(
@@ -582,7 +764,12 @@ impl<S: OrderedStore> Txn for KvTxn<'_, S> {
             }
             KeyType::String if rec.len <= 44 => "embstr",
             KeyType::String => "raw",
+            // Lists are always quicklists in Redis 7.0; the others report the
+            // compact encoding until they outgrew it once (as Redis converts).
             KeyType::List => "quicklist",
+            KeyType::Hash if rec.flags & FLAG_BIG == 0 => "listpack",
+            KeyType::Set if rec.flags & FLAG_BIG == 0 => "intset",
+            KeyType::ZSet if rec.flags & FLAG_BIG == 0 => "listpack",
             KeyType::Hash | KeyType::Set => "hashtable",
             KeyType::ZSet => "skiplist",
             KeyType::Stream => "stream",

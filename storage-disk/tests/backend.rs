@@ -203,10 +203,12 @@ fn wrong_type<S: OrderedStore>(b: &KvBackend<S>) {
     // Plant a hash record as the collections code will write it.
     let rec = MetaRecord {
         key_type: KeyType::Hash,
-        flags: 0,
+        flags: encoding::FLAG_BIG,
         expire_at: 0,
         version: 1,
         len: 3,
+        head: 0,
+        tail: 0,
         payload: Bytes::new(),
     };
     let mut batch = WriteBatch::new();

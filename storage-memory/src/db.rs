@@ -3,7 +3,10 @@
 
 use ferrokv_core::storage::{StorageError, StorageResult, UnixMillis};
 
+use crate::dense::Dense;
+use crate::hash::hash_key;
 use crate::table::{is_past, Entry, ExpireCursor, Loc, SegTable, LFU_INIT};
+use crate::value::{SmallBytes, Value};
 
 /// Redis' default `lfu-log-factor`.
 const LFU_LOG_FACTOR: f64 = 10.0;
@@ -17,6 +20,12 @@ pub struct Db {
     pub table: SegTable,
     /// Round-robin position of active expiry.
     pub expire_cursor: ExpireCursor,
+    /// Keys of hashes that have (or had) fields with an expiry, for active field
+    /// expiry. Stale names (deleted keys, hashes whose volatile fields are gone)
+    /// are dropped when active expiry meets them.
+    volatile_hashes: Dense<SmallBytes>,
+    /// Round-robin position in `volatile_hashes`.
+    volatile_hash_cursor: usize,
 }
 
 impl Db {
@@ -71,7 +80,62 @@ impl Db {
 
     /// Approximate bytes used by this database's keys, values and indexes.
     pub fn memory_bytes(&self) -> usize {
-        self.table.memory_bytes()
+        self.table.memory_bytes() + self.volatile_hashes.heap_bytes()
+    }
+
+    /// Records that the hash at `key` has volatile fields.
+    #[inline]
+    pub fn note_volatile_hash(&mut self, key: &[u8]) {
+        if self.volatile_hashes.find(key).is_none() {
+            self.volatile_hashes.push_new(SmallBytes::from_slice(key));
+        }
+    }
+
+    /// Number of keys in the volatile-hash registry.
+    #[cfg(test)]
+    pub fn volatile_hash_count(&self) -> usize {
+        self.volatile_hashes.len()
+    }
+
+    /// One step of active field expiry: visits registered hashes round robin,
+    /// removing expired fields (and a hash left empty), for about `budget` field
+    /// checks. Returns the work done (fields examined plus hashes visited).
+    pub fn expire_fields(&mut self, budget: usize, now_ms: UnixMillis) -> usize {
+        let mut work = 0;
+        let rounds = self.volatile_hashes.len();
+        for _ in 0..rounds {
+            let n = self.volatile_hashes.len();
+            if work >= budget || n == 0 {
+                break;
+            }
+            let i = self.volatile_hash_cursor % n;
+            let key = self.volatile_hashes.get(i).clone();
+            let h = hash_key(key.as_slice());
+            work += 1;
+            let mut keep = false;
+            if let Some((loc, _)) = self.lookup(h, key.as_slice(), now_ms) {
+                let e = self.table.get_mut(loc);
+                if let Value::Hash(hv) = &mut e.value {
+                    let before = hv.heap_bytes();
+                    let (examined, _) = hv.expire_step(now_ms, budget.saturating_sub(work).max(1));
+                    work += examined;
+                    let after = hv.heap_bytes();
+                    let empty = hv.is_empty();
+                    keep = hv.has_volatile();
+                    self.table.heap_changed(before, after);
+                    if empty {
+                        self.table.remove(loc, h);
+                    }
+                }
+            }
+            if keep {
+                self.volatile_hash_cursor = i + 1;
+            } else {
+                self.volatile_hashes.swap_remove(i);
+                self.volatile_hash_cursor = i;
+            }
+        }
+        work
     }
 }
 

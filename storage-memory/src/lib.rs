@@ -13,14 +13,19 @@
 #![warn(missing_docs)]
 
 mod db;
+mod dense;
 mod hash;
+mod hashes;
 mod index;
+mod list;
+mod packed;
+mod set;
 mod table;
 mod value;
 #[allow(dead_code)]
 mod zset;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -28,13 +33,17 @@ use parking_lot::{Mutex, MutexGuard};
 use smallvec::SmallVec;
 
 use ferrokv_core::storage::{
-    DbIndex, DbStats, ExpireStats, KeyMeta, ObjectInfo, ScanPage, Scope, StorageBackend,
-    StorageError, StorageResult, TtlUpdate, Txn, UnixMillis,
+    DbIndex, DbStats, EncodingLimits, ExpireStats, HashOps, KeyMeta, KeyType, ListOps, ObjectInfo,
+    ScanPage, Scope, SetOps, StorageBackend, StorageError, StorageResult, TtlUpdate, Txn,
+    UnixMillis, ZSetOps,
 };
 
 use crate::db::{decayed_freq, record_access, Db, Rng};
 pub use crate::hash::SHARDS;
 use crate::hash::{hash_key, local_of, shard_of, SHARD_BITS};
+use crate::hashes::HashHandle;
+use crate::list::ListHandle;
+use crate::set::SetHandle;
 use crate::table::{Entry, LFU_INIT};
 use crate::value::{SmallBytes, StrValue, Value};
 
@@ -55,6 +64,48 @@ struct Shard {
 #[repr(align(64))]
 struct PaddedShard(Mutex<Shard>);
 
+/// Collection encoding thresholds, changed by `CONFIG SET` while commands run: each
+/// a relaxed atomic, read when a command opens a collection (a command racing with
+/// `CONFIG SET` may see a mix of old and new values, which only moves when a
+/// collection converts).
+#[derive(Debug, Default)]
+struct Limits {
+    hash_entries: AtomicUsize,
+    hash_value: AtomicUsize,
+    intset_entries: AtomicUsize,
+    zset_entries: AtomicUsize,
+    zset_value: AtomicUsize,
+    list_size: AtomicI64,
+}
+
+impl Limits {
+    fn store(&self, l: EncodingLimits) {
+        self.hash_entries
+            .store(l.hash_max_listpack_entries, Ordering::Relaxed);
+        self.hash_value
+            .store(l.hash_max_listpack_value, Ordering::Relaxed);
+        self.intset_entries
+            .store(l.set_max_intset_entries, Ordering::Relaxed);
+        self.zset_entries
+            .store(l.zset_max_listpack_entries, Ordering::Relaxed);
+        self.zset_value
+            .store(l.zset_max_listpack_value, Ordering::Relaxed);
+        self.list_size
+            .store(l.list_max_listpack_size, Ordering::Relaxed);
+    }
+
+    fn load(&self) -> EncodingLimits {
+        EncodingLimits {
+            hash_max_listpack_entries: self.hash_entries.load(Ordering::Relaxed),
+            hash_max_listpack_value: self.hash_value.load(Ordering::Relaxed),
+            set_max_intset_entries: self.intset_entries.load(Ordering::Relaxed),
+            zset_max_listpack_entries: self.zset_entries.load(Ordering::Relaxed),
+            zset_max_listpack_value: self.zset_value.load(Ordering::Relaxed),
+            list_max_listpack_size: self.list_size.load(Ordering::Relaxed),
+        }
+    }
+}
+
 /// The in-memory backend.
 #[derive(Debug)]
 pub struct MemoryBackend {
@@ -62,6 +113,7 @@ pub struct MemoryBackend {
     databases: usize,
     /// Next shard active expiry visits.
     expire_pos: AtomicUsize,
+    limits: Limits,
 }
 
 fn unix_now_ms() -> UnixMillis {
@@ -95,10 +147,13 @@ impl MemoryBackend {
                 }))
             })
             .collect();
+        let limits = Limits::default();
+        limits.store(EncodingLimits::default());
         MemoryBackend {
             shards,
             databases,
             expire_pos: AtomicUsize::new(0),
+            limits,
         }
     }
 }
@@ -126,6 +181,7 @@ impl StorageBackend for MemoryBackend {
             now_ms,
             now_s: (now_ms / 1000) as u32,
             hints: SmallVec::new(),
+            limits: &self.limits,
         };
         match scope {
             Scope::All => {
@@ -159,6 +215,10 @@ impl StorageBackend for MemoryBackend {
         Ok(())
     }
 
+    fn set_encoding_limits(&self, limits: EncodingLimits) {
+        self.limits.store(limits);
+    }
+
     fn active_expire(&self, budget: usize) -> ExpireStats {
         let now_ms = unix_now_ms();
         let mut stats = ExpireStats::default();
@@ -175,6 +235,7 @@ impl StorageBackend for MemoryBackend {
                     let Db {
                         table,
                         expire_cursor,
+                        ..
                     } = db;
                     let (s, e) = table.expire_step(expire_cursor, n, now_ms);
                     sampled += s;
@@ -190,6 +251,13 @@ impl StorageBackend for MemoryBackend {
                 if sampled == 0 || expired * 10 <= sampled || spent >= budget {
                     break;
                 }
+            }
+            // Hash fields with an expiry: a bounded step per database that has any.
+            for db in shard.dbs.iter_mut() {
+                if spent >= budget {
+                    break;
+                }
+                spent += db.expire_fields(EXPIRE_SAMPLE.min(budget - spent), now_ms);
             }
         }
         self.expire_pos
@@ -222,6 +290,8 @@ struct MemTxn<'a> {
     /// Hashes already computed for the scope's keys, by (address, length) of the key
     /// bytes, so a command touching its own scope key hashes it once.
     hints: SmallVec<[(usize, usize, u64); 4]>,
+    /// The backend's collection encoding thresholds.
+    limits: &'a Limits,
 }
 
 impl MemTxn<'_> {
@@ -269,6 +339,56 @@ impl MemTxn<'_> {
         } else {
             Err(needs_all())
         }
+    }
+
+    /// Runs `run` on the collection of type `kind` at `key` (see [`Txn::with_list`]):
+    /// on the stored value, or on a new empty one stored afterwards only if `run`
+    /// left it non-empty. A collection left empty is deleted; a hash left with
+    /// volatile fields is registered for active field expiry.
+    fn with_value(
+        &mut self,
+        db: DbIndex,
+        key: &[u8],
+        create: bool,
+        kind: KeyType,
+        run: &mut dyn FnMut(&mut Value, &EncodingLimits, UnixMillis),
+    ) -> StorageResult<bool> {
+        let (h, now, now_s) = (self.hash(key), self.now_ms, self.now_s);
+        let limits = self.limits.load();
+        let (d, rng) = self.db(db, h)?;
+        match d.lookup(h, key, now) {
+            Some((loc, _)) => {
+                let e = d.table.get_mut(loc);
+                if e.value.key_type() != kind {
+                    return Err(StorageError::WrongType);
+                }
+                record_access(e, now_s, rng);
+                let before = e.value.heap_bytes();
+                run(&mut e.value, &limits, now);
+                let after = e.value.heap_bytes();
+                let empty = e.value.is_empty_collection();
+                let volatile = e.value.has_volatile_fields();
+                d.table.heap_changed(before, after);
+                if empty {
+                    d.table.remove(loc, h);
+                } else if volatile {
+                    d.note_volatile_hash(key);
+                }
+            }
+            None if !create => return Ok(false),
+            None => {
+                let mut value = Value::empty(kind);
+                run(&mut value, &limits, now);
+                if !value.is_empty_collection() {
+                    let volatile = value.has_volatile_fields();
+                    d.insert(h, Entry::new(key, value, now_s), None)?;
+                    if volatile {
+                        d.note_volatile_hash(key);
+                    }
+                }
+            }
+        }
+        Ok(true)
     }
 
     /// Runs `f` on the database in every shard (whole-keyspace operations).
@@ -332,8 +452,10 @@ impl Txn for MemTxn<'_> {
         };
         let e = d.table.get_mut(loc);
         record_access(e, now_s, rng);
-        let Value::Str(s) = &e.value;
-        Ok(Some(Bytes::copy_from_slice(s.as_slice())))
+        match &e.value {
+            Value::Str(s) => Ok(Some(Bytes::copy_from_slice(s.as_slice()))),
+            _ => Err(StorageError::WrongType),
+        }
     }
 
     fn string_len(&mut self, db: DbIndex, key: &[u8]) -> StorageResult<Option<usize>> {
@@ -344,8 +466,10 @@ impl Txn for MemTxn<'_> {
         };
         let e = d.table.get_mut(loc);
         record_access(e, now_s, rng);
-        let Value::Str(s) = &e.value;
-        Ok(Some(s.as_slice().len()))
+        match &e.value {
+            Value::Str(s) => Ok(Some(s.as_slice().len())),
+            _ => Err(StorageError::WrongType),
+        }
     }
 
     fn set_string(
@@ -406,53 +530,64 @@ impl Txn for MemTxn<'_> {
         let e = d.table.get_mut(loc);
         record_access(e, now_s, rng);
         let before = e.value.heap_bytes();
-        let Value::Str(s) = &mut e.value;
+        let Value::Str(s) = &mut e.value else {
+            return Err(StorageError::WrongType);
+        };
         edit(s.make_raw());
         let after = e.value.heap_bytes();
         d.table.heap_changed(before, after);
         Ok(true)
     }
 
-    // Transitional: collections land in this backend in the next commits.
     fn with_list(
         &mut self,
-        _db: DbIndex,
-        _key: &[u8],
-        _create: bool,
-        _body: &mut dyn FnMut(&mut dyn ferrokv_core::storage::ListOps),
+        db: DbIndex,
+        key: &[u8],
+        create: bool,
+        body: &mut dyn FnMut(&mut dyn ListOps),
     ) -> StorageResult<bool> {
-        Err(StorageError::Io(
-            "lists are not available on this backend yet".into(),
-        ))
+        self.with_value(db, key, create, KeyType::List, &mut |v, limits, _| {
+            if let Value::List(list) = v {
+                body(&mut ListHandle { list, limits });
+            }
+        })
     }
+
     fn with_hash(
         &mut self,
-        _db: DbIndex,
-        _key: &[u8],
-        _create: bool,
-        _body: &mut dyn FnMut(&mut dyn ferrokv_core::storage::HashOps),
+        db: DbIndex,
+        key: &[u8],
+        create: bool,
+        body: &mut dyn FnMut(&mut dyn HashOps),
     ) -> StorageResult<bool> {
-        Err(StorageError::Io(
-            "hashes are not available on this backend yet".into(),
-        ))
+        self.with_value(db, key, create, KeyType::Hash, &mut |v, limits, now| {
+            if let Value::Hash(hash) = v {
+                body(&mut HashHandle { hash, limits, now });
+            }
+        })
     }
+
     fn with_set(
         &mut self,
-        _db: DbIndex,
-        _key: &[u8],
-        _create: bool,
-        _body: &mut dyn FnMut(&mut dyn ferrokv_core::storage::SetOps),
+        db: DbIndex,
+        key: &[u8],
+        create: bool,
+        body: &mut dyn FnMut(&mut dyn SetOps),
     ) -> StorageResult<bool> {
-        Err(StorageError::Io(
-            "sets are not available on this backend yet".into(),
-        ))
+        self.with_value(db, key, create, KeyType::Set, &mut |v, limits, _| {
+            if let Value::Set(set) = v {
+                body(&mut SetHandle { set, limits });
+            }
+        })
     }
+
+    // Transitional: sorted sets land with the sorted-set structure (zset.rs).
     fn with_zset(
         &mut self,
         _db: DbIndex,
         _key: &[u8],
         _create: bool,
-        _body: &mut dyn FnMut(&mut dyn ferrokv_core::storage::ZSetOps),
+        _body: &mut dyn FnMut(&mut dyn ZSetOps),
     ) -> StorageResult<bool> {
         Err(StorageError::Io(
             "sorted sets are not available on this backend yet".into(),
@@ -482,7 +617,11 @@ impl Txn for MemTxn<'_> {
             dd.table.remove(old, hd);
         }
         entry.key = SmallBytes::from_slice(dst);
+        let volatile = entry.value.has_volatile_fields();
         dd.insert(hd, entry, expire)?;
+        if volatile {
+            dd.note_volatile_hash(dst);
+        }
         Ok(true)
     }
 
@@ -507,7 +646,11 @@ impl Txn for MemTxn<'_> {
         if let Some(old) = dd.table.find(hd, dst) {
             dd.table.remove(old, hd);
         }
+        let volatile = value.has_volatile_fields();
         dd.insert(hd, Entry::new(dst, value, now_s), expire)?;
+        if volatile {
+            dd.note_volatile_hash(dst);
+        }
         Ok(true)
     }
 
@@ -699,5 +842,110 @@ impl Txn for MemTxn<'_> {
             g.dbs.swap(a, b);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ferrokv_core::storage::{with_hash, End};
+
+    fn keyed<R>(b: &MemoryBackend, key: &[u8], f: impl FnOnce(&mut dyn Txn) -> R) -> R {
+        let keys = [Bytes::copy_from_slice(key)];
+        let mut f = Some(f);
+        let mut out = None;
+        b.atomic(Scope::Keys(&keys), &mut |t| out = f.take().map(|f| f(t)))
+            .expect("atomic");
+        out.expect("body ran")
+    }
+
+    fn registry_len(b: &MemoryBackend) -> usize {
+        b.shards
+            .iter()
+            .map(|s| {
+                s.0.lock()
+                    .dbs
+                    .iter()
+                    .map(Db::volatile_hash_count)
+                    .sum::<usize>()
+            })
+            .sum()
+    }
+
+    #[test]
+    fn field_expiry_registry_follows_keys() {
+        let b = MemoryBackend::new(2);
+        keyed(&b, b"h", |t| {
+            let now = t.now_ms();
+            with_hash(t, 0, b"h", true, |h| {
+                h.set(b"a", b"1");
+                h.set(b"b", b"2");
+                h.set_field_expire(b"a", Some(now + 3_600_000));
+            })
+            .unwrap();
+        });
+        assert_eq!(registry_len(&b), 1);
+        // Renaming moves the registration with the value (the old name is stale).
+        keyed(&b, b"h", |t| t.rename(0, b"h", 1, b"h")).unwrap();
+        assert_eq!(registry_len(&b), 2);
+        // Active expiry drops the stale name and keeps the live one.
+        for _ in 0..SHARDS {
+            b.active_expire(100);
+        }
+        assert_eq!(registry_len(&b), 1);
+        // A hash whose volatile fields are gone leaves the registry.
+        keyed(&b, b"h", |t| {
+            with_hash(t, 1, b"h", false, |h| h.set_field_expire(b"a", None)).unwrap();
+        });
+        for _ in 0..SHARDS {
+            b.active_expire(100);
+        }
+        assert_eq!(registry_len(&b), 0);
+    }
+
+    #[test]
+    fn active_expiry_deletes_a_hash_left_empty() {
+        let b = MemoryBackend::new(1);
+        keyed(&b, b"h", |t| {
+            let now = t.now_ms();
+            with_hash(t, 0, b"h", true, |h| {
+                for i in 0..600u32 {
+                    let f = format!("f{i}");
+                    h.set(f.as_bytes(), b"v");
+                    h.set_field_expire(f.as_bytes(), Some(now - 1));
+                }
+            })
+            .unwrap();
+        });
+        let before = b.dataset_bytes();
+        for _ in 0..200 {
+            b.active_expire(1000);
+        }
+        assert!(b.dataset_bytes() < before);
+        let exists = keyed(&b, b"h", |t| t.meta(0, b"h").unwrap());
+        assert_eq!(exists, None, "a hash whose fields all expired is deleted");
+        assert_eq!(registry_len(&b), 0);
+    }
+
+    #[test]
+    fn collection_heap_accounting_returns_to_zero() {
+        let b = MemoryBackend::new(1);
+        let empty = b.dataset_bytes();
+        keyed(&b, b"l", |t| {
+            ferrokv_core::storage::with_list(t, 0, b"l", true, |l| {
+                for i in 0..2000u32 {
+                    l.push(End::Tail, format!("element number {i:010}").as_bytes());
+                }
+            })
+            .unwrap();
+        });
+        assert!(b.dataset_bytes() > empty + 2000 * 24);
+        keyed(&b, b"l", |t| {
+            ferrokv_core::storage::with_list(t, 0, b"l", false, |l| {
+                while l.pop(End::Head).is_some() {}
+            })
+            .unwrap();
+        });
+        assert_eq!(b.dataset_bytes(), empty, "an emptied list is deleted");
     }
 }

@@ -4,6 +4,10 @@
 use ferrokv_core::storage::KeyType;
 use ferrokv_core::util::number::parse_i64;
 
+use crate::hashes::Hash;
+use crate::list::List;
+use crate::set::Set;
+
 /// Longest byte string stored inline.
 pub const INLINE_CAP: usize = 23;
 
@@ -224,15 +228,26 @@ fn unreachable_raw() -> ! {
     unreachable!("string was converted to raw just before")
 }
 
-/// A stored value. Collection types will be added as boxed variants; the niche of
-/// [`InlineLen`] keeps the enum at 24 bytes.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A stored value. Collections sit in the 24 bytes beside strings thanks to the
+/// niche of [`InlineLen`]: lists, hashes, sets and sorted sets are two-variant enums of one
+/// pointer (a packed buffer or a boxed table) whose null-pointer niche makes them 16
+/// bytes, so a small collection costs one allocation and no header.
+#[derive(Clone, Debug)]
 pub enum Value {
     /// A string (also bitmaps and HyperLogLogs).
     Str(StrValue),
+    /// A list.
+    List(List),
+    /// A hash.
+    Hash(Hash),
+    /// A set.
+    Set(Set),
 }
 
 const _: () = assert!(std::mem::size_of::<Value>() == 24);
+const _: () = assert!(std::mem::size_of::<List>() == 16);
+const _: () = assert!(std::mem::size_of::<Hash>() == 16);
+const _: () = assert!(std::mem::size_of::<Set>() == 16);
 
 impl Value {
     /// A compact string value.
@@ -241,19 +256,36 @@ impl Value {
         Value::Str(StrValue::Compact(SmallBytes::from_slice(bytes)))
     }
 
+    /// An empty collection of type `kind` (a string for the other types).
+    pub fn empty(kind: KeyType) -> Value {
+        match kind {
+            KeyType::List => Value::List(List::default()),
+            KeyType::Hash => Value::Hash(Hash::default()),
+            KeyType::Set => Value::Set(Set::default()),
+            KeyType::String | KeyType::ZSet | KeyType::Stream => Value::string(b""),
+        }
+    }
+
     /// The Redis type.
     #[inline]
     pub fn key_type(&self) -> KeyType {
         match self {
             Value::Str(_) => KeyType::String,
+            Value::List(_) => KeyType::List,
+            Value::Hash(_) => KeyType::Hash,
+            Value::Set(_) => KeyType::Set,
         }
     }
 
-    /// Bytes allocated outside the 24-byte body.
+    /// Bytes allocated outside the 24-byte body, in O(1) (collections keep their
+    /// count up to date as they change).
     #[inline]
     pub fn heap_bytes(&self) -> usize {
         match self {
             Value::Str(s) => s.heap_bytes(),
+            Value::List(l) => l.heap_bytes(),
+            Value::Hash(h) => h.heap_bytes(),
+            Value::Set(s) => s.heap_bytes(),
         }
     }
 
@@ -261,7 +293,27 @@ impl Value {
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) => s.encoding(),
+            Value::List(l) => l.encoding(),
+            Value::Hash(h) => h.encoding(),
+            Value::Set(s) => s.encoding(),
         }
+    }
+
+    /// Whether this is a collection with no elements left (to be deleted).
+    #[inline]
+    pub fn is_empty_collection(&self) -> bool {
+        match self {
+            Value::Str(_) => false,
+            Value::List(l) => l.is_empty(),
+            Value::Hash(h) => h.is_empty(),
+            Value::Set(s) => s.is_empty(),
+        }
+    }
+
+    /// Whether this is a hash with fields that have an expiry.
+    #[inline]
+    pub fn has_volatile_fields(&self) -> bool {
+        matches!(self, Value::Hash(h) if h.has_volatile())
     }
 }
 

@@ -1037,6 +1037,22 @@ mod tests {
         for text in bad {
             assert_eq!(parse_score(text.as_bytes()), None, "{text:?}");
         }
+        // Huge exponents, and the rounding edges of the largest and smallest doubles.
+        for (text, want) in [
+            ("0e99999999999999999999", Some(0.0)),
+            ("0x0p99999999999999999999", Some(0.0)),
+            ("1e99999999999999999999", None),
+            ("1e-99999999999999999999", None),
+            ("0x1p99999999999999999999", None),
+            ("0x1p-99999999999999999999", None),
+            ("0x1.fffffffffffff8p1023", None),
+            ("0x1.fffffffffffff7p1023", Some(f64::MAX)),
+            ("0x0.0000000000001p-1022", Some(f64::from_bits(1))),
+            ("0x1.00000000000008p-1022", Some(f64::MIN_POSITIVE)),
+            ("0x.00000000000000000000000000000001p130", Some(4.0)),
+        ] {
+            assert_eq!(parse_score(text.as_bytes()), want, "{text:?}");
+        }
         // Hex mantissas longer than 64 bits round to nearest, ties to even.
         assert_eq!(parse_score(b"0x20000000000001"), Some(9007199254740992.0));
         assert_eq!(parse_score(b"0x20000000000003"), Some(9007199254740996.0));

@@ -17,8 +17,10 @@
 //!   iteration O(n); scan pages O(count); random O(1) seeks (O(n) below
 //!   [`RANDOM_EXACT`] elements, where it is exact).
 //! * sorted sets: score, insert, remove O(1) point operations (member record plus
-//!   score index record); score and lex ranges and counts O(m) from one seek;
-//!   rank and rank ranges walk the score index from the nearer end, O(rank).
+//!   score index record); score ranges and counts O(m) from one seek; lex ranges
+//!   and counts O(m) from one seek when all scores are equal (the case Redis
+//!   defines), O(n) otherwise; rank and rank ranges walk the score index from the
+//!   nearer end, O(min(rank, n - rank)); scan pages O(count).
 
 use bytes::Bytes;
 use ferrokv_core::storage::{
@@ -835,30 +837,10 @@ pub(crate) struct ZSetView<'c, 't, 'a, S: OrderedStore>(pub(crate) &'c mut Coll<
 
 const INDEX_START: &[u8] = &[ZSET_SCORE];
 const INDEX_END: &[u8] = &[ZSET_SCORE + 1];
-const MEMBERS_START: &[u8] = &[ZSET_MEMBER];
-const MEMBERS_END: &[u8] = &[ZSET_MEMBER + 1];
 
-/// Cursor bit of a `ZSCAN` walking member records (byte order) rather than the
-/// score index; chosen at cursor 0 for sets whose scores are all equal, where
-/// score positions could not split the iteration into pages.
-const ZSCAN_BY_MEMBER: u64 = 1 << 63;
-
-/// First eight bytes of `member`, zero-padded, as a number: a position in member
-/// byte order (members with the same first eight bytes share it).
-fn member_position(member: &[u8]) -> u64 {
-    let mut b = [0u8; 8];
-    let n = member.len().min(8);
-    b[..n].copy_from_slice(&member[..n]);
-    u64::from_be_bytes(b)
-}
-
-/// The shortest byte string at or below every member whose position is at least
-/// `pos` (the position's bytes without trailing zeros).
-fn member_seek(pos: u64) -> Vec<u8> {
-    let mut b = pos.to_be_bytes().to_vec();
-    while b.last() == Some(&0) {
-        b.pop();
-    }
+fn index_position(bits: u64) -> Vec<u8> {
+    let mut b = vec![ZSET_SCORE];
+    b.extend_from_slice(&bits.to_be_bytes());
     b
 }
 
@@ -904,62 +886,48 @@ impl<S: OrderedStore> ZSetView<'_, '_, '_, S> {
     fn score_span(range: &ScoreRange) -> Option<(Vec<u8>, Vec<u8>)> {
         let lo = score_to_bits(range.min.value).checked_add(u64::from(range.min.exclusive))?;
         let hi = score_to_bits(range.max.value).checked_add(u64::from(!range.max.exclusive))?;
-        if lo >= hi {
-            return None;
-        }
-        let bound = |bits: u64| {
-            let mut b = vec![ZSET_SCORE];
-            b.extend_from_slice(&bits.to_be_bytes());
-            b
-        };
-        Some((bound(lo), bound(hi)))
+        (lo < hi).then(|| (index_position(lo), index_position(hi)))
     }
 
-    /// Member suffix bounds `[from, to)` of a lexicographic range.
-    fn lex_span(range: &LexRange) -> Option<(Vec<u8>, Vec<u8>)> {
-        let member = |m: &[u8], after: bool| {
-            let mut b = zmember_suffix(m);
+    /// Visits the members in a lexicographic range, in (score, member) order. When
+    /// every score is equal (the case Redis defines) the index is in member order
+    /// and the range is one seek into it; otherwise the whole index is walked and
+    /// filtered, O(n).
+    fn walk_lex(&mut self, range: &LexRange, rev: bool, f: &mut dyn FnMut(&[u8], f64) -> bool) {
+        let Some((lo, hi)) = self.score_bounds() else {
+            return;
+        };
+        let bits = score_to_bits(lo);
+        if bits != score_to_bits(hi) {
+            self.walk_index(INDEX_START, INDEX_END, rev, &mut |_, s, m| {
+                !range.contains(m) || f(m, s)
+            });
+            return;
+        }
+        let at = |m: &[u8], after: bool| {
+            let mut b = index_position(bits);
+            b.extend_from_slice(m);
             if after {
                 b.push(0);
             }
             b
         };
         let from = match &range.min {
-            LexBound::Min => MEMBERS_START.to_vec(),
-            LexBound::Max => return None,
-            LexBound::Inclusive(m) => member(m, false),
-            LexBound::Exclusive(m) => member(m, true),
+            LexBound::Min => index_position(bits),
+            LexBound::Max => return,
+            LexBound::Inclusive(m) => at(m, false),
+            LexBound::Exclusive(m) => at(m, true),
         };
         let to = match &range.max {
-            LexBound::Min => return None,
-            LexBound::Max => MEMBERS_END.to_vec(),
-            LexBound::Inclusive(m) => member(m, true),
-            LexBound::Exclusive(m) => member(m, false),
+            LexBound::Min => return,
+            LexBound::Max => bits
+                .checked_add(1)
+                .map_or_else(|| INDEX_END.to_vec(), index_position),
+            LexBound::Inclusive(m) => at(m, true),
+            LexBound::Exclusive(m) => at(m, false),
         };
-        (from < to).then_some((from, to))
-    }
-
-    /// Walks member records from suffix `from` to `to`, passing member and score.
-    fn walk_members(
-        &mut self,
-        from: &[u8],
-        to: &[u8],
-        rev: bool,
-        f: &mut dyn FnMut(&[u8], f64) -> bool,
-    ) {
-        let mut corrupt = false;
-        self.0.walk(from, Some(to), rev, &mut |k, v| match (
-            k.split_first(),
-            decode_zmember_value(v),
-        ) {
-            (Some((&ZSET_MEMBER, member)), Some(score)) => f(member, score),
-            _ => {
-                corrupt = true;
-                false
-            }
-        });
-        if corrupt {
-            self.0.corrupt("sorted set member");
+        if from < to {
+            self.walk_index(&from, &to, rev, &mut |_, s, m| f(m, s));
         }
     }
 }
@@ -1121,10 +1089,7 @@ impl<S: OrderedStore> ZSetOps for ZSetView<'_, '_, '_, S> {
         rev: bool,
         visit: &mut dyn FnMut(&[u8], f64) -> bool,
     ) {
-        let Some((from, to)) = Self::lex_span(range) else {
-            return;
-        };
-        self.walk_members(&from, &to, rev, visit);
+        self.walk_lex(range, rev, visit);
     }
 
     fn count_by_score(&mut self, range: &ScoreRange) -> usize {
@@ -1140,11 +1105,8 @@ impl<S: OrderedStore> ZSetOps for ZSetView<'_, '_, '_, S> {
     }
 
     fn count_by_lex(&mut self, range: &LexRange) -> usize {
-        let Some((from, to)) = Self::lex_span(range) else {
-            return 0;
-        };
         let mut n = 0;
-        self.0.walk(&from, Some(&to), false, &mut |_, _| {
+        self.walk_lex(range, false, &mut |_, _| {
             n += 1;
             true
         });
@@ -1152,87 +1114,39 @@ impl<S: OrderedStore> ZSetOps for ZSetView<'_, '_, '_, S> {
     }
 
     fn scan(&mut self, cursor: u64, count: usize, visit: &mut dyn FnMut(&[u8], f64)) -> u64 {
-        let want = count.max(1);
-        let len = self.0.rec.len as usize;
-        if cursor == 0 && len <= want {
-            self.walk_index(INDEX_START, INDEX_END, false, &mut |_, s, m| {
-                visit(m, s);
-                true
-            });
+        let Ok(from) = u32::try_from(cursor) else {
             return 0;
-        }
-        let by_member = if cursor == 0 {
-            matches!(self.score_bounds(), Some((lo, hi)) if lo == hi)
-        } else {
-            cursor & ZSCAN_BY_MEMBER != 0
         };
-        let pos = cursor & !ZSCAN_BY_MEMBER;
+        let want = count.max(1);
         let mut state = ScanState::new(want, want.saturating_mul(SCAN_VISIT_FACTOR));
-        // Positions are kept to 63 bits (the top one is the mode): a position is
-        // the group's 64-bit value halved, so groups are pairs of adjacent values.
-        // Resuming at the start of the halved group can only repeat elements.
-        let max_group = (u64::MAX >> 1) - 1;
-        if by_member {
-            let mut from = vec![ZSET_MEMBER];
-            from.extend_from_slice(&member_seek(pos << 1));
-            self.walk_members(&from, MEMBERS_END, false, &mut |m, s| {
-                if !state.admit(member_position(m) >> 1) {
+        let mut start = vec![ZSET_MEMBER];
+        start.extend_from_slice(&from.to_be_bytes());
+        let mut corrupt = false;
+        self.0
+            .walk(&start, Some(&[ZSET_MEMBER + 1]), false, &mut |k, v| {
+                let (Some((hash, member)), Some(score)) =
+                    (decode_hashed_suffix(&k[1..]), decode_zmember_value(v))
+                else {
+                    corrupt = true;
+                    return false;
+                };
+                if !state.admit(u64::from(hash)) {
                     return false;
                 }
-                visit(m, s);
+                visit(member, score);
                 state.visited += 1;
                 true
             });
-            match state.next_cursor(max_group) {
-                0 => 0,
-                next => next | ZSCAN_BY_MEMBER,
-            }
-        } else {
-            let mut from = vec![ZSET_SCORE];
-            from.extend_from_slice(&(pos << 1).to_be_bytes());
-            self.walk_index(&from, INDEX_END, false, &mut |_, s, m| {
-                if !state.admit(score_to_bits(s) >> 1) {
-                    return false;
-                }
-                visit(m, s);
-                state.visited += 1;
-                true
-            });
-            state.next_cursor(max_group)
+        if corrupt {
+            self.0.corrupt("sorted set member");
         }
+        state.next_cursor(u64::from(u32::MAX))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn member_positions_seek_correctly() {
-        // Every member whose position is >= p sorts at or after member_seek(p).
-        let members: Vec<&[u8]> = vec![
-            b"",
-            b"a",
-            b"ab",
-            b"ab\0",
-            b"ab\0\0\0\0\0\0\0",
-            b"abc",
-            b"abcdefgh",
-            b"abcdefghi",
-            b"b",
-            b"\xff\xff\xff\xff\xff\xff\xff\xff\xff",
-        ];
-        for m in &members {
-            for n in &members {
-                let p = member_position(n);
-                if member_position(m) >= p {
-                    assert!(*m >= member_seek(p).as_slice(), "{m:?} vs seek of {n:?}");
-                }
-            }
-        }
-        assert_eq!(member_seek(0), b"");
-        assert_eq!(member_seek(member_position(b"ab")), b"ab");
-    }
 
     #[test]
     fn scan_state_finishes_groups() {

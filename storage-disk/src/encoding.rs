@@ -39,7 +39,7 @@ pub const LIST_START: u64 = 1 << 63;
 /// below 0x80 for any time an `i64` of milliseconds can express.
 pub const FIELD_EXPIRY_TAG: u8 = 0xFF;
 
-/// Tag after the version of a sorted set's member record (`member -> score`).
+/// Tag after the version of a sorted set's member record (`hash | member -> score`).
 pub const ZSET_MEMBER: u8 = 0;
 
 /// Tag after the version of a sorted set's score index record (`score | member`).
@@ -512,11 +512,14 @@ pub fn score_from_bits(bits: u64) -> f64 {
 /// Value of a score index record whose score is -0.0 (empty otherwise).
 pub const ZSCORE_NEG_ZERO: &[u8] = &[1];
 
-/// Suffix of a sorted set member record: `ZSET_MEMBER | member`.
+/// Suffix of a sorted set member record: `ZSET_MEMBER | elem_hash (u32) | member`,
+/// in hash order like hash fields and set members, so `ZSCAN` cursors are hash
+/// positions. (Lexicographic ranges use the score index, which is in member order
+/// within one score.)
 pub fn zmember_suffix(member: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(1 + member.len());
+    let mut out = Vec::with_capacity(5 + member.len());
     out.push(ZSET_MEMBER);
-    out.extend_from_slice(member);
+    out.extend_from_slice(&hashed_suffix(member));
     out
 }
 

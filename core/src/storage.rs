@@ -187,6 +187,10 @@ pub enum End {
 pub trait ListOps {
     /// Number of elements.
     fn len(&mut self) -> usize;
+    /// Whether there are no elements (a stored collection never is; a new one may be).
+    fn is_empty(&mut self) -> bool {
+        self.len() == 0
+    }
     /// Adds one element at `end`.
     fn push(&mut self, end: End, value: &[u8]);
     /// Removes and returns the element at `end`.
@@ -211,6 +215,10 @@ pub trait ListOps {
 pub trait HashOps {
     /// Number of fields, counting expired fields not yet removed (as Redis' `HLEN`).
     fn len(&mut self) -> usize;
+    /// Whether there are no elements (a stored collection never is; a new one may be).
+    fn is_empty(&mut self) -> bool {
+        self.len() == 0
+    }
     /// A field's value.
     fn get(&mut self, field: &[u8]) -> Option<Bytes>;
     /// Sets a field and clears its expiry; true if the field is new.
@@ -235,6 +243,10 @@ pub trait HashOps {
 pub trait SetOps {
     /// Number of members.
     fn len(&mut self) -> usize;
+    /// Whether there are no elements (a stored collection never is; a new one may be).
+    fn is_empty(&mut self) -> bool {
+        self.len() == 0
+    }
     /// Whether `member` is in the set.
     fn contains(&mut self, member: &[u8]) -> bool;
     /// Adds a member; true if it is new.
@@ -341,6 +353,10 @@ impl LexRange {
 pub trait ZSetOps {
     /// Number of members.
     fn len(&mut self) -> usize;
+    /// Whether there are no elements (a stored collection never is; a new one may be).
+    fn is_empty(&mut self) -> bool {
+        self.len() == 0
+    }
     /// A member's score.
     fn score(&mut self, member: &[u8]) -> Option<f64>;
     /// Adds a member or changes its score; returns the previous score.

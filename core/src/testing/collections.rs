@@ -110,8 +110,8 @@ impl ListOps for VecDeque<Bytes> {
                 }
             }
         } else {
-            for i in start..VecDeque::len(self) {
-                if !visit(i, &self[i]) {
+            for (i, v) in VecDeque::iter(self).enumerate().skip(start) {
+                if !visit(i, v) {
                     return;
                 }
             }

@@ -13,7 +13,7 @@
 //!   Both are kept. Elements that compare equal under `ALPHA BY` keep their input
 //!   order (glibc's `qsort` is a stable merge sort), except when `LIMIT` makes Redis
 //!   use its partial quicksort, whose order for equal weights is reproduced by porting
-//!   it ([`pqsort`]).
+//!   it (`pqsort` below).
 //! * `DESC` negates the comparison, ties included.
 //! * `BY` with a pattern lacking `*` skips sorting: lists keep their order, sorted sets
 //!   come in score order, `DESC` walks either from the other end, and `LIMIT` is
@@ -664,6 +664,9 @@ fn load_range(
     match kind {
         KeyType::List => storage::with_list(ctx.txn, db, key, false, |l| {
             let len = l.len();
+            if from >= len {
+                return;
+            }
             let start = if desc { len - 1 - from } else { from };
             l.iter(start, desc, &mut |_, v| visit(v));
         })?,
@@ -764,8 +767,8 @@ fn sort_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], readonly: bool) -> CmdResult 
         })
         .collect();
 
-    let mut conversion_error = false;
     if !dontsort {
+        let mut conversion_error = false;
         let by_pattern = by.map(Pattern::parse);
         for item in &mut items {
             let value = match &by_pattern {
@@ -786,6 +789,12 @@ fn sort_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], readonly: bool) -> CmdResult 
                 }
             }
         }
+        if conversion_error {
+            // Redis sorts anyway and then fails; nothing observable comes of the sort.
+            return Err(CmdError::err(
+                "One or more scores can't be converted into double",
+            ));
+        }
         let comparator = Comparator {
             alpha,
             by: by.is_some(),
@@ -799,14 +808,9 @@ fn sort_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], readonly: bool) -> CmdResult 
             items.sort_by(cmp);
         }
     }
-    if conversion_error {
-        return Err(CmdError::err(
-            "One or more scores can't be converted into double",
-        ));
-    }
-
     let selected: &[Item] = if end >= start {
-        &items[start as usize..=end as usize]
+        let stop = (end as usize + 1).min(items.len());
+        items.get(start as usize..stop).unwrap_or(&[])
     } else {
         &[]
     };

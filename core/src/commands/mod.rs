@@ -5,6 +5,7 @@ use crate::command::CommandSpec;
 
 pub mod args;
 pub mod bitmaps;
+pub mod blocking;
 pub mod client;
 pub mod command_docs;
 pub mod connection;
@@ -22,7 +23,7 @@ pub mod zsets;
 
 /// Every top-level command spec of every family.
 pub fn all() -> Vec<&'static CommandSpec> {
-    let families: [&'static [CommandSpec]; 15] = [
+    let families: [&'static [CommandSpec]; 16] = [
         connection::COMMANDS,
         keys::COMMANDS,
         expire::COMMANDS,
@@ -37,6 +38,7 @@ pub fn all() -> Vec<&'static CommandSpec> {
         hashes::COMMANDS,
         sets::COMMANDS,
         zsets::COMMANDS,
+        blocking::COMMANDS,
         sort::COMMANDS,
     ];
     families.iter().flat_map(|f| f.iter()).collect()

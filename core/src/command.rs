@@ -296,6 +296,12 @@ impl Ctx<'_> {
     pub fn db(&self) -> DbIndex {
         self.session.db
     }
+
+    /// Records a write to a key outside the command's key positions (found by
+    /// parsing, as `SORT ... STORE`), so that clients blocked on it are served.
+    pub fn note_written_key(&mut self, key: &Bytes) {
+        self.session.extra_written_keys.push(key.clone());
+    }
 }
 
 /// Result of a handler: a reply, or an error that becomes an error reply.

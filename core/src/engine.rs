@@ -124,8 +124,9 @@ impl Engine {
         let reply = match self.resolve(argv) {
             Ok(spec) => {
                 let reply = self.run_counted(session, spec, argv);
+                let extra = std::mem::take(&mut session.extra_written_keys);
                 if self.blocking.any() && spec.flags.has(CmdFlags::WRITE) {
-                    self.serve_blocked(session.db, spec, argv);
+                    self.serve_blocked(session.db, spec, argv, &extra);
                 }
                 reply
             }
@@ -145,12 +146,13 @@ impl Engine {
     /// After a write to `argv`'s keys, serves clients blocked on them, oldest first.
     /// A served command that writes (BLMOVE's destination) may make further keys
     /// ready; those are served in turn, as Redis' `handleClientsBlockedOnKeys` does.
-    fn serve_blocked(&self, db: DbIndex, spec: &CommandSpec, argv: &[Bytes]) {
+    fn serve_blocked(&self, db: DbIndex, spec: &CommandSpec, argv: &[Bytes], extra: &[Bytes]) {
         let keys: Vec<&Bytes> = spec
             .keys
             .key_indexes(argv)
             .into_iter()
             .map(|i| &argv[i])
+            .chain(extra)
             .collect();
         let mut ready: VecDeque<Bytes> = self.blocking.waited_keys(db, &keys).into();
         while let Some(key) = ready.pop_front() {

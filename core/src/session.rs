@@ -26,6 +26,9 @@ pub struct Session {
     /// Blocking commands answer at once as their timeout would (inside MULTI, and
     /// while a waiter's command is re-run to serve it).
     pub no_block: bool,
+    /// Keys a command wrote beyond its declared key positions (`SORT ... STORE`),
+    /// so that clients blocked on them are served too.
+    pub extra_written_keys: Vec<bytes::Bytes>,
 }
 
 impl Session {
@@ -38,6 +41,7 @@ impl Session {
             close_after_reply: false,
             blocked: None,
             no_block: false,
+            extra_written_keys: Vec::new(),
         }
     }
 

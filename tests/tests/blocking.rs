@@ -272,4 +272,15 @@ backend_tests! {
         assert_eq!(admin.send(&["RPUSH", "q", "v"]).await, int(1));
         assert_eq!(waiter.read_frame().await, bulks(&["q", "v"]));
     }
+
+    async fn sort_store_serves_a_waiter_on_its_destination(server: &TestServer) {
+        let mut admin = server.raw().await;
+        let mut waiter = server.raw().await;
+        assert_eq!(admin.send(&["RPUSH", "src", "3", "1", "2"]).await, int(3));
+        fire(&mut waiter, &["BLPOP", "dst", "0"]).await;
+        wait_blocked(&mut admin, 1).await;
+        assert_eq!(admin.send(&["SORT", "src", "STORE", "dst"]).await, int(3));
+        assert_eq!(waiter.read_frame().await, bulks(&["dst", "1"]));
+        assert_eq!(admin.send(&["LRANGE", "dst", "0", "-1"]).await, bulks(&["2", "3"]));
+    }
 }

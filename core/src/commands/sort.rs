@@ -848,6 +848,7 @@ fn sort_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], readonly: bool) -> CmdResult 
                         l.push(End::Tail, v);
                     }
                 })?;
+                ctx.note_written_key(dest);
             }
             Ok(Frame::Integer(values.len() as i64))
         }

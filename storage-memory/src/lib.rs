@@ -22,7 +22,6 @@ mod packed;
 mod set;
 mod table;
 mod value;
-#[allow(dead_code)]
 mod zset;
 
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
@@ -46,6 +45,7 @@ use crate::list::ListHandle;
 use crate::set::SetHandle;
 use crate::table::{Entry, LFU_INIT};
 use crate::value::{SmallBytes, StrValue, Value};
+use crate::zset::ZSetHandle;
 
 /// Volatile keys sampled per database and round of active expiry (Redis'
 /// `ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP`).
@@ -581,17 +581,18 @@ impl Txn for MemTxn<'_> {
         })
     }
 
-    // Transitional: sorted sets land with the sorted-set structure (zset.rs).
     fn with_zset(
         &mut self,
-        _db: DbIndex,
-        _key: &[u8],
-        _create: bool,
-        _body: &mut dyn FnMut(&mut dyn ZSetOps),
+        db: DbIndex,
+        key: &[u8],
+        create: bool,
+        body: &mut dyn FnMut(&mut dyn ZSetOps),
     ) -> StorageResult<bool> {
-        Err(StorageError::Io(
-            "sorted sets are not available on this backend yet".into(),
-        ))
+        self.with_value(db, key, create, KeyType::ZSet, &mut |v, limits, _| {
+            if let Value::ZSet(zset) = v {
+                body(&mut ZSetHandle { zset, limits });
+            }
+        })
     }
 
     fn rename(

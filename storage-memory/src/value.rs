@@ -7,6 +7,7 @@ use ferrokv_core::util::number::parse_i64;
 use crate::hashes::Hash;
 use crate::list::List;
 use crate::set::Set;
+use crate::zset::ZSet;
 
 /// Longest byte string stored inline.
 pub const INLINE_CAP: usize = 23;
@@ -242,12 +243,15 @@ pub enum Value {
     Hash(Hash),
     /// A set.
     Set(Set),
+    /// A sorted set.
+    ZSet(ZSet),
 }
 
 const _: () = assert!(std::mem::size_of::<Value>() == 24);
 const _: () = assert!(std::mem::size_of::<List>() == 16);
 const _: () = assert!(std::mem::size_of::<Hash>() == 16);
 const _: () = assert!(std::mem::size_of::<Set>() == 16);
+const _: () = assert!(std::mem::size_of::<ZSet>() == 16);
 
 impl Value {
     /// A compact string value.
@@ -262,7 +266,8 @@ impl Value {
             KeyType::List => Value::List(List::default()),
             KeyType::Hash => Value::Hash(Hash::default()),
             KeyType::Set => Value::Set(Set::default()),
-            KeyType::String | KeyType::ZSet | KeyType::Stream => Value::string(b""),
+            KeyType::ZSet => Value::ZSet(ZSet::new()),
+            KeyType::String | KeyType::Stream => Value::string(b""),
         }
     }
 
@@ -274,6 +279,7 @@ impl Value {
             Value::List(_) => KeyType::List,
             Value::Hash(_) => KeyType::Hash,
             Value::Set(_) => KeyType::Set,
+            Value::ZSet(_) => KeyType::ZSet,
         }
     }
 
@@ -286,6 +292,7 @@ impl Value {
             Value::List(l) => l.heap_bytes(),
             Value::Hash(h) => h.heap_bytes(),
             Value::Set(s) => s.heap_bytes(),
+            Value::ZSet(z) => z.heap_bytes(),
         }
     }
 
@@ -296,6 +303,7 @@ impl Value {
             Value::List(l) => l.encoding(),
             Value::Hash(h) => h.encoding(),
             Value::Set(s) => s.encoding(),
+            Value::ZSet(z) => z.encoding(),
         }
     }
 
@@ -307,6 +315,7 @@ impl Value {
             Value::List(l) => l.is_empty(),
             Value::Hash(h) => h.is_empty(),
             Value::Set(s) => s.is_empty(),
+            Value::ZSet(z) => z.is_empty(),
         }
     }
 

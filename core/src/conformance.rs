@@ -99,6 +99,7 @@ pub fn run_all(make: &dyn Fn() -> Box<dyn StorageBackend>) {
         eprintln!("conformance: {name} ({})", backend.name());
         check(backend.as_ref());
     }
+    crate::conformance_collections::run_all(make);
 }
 
 /// Name, database count and the scope clock.

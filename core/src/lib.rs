@@ -12,6 +12,8 @@ pub mod commands;
 pub mod config;
 #[cfg(feature = "conformance")]
 pub mod conformance;
+#[cfg(feature = "conformance")]
+pub mod conformance_collections;
 pub mod engine;
 pub mod session;
 pub mod stats;

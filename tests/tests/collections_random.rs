@@ -93,6 +93,7 @@ fn index(rng: &mut Rng) -> String {
 fn command(rng: &mut Rng) -> (Vec<String>, Compare) {
     let k = rng.pick(KEYS).to_string();
     let k2 = rng.pick(KEYS).to_string();
+    let lx = rng.pick(&["lx0", "lx1"]).to_string();
     let c = |words: &[&str]| words.iter().map(|w| w.to_string()).collect::<Vec<_>>();
     let e = element(rng);
     let e2 = element(rng);
@@ -214,14 +215,25 @@ fn command(rng: &mut Rng) -> (Vec<String>, Compare) {
             c(&["ZCOUNT", &k, &score_bound(rng), &score_bound(rng)]),
             Compare::Exact,
         ),
+        // Lex ranges are defined only when every score is equal: their own keys.
         50 => (
-            c(&["ZRANGEBYLEX", &k, &lex_bound(rng), &lex_bound(rng)]),
+            c(&["ZRANGEBYLEX", &lx, &lex_bound(rng), &lex_bound(rng)]),
             Compare::Exact,
         ),
-        51 => (
-            c(&["ZLEXCOUNT", &k, &lex_bound(rng), &lex_bound(rng)]),
-            Compare::Exact,
-        ),
+        51 => match rng.below(3) {
+            0 => (
+                c(&["ZLEXCOUNT", &lx, &lex_bound(rng), &lex_bound(rng)]),
+                Compare::Exact,
+            ),
+            1 => (
+                c(&["ZADD", &lx, "0", &format!("m{}", rng.below(12))]),
+                Compare::Exact,
+            ),
+            _ => (
+                c(&["ZREMRANGEBYLEX", &lx, &lex_bound(rng), &lex_bound(rng)]),
+                Compare::Exact,
+            ),
+        },
         52 => (
             c(&["ZRANK", &k, &format!("m{}", rng.below(12))]),
             Compare::Exact,

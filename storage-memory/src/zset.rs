@@ -13,8 +13,12 @@
 //!   an open-addressing hash index of slab ids gives member -> score in O(1); an
 //!   order-statistics B+tree over (score, slab id) with subtree counts gives rank,
 //!   select-by-rank, score and lex seeks and range counts in O(log n). Leaves are
-//!   linked both ways for range walks. Separators are the exact minimum (score, id) of
-//!   each child, so no separator ever names a removed member.
+//!   linked both ways for range walks. Separators are copies of keys (score + member
+//!   bytes inline), so descending reads no member from the slab, and a separator
+//!   whose member left stays a valid bound. Inside a leaf, a present member is found
+//!   by slab id; only inserts compare member bytes there (for score ties).
+//!   After most members of a big set are removed (live < 1/4 of the slab), the set is
+//!   rebuilt compactly: amortized O(1) per removal.
 //!
 //! Order is Redis': scores compared with `<`/`==` (so `-0.0 == 0.0` and ties fall
 //! back to member bytes), then member bytes.
@@ -565,18 +569,6 @@ fn tag_of(member: &[u8]) -> u32 {
     (hash_key(member) >> 32) as u32
 }
 
-/// Whether the entry (s, id) orders before the key (score, member).
-#[inline]
-fn lt(nodes: &[Node], s: f64, id: u32, score: f64, member: &[u8]) -> bool {
-    s < score || (s == score && nodes[id as usize].member.as_slice() < member)
-}
-
-/// Whether the entry (s, id) orders before or at the key (score, member).
-#[inline]
-fn le(nodes: &[Node], s: f64, id: u32, score: f64, member: &[u8]) -> bool {
-    s < score || (s == score && nodes[id as usize].member.as_slice() <= member)
-}
-
 /// Member -> slab id, open addressing with linear probing. A slot is
 /// `tag << 32 | (id + 1)` (0 = empty), where `tag` is the top 32 bits of the member's
 /// hash and the home slot is the top `bits` bits of the tag.
@@ -724,14 +716,44 @@ impl HashIndex {
     }
 }
 
+/// Pushes onto an arena vector growing it by a quarter (not doubling), so a big set
+/// carries at most about 25% spare capacity.
+#[inline]
+fn push_tight<T>(v: &mut Vec<T>, x: T) {
+    if v.len() == v.capacity() {
+        v.reserve_exact((v.len() / 4).max(4));
+    }
+    v.push(x);
+}
+
+/// Whether key (s1, m1) orders before key (s2, m2).
+#[inline]
+fn key_lt(s1: f64, m1: &[u8], s2: f64, m2: &[u8]) -> bool {
+    s1 < s2 || (s1 == s2 && m1 < m2)
+}
+
+/// Whether key (s1, m1) orders before or at key (s2, m2).
+#[inline]
+fn key_le(s1: f64, m1: &[u8], s2: f64, m2: &[u8]) -> bool {
+    s1 < s2 || (s1 == s2 && m1 <= m2)
+}
+
+/// A leaf entry, packed to 12 bytes so a binary-search probe reads one cache line.
+/// (Fields of a packed struct are only ever copied, never borrowed.)
+#[derive(Clone, Copy)]
+#[repr(C, packed)]
+struct Ent {
+    score: f64,
+    id: u32,
+}
+
 /// A B+tree leaf: up to `L` entries (score, slab id) in order.
 #[derive(Clone)]
 struct Leaf<const L: usize> {
     len: u32,
     prev: u32,
     next: u32,
-    scores: [f64; L],
-    ids: [u32; L],
+    ents: [Ent; L],
 }
 
 impl<const L: usize> Leaf<L> {
@@ -740,72 +762,127 @@ impl<const L: usize> Leaf<L> {
             len: 0,
             prev: NIL,
             next: NIL,
-            scores: [0.0; L],
-            ids: [NIL; L],
+            ents: [Ent {
+                score: 0.0,
+                id: NIL,
+            }; L],
         }
+    }
+
+    #[inline]
+    fn score(&self, k: usize) -> f64 {
+        self.ents[k].score
+    }
+
+    #[inline]
+    fn id(&self, k: usize) -> u32 {
+        self.ents[k].id
     }
 
     #[inline]
     fn insert(&mut self, pos: usize, score: f64, id: u32) {
         let n = self.len as usize;
-        self.scores.copy_within(pos..n, pos + 1);
-        self.ids.copy_within(pos..n, pos + 1);
-        self.scores[pos] = score;
-        self.ids[pos] = id;
+        self.ents.copy_within(pos..n, pos + 1);
+        self.ents[pos] = Ent { score, id };
         self.len += 1;
     }
 
     #[inline]
     fn remove(&mut self, pos: usize) {
         let n = self.len as usize;
-        self.scores.copy_within(pos + 1..n, pos);
-        self.ids.copy_within(pos + 1..n, pos);
+        self.ents.copy_within(pos + 1..n, pos);
         self.len -= 1;
     }
 }
 
-/// A B+tree inner node: up to `I` children with their subtree sizes and their
-/// minimum entries (`scores[i]`, `ids[i]`), child 0 included.
+fn no_bytes() -> SmallBytes {
+    SmallBytes::from_slice(&[])
+}
+
+/// A separator key: a copy of a (score, member) key.
+#[derive(Clone, Debug)]
+struct SepKey {
+    score: f64,
+    member: SmallBytes,
+}
+
+impl SepKey {
+    fn empty() -> SepKey {
+        SepKey {
+            score: 0.0,
+            member: no_bytes(),
+        }
+    }
+}
+
+/// A B+tree inner node: up to `I` children with their subtree sizes. Key `keys[i]`,
+/// i >= 1, separates child i from child i - 1: every key of child i - 1 is below it,
+/// every key of child i at or above it. Separators are copies of keys, so one whose
+/// member has since left or moved still routes correctly and needs no upkeep, and
+/// routing reads no member from the slab. Slot 0 is unused.
 #[derive(Clone)]
 struct Inner<const I: usize> {
     len: u32,
-    scores: [f64; I],
-    ids: [u32; I],
     children: [u32; I],
     counts: [u32; I],
+    keys: [SepKey; I],
 }
 
 impl<const I: usize> Inner<I> {
     fn empty() -> Inner<I> {
         Inner {
             len: 0,
-            scores: [0.0; I],
-            ids: [NIL; I],
             children: [NIL; I],
             counts: [0; I],
+            keys: std::array::from_fn(|_| SepKey::empty()),
         }
     }
 
-    fn insert(&mut self, at: usize, score: f64, id: u32, child: u32, count: u32) {
+    /// Inserts a child at `at` (the node has room).
+    fn insert(&mut self, at: usize, key: SepKey, child: u32, count: u32) {
         let n = self.len as usize;
-        self.scores.copy_within(at..n, at + 1);
-        self.ids.copy_within(at..n, at + 1);
         self.children.copy_within(at..n, at + 1);
         self.counts.copy_within(at..n, at + 1);
-        self.scores[at] = score;
-        self.ids[at] = id;
+        self.keys[at..=n].rotate_right(1);
+        self.keys[at] = key;
         self.children[at] = child;
         self.counts[at] = count;
         self.len += 1;
     }
 
+    /// Appends child `k` of `from` (leaving an empty separator there).
+    fn push_from(&mut self, from: &mut Inner<I>, k: usize) {
+        let key = std::mem::replace(&mut from.keys[k], SepKey::empty());
+        let n = self.len as usize;
+        self.keys[n] = key;
+        self.children[n] = from.children[k];
+        self.counts[n] = from.counts[k];
+        self.len += 1;
+    }
+
     fn remove(&mut self, at: usize) {
         let n = self.len as usize;
-        self.scores.copy_within(at + 1..n, at);
-        self.ids.copy_within(at + 1..n, at);
         self.children.copy_within(at + 1..n, at);
         self.counts.copy_within(at + 1..n, at);
+        self.keys[at..n].rotate_left(1);
+        self.keys[n - 1] = SepKey::empty();
         self.len -= 1;
+    }
+
+    /// The child holding or receiving `key`: the last whose separator is <= key.
+    #[inline]
+    fn route(&self, score: f64, member: &[u8]) -> usize {
+        let (mut lo, mut hi) = (1, self.len as usize);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            let k = &self.keys[mid];
+            if key_le(k.score, k.member.as_slice(), score, member) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo - 1
     }
 }
 
@@ -824,7 +901,7 @@ fn two_mut<T>(v: &mut [T], a: usize, b: usize) -> (&mut T, &mut T) {
 }
 
 /// Order-statistics B+tree of (score, slab id); member bytes are read from the slab
-/// only to break score ties.
+/// only to break score ties inside a leaf.
 #[derive(Clone)]
 struct Tree<const L: usize, const I: usize> {
     leaves: Vec<Leaf<L>>,
@@ -870,7 +947,7 @@ impl<const L: usize, const I: usize> Tree<L, I> {
                 i
             }
             None => {
-                self.leaves.push(Leaf::empty());
+                push_tight(&mut self.leaves, Leaf::empty());
                 (self.leaves.len() - 1) as u32
             }
         }
@@ -883,35 +960,28 @@ impl<const L: usize, const I: usize> Tree<L, I> {
                 i
             }
             None => {
-                self.inners.push(Inner::empty());
+                push_tight(&mut self.inners, Inner::empty());
                 (self.inners.len() - 1) as u32
             }
         }
     }
 
-    /// Path to the leaf where (score, member) is or belongs, and its position there.
+    /// Path to the leaf where an absent (score, member) belongs, and its position.
     fn descend(&self, nodes: &[Node], score: f64, member: &[u8]) -> (Path, u32, usize) {
         let mut path = Path::new();
         let mut node = self.root;
         for _ in 0..self.height {
             let inn = &self.inners[node as usize];
-            let (mut lo, mut hi) = (1, inn.len as usize);
-            while lo < hi {
-                let mid = (lo + hi) / 2;
-                if le(nodes, inn.scores[mid], inn.ids[mid], score, member) {
-                    lo = mid + 1;
-                } else {
-                    hi = mid;
-                }
-            }
-            path.push((node, (lo - 1) as u32));
-            node = inn.children[lo - 1];
+            let c = inn.route(score, member);
+            path.push((node, c as u32));
+            node = inn.children[c];
         }
         let l = &self.leaves[node as usize];
         let (mut lo, mut hi) = (0, l.len as usize);
         while lo < hi {
             let mid = (lo + hi) / 2;
-            if lt(nodes, l.scores[mid], l.ids[mid], score, member) {
+            let m = nodes[l.id(mid) as usize].member.as_slice();
+            if key_lt(l.score(mid), m, score, member) {
                 lo = mid + 1;
             } else {
                 hi = mid;
@@ -920,10 +990,35 @@ impl<const L: usize, const I: usize> Tree<L, I> {
         (path, node, lo)
     }
 
-    /// For an order-monotone predicate (true on a prefix), the number of entries it
-    /// holds for and the position of the first entry it fails for (the end position
-    /// when there is none).
-    fn seek(&self, before: impl Fn(f64, u32) -> bool) -> (usize, u32, usize) {
+    /// Path, leaf, position and rank of the present member `id` with key
+    /// (score, member). Inside the leaf the entry is found by id, without reading
+    /// any member.
+    fn locate(&self, score: f64, member: &[u8], id: u32) -> Option<(Path, u32, usize, usize)> {
+        let mut path = Path::new();
+        let mut node = self.root;
+        let mut rank = 0usize;
+        for _ in 0..self.height {
+            let inn = &self.inners[node as usize];
+            let c = inn.route(score, member);
+            rank += inn.counts[..c].iter().map(|&n| n as usize).sum::<usize>();
+            path.push((node, c as u32));
+            node = inn.children[c];
+        }
+        let l = &self.leaves[node as usize];
+        let pos = l.ents[..l.len as usize].iter().position(|e| e.id == id);
+        debug_assert!(pos.is_some(), "member missing from its leaf");
+        pos.map(|pos| (path, node, pos, rank + pos))
+    }
+
+    /// For an order-monotone predicate (true on a prefix of the keys), given as
+    /// `sep` on separator keys and `entry` on leaf entries: the number of entries it
+    /// holds for, and the leaf and position of the first entry it fails for (the end
+    /// position when there is none).
+    fn seek(
+        &self,
+        sep: impl Fn(f64, &[u8]) -> bool,
+        entry: impl Fn(f64, u32) -> bool,
+    ) -> (usize, u32, usize) {
         let mut node = self.root;
         let mut rank = 0usize;
         for _ in 0..self.height {
@@ -931,7 +1026,8 @@ impl<const L: usize, const I: usize> Tree<L, I> {
             let (mut lo, mut hi) = (1, inn.len as usize);
             while lo < hi {
                 let mid = (lo + hi) / 2;
-                if before(inn.scores[mid], inn.ids[mid]) {
+                let k = &inn.keys[mid];
+                if sep(k.score, k.member.as_slice()) {
                     lo = mid + 1;
                 } else {
                     hi = mid;
@@ -945,7 +1041,7 @@ impl<const L: usize, const I: usize> Tree<L, I> {
         let (mut lo, mut hi) = (0, l.len as usize);
         while lo < hi {
             let mid = (lo + hi) / 2;
-            if before(l.scores[mid], l.ids[mid]) {
+            if entry(l.score(mid), l.id(mid)) {
                 lo = mid + 1;
             } else {
                 hi = mid;
@@ -979,7 +1075,7 @@ impl<const L: usize, const I: usize> Tree<L, I> {
         loop {
             let l = &self.leaves[leaf as usize];
             while pos < l.len as usize {
-                if !f(l.scores[pos], l.ids[pos]) {
+                if !f(l.score(pos), l.id(pos)) {
                     return;
                 }
                 pos += 1;
@@ -999,7 +1095,7 @@ impl<const L: usize, const I: usize> Tree<L, I> {
         loop {
             let l = &self.leaves[leaf as usize];
             for i in (0..end.min(l.len as usize)).rev() {
-                if !f(l.scores[i], l.ids[i]) {
+                if !f(l.score(i), l.id(i)) {
                     return;
                 }
             }
@@ -1011,31 +1107,16 @@ impl<const L: usize, const I: usize> Tree<L, I> {
         }
     }
 
-    /// The node at `depth` on `path` (depth == path.len() is the leaf) got a new
-    /// minimum: record it in its ancestors, as far up as it is their minimum too.
-    fn fix_min(&mut self, path: &[(u32, u32)], depth: usize, score: f64, id: u32) {
-        for &(p, c) in path[..depth].iter().rev() {
-            let inn = &mut self.inners[p as usize];
-            inn.scores[c as usize] = score;
-            inn.ids[c as usize] = id;
-            if c != 0 {
-                break;
-            }
-        }
-    }
-
-    fn node_min(&self, node: u32, height: u32) -> (f64, u32) {
-        if height == 0 {
-            let l = &self.leaves[node as usize];
-            (l.scores[0], l.ids[0])
-        } else {
-            let inn = &self.inners[node as usize];
-            (inn.scores[0], inn.ids[0])
-        }
-    }
-
     /// Inserts (score, id) at the position `descend` found.
-    fn insert_at(&mut self, path: &Path, leaf: u32, pos: usize, score: f64, id: u32) {
+    fn insert_at(
+        &mut self,
+        nodes: &[Node],
+        path: &Path,
+        leaf: u32,
+        pos: usize,
+        score: f64,
+        id: u32,
+    ) {
         self.len += 1;
         for &(p, c) in path.iter() {
             self.inners[p as usize].counts[c as usize] += 1;
@@ -1043,9 +1124,6 @@ impl<const L: usize, const I: usize> Tree<L, I> {
         let l = &mut self.leaves[leaf as usize];
         if (l.len as usize) < L {
             l.insert(pos, score, id);
-            if pos == 0 {
-                self.fix_min(path, path.len(), score, id);
-            }
             return;
         }
         // Split. Appending at the very end (or prepending at the very start) leaves
@@ -1062,8 +1140,7 @@ impl<const L: usize, const I: usize> Tree<L, I> {
         let (lc, rc, rs, ri) = {
             let (lf, rt) = two_mut(&mut self.leaves, leaf as usize, r as usize);
             let n = L - m;
-            rt.scores[..n].copy_from_slice(&lf.scores[m..L]);
-            rt.ids[..n].copy_from_slice(&lf.ids[m..L]);
+            rt.ents[..n].copy_from_slice(&lf.ents[m..L]);
             rt.len = n as u32;
             lf.len = m as u32;
             rt.prev = leaf;
@@ -1074,38 +1151,36 @@ impl<const L: usize, const I: usize> Tree<L, I> {
             } else {
                 rt.insert(pos - m, score, id);
             }
-            (lf.len, rt.len, rt.scores[0], rt.ids[0])
+            (lf.len, rt.len, rt.score(0), rt.id(0))
         };
         if next != NIL {
             self.leaves[next as usize].prev = r;
         }
-        if pos == 0 {
-            self.fix_min(path, path.len(), score, id);
-        }
-        self.add_child(path, path.len(), r, rs, ri, lc, rc);
+        let sep = SepKey {
+            score: rs,
+            member: SmallBytes::from_slice(nodes[ri as usize].member.as_slice()),
+        };
+        self.add_child(path, path.len(), r, sep, lc, rc);
     }
 
-    /// The node at `depth` on `path` was split: `new` (minimum (s, i), `rc` entries)
-    /// goes right after it in its parent, and the node keeps `lc` entries.
-    #[allow(clippy::too_many_arguments)]
+    /// The node at `depth` on `path` was split: `new` (separator `sep`, `rc`
+    /// entries) goes right after it in its parent, and the node keeps `lc` entries.
     fn add_child(
         &mut self,
         path: &Path,
         mut depth: usize,
         mut new: u32,
-        mut s: f64,
-        mut i: u32,
+        mut sep: SepKey,
         mut lc: u32,
         mut rc: u32,
     ) {
         loop {
             if depth == 0 {
-                let (s0, i0) = self.node_min(self.root, self.height);
                 let nr = self.alloc_inner();
                 let old_root = self.root;
                 let inn = &mut self.inners[nr as usize];
-                inn.insert(0, s0, i0, old_root, lc);
-                inn.insert(1, s, i, new, rc);
+                inn.insert(0, SepKey::empty(), old_root, lc);
+                inn.insert(1, sep, new, rc);
                 self.root = nr;
                 self.height += 1;
                 return;
@@ -1116,62 +1191,43 @@ impl<const L: usize, const I: usize> Tree<L, I> {
             self.inners[p].counts[c] = lc;
             let plen = self.inners[p].len as usize;
             if plen < I {
-                self.inners[p].insert(c + 1, s, i, new, rc);
+                self.inners[p].insert(c + 1, sep, new, rc);
                 return;
             }
-            // Split the full inner node; the rightmost node of its level keeps all its
-            // children when the new one is appended (ordered inserts).
+            // Split the full node: the virtual node is its children 0..=c, the new
+            // child, then its children c+1..I. The rightmost node of its level keeps
+            // all its children when the new one is appended (ordered inserts).
             let rightmost = c + 1 == plen
                 && path[..depth]
                     .iter()
                     .all(|&(q, cq)| cq + 1 == self.inners[q as usize].len);
-            let mut all = Inner::<I>::empty();
-            let mut extra = (s, i, new, rc);
+            let mm = if rightmost { I } else { I.div_ceil(2) };
             let q = self.alloc_inner();
-            {
-                let (left, right) = two_mut(&mut self.inners, p, q as usize);
-                // Entries 0..=I of the virtual node (I + 1 children).
-                let get = |k: usize, left: &Inner<I>| -> (f64, u32, u32, u32) {
-                    match k.cmp(&(c + 1)) {
-                        std::cmp::Ordering::Less => (
-                            left.scores[k],
-                            left.ids[k],
-                            left.children[k],
-                            left.counts[k],
-                        ),
-                        std::cmp::Ordering::Equal => extra,
-                        std::cmp::Ordering::Greater => (
-                            left.scores[k - 1],
-                            left.ids[k - 1],
-                            left.children[k - 1],
-                            left.counts[k - 1],
-                        ),
-                    }
-                };
-                let mm = if rightmost { I } else { I.div_ceil(2) };
-                for k in mm..=I {
-                    let (a, b, ch, n) = get(k, left);
-                    all.insert(all.len as usize, a, b, ch, n);
+            let (left, right) = two_mut(&mut self.inners, p, q as usize);
+            if c + 1 >= mm {
+                for k in mm..=c {
+                    right.push_from(left, k);
                 }
-                // Keep 0..mm in `left`: only the inserted child may need placing.
-                if c + 1 < mm {
-                    left.len = (mm - 1) as u32;
-                    left.insert(c + 1, extra.0, extra.1, extra.2, extra.3);
-                } else {
-                    left.len = mm as u32;
+                right.insert(right.len as usize, sep, new, rc);
+                for k in c + 1..I {
+                    right.push_from(left, k);
                 }
-                *right = all;
-                lc = left.counts[..left.len as usize].iter().sum();
-                rc = right.counts[..right.len as usize].iter().sum();
-                extra = (right.scores[0], right.ids[0], q, rc);
+                left.len = mm as u32;
+            } else {
+                for k in mm - 1..I {
+                    right.push_from(left, k);
+                }
+                left.len = (mm - 1) as u32;
+                left.insert(c + 1, sep, new, rc);
             }
-            s = extra.0;
-            i = extra.1;
+            lc = left.counts[..left.len as usize].iter().sum();
+            rc = right.counts[..right.len as usize].iter().sum();
+            sep = std::mem::replace(&mut right.keys[0], SepKey::empty());
             new = q;
         }
     }
 
-    /// Removes the entry at the position `descend` found.
+    /// Removes the entry at the position `locate` found.
     fn remove_at(&mut self, path: &Path, leaf: u32, pos: usize) {
         self.len -= 1;
         for &(p, c) in path.iter() {
@@ -1180,10 +1236,6 @@ impl<const L: usize, const I: usize> Tree<L, I> {
         let l = &mut self.leaves[leaf as usize];
         l.remove(pos);
         let n = l.len as usize;
-        if n > 0 && pos == 0 {
-            let (s, i) = (l.scores[0], l.ids[0]);
-            self.fix_min(path, path.len(), s, i);
-        }
         if path.is_empty() {
             return;
         }
@@ -1216,9 +1268,15 @@ impl<const L: usize, const I: usize> Tree<L, I> {
         while self.height > 0 && self.inners[self.root as usize].len == 1 {
             let old = self.root;
             self.root = self.inners[old as usize].children[0];
-            self.free_inners.push(old);
+            self.free_inner(old);
             self.height -= 1;
         }
+    }
+
+    fn free_inner(&mut self, node: u32) {
+        // Drop long separators now rather than when the slot is reused.
+        self.inners[node as usize].keys = std::array::from_fn(|_| SepKey::empty());
+        self.free_inners.push(node);
     }
 
     /// Takes a leaf out of the leaf chain and frees it.
@@ -1241,21 +1299,21 @@ impl<const L: usize, const I: usize> Tree<L, I> {
         {
             let (la, lb) = two_mut(&mut self.leaves, a as usize, b as usize);
             let (na, nb) = (la.len as usize, lb.len as usize);
-            la.scores[na..na + nb].copy_from_slice(&lb.scores[..nb]);
-            la.ids[na..na + nb].copy_from_slice(&lb.ids[..nb]);
+            la.ents[na..na + nb].copy_from_slice(&lb.ents[..nb]);
             la.len = (na + nb) as u32;
         }
         self.unlink_leaf(b);
     }
 
     /// Removes child `c` of the inner node at `depth` on `path` (the child itself is
-    /// already freed); an inner node left without children goes too.
+    /// already freed); an inner node left without children goes too. Separators stay
+    /// valid: removing keys never breaks a bound.
     fn remove_child(&mut self, path: &[(u32, u32)], depth: usize, c: usize) {
         let p = path[depth].0;
         let inn = &mut self.inners[p as usize];
         inn.remove(c);
         if inn.len == 0 {
-            self.free_inners.push(p);
+            self.free_inner(p);
             if depth == 0 {
                 // Unreachable while the root keeps two children or more; stay sound.
                 self.height = 0;
@@ -1263,11 +1321,6 @@ impl<const L: usize, const I: usize> Tree<L, I> {
             } else {
                 self.remove_child(path, depth - 1, path[depth - 1].1 as usize);
             }
-            return;
-        }
-        if c == 0 {
-            let (s, i) = (inn.scores[0], inn.ids[0]);
-            self.fix_min(path, depth, s, i);
         }
     }
 }
@@ -1321,6 +1374,11 @@ impl<const L: usize, const I: usize> Big<L, I> {
     }
 
     #[inline]
+    fn member(&self, id: u32) -> &[u8] {
+        self.nodes[id as usize].member.as_slice()
+    }
+
+    #[inline]
     fn find(&self, member: &[u8]) -> Option<(usize, u32)> {
         self.index.find(&self.nodes, tag_of(member), member)
     }
@@ -1343,13 +1401,14 @@ impl<const L: usize, const I: usize> Big<L, I> {
                 id
             }
             None => {
-                self.nodes.push(node);
+                push_tight(&mut self.nodes, node);
                 (self.nodes.len() - 1) as u32
             }
         };
         self.index.insert(tag_of(member), id);
         let (path, leaf, pos) = self.tree.descend(&self.nodes, score, member);
-        self.tree.insert_at(&path, leaf, pos, score, id);
+        self.tree
+            .insert_at(&self.nodes, &path, leaf, pos, score, id);
     }
 
     fn insert(&mut self, member: &[u8], score: f64) -> Option<f64> {
@@ -1365,43 +1424,38 @@ impl<const L: usize, const I: usize> Big<L, I> {
     }
 
     /// Moves member `id` from score `old` to `new`, in place when its neighbours
-    /// allow (as Redis' zslUpdateScore).
+    /// allow (as Redis' zslUpdateScore) and no separator can be above its new key.
     fn update_score(&mut self, id: u32, old: f64, new: f64) {
-        let nodes = &self.nodes;
-        let member = nodes[id as usize].member.as_slice();
+        let member = self.member(id);
         let t = &self.tree;
-        let (path, leaf, pos) = t.descend(nodes, old, member);
+        let Some((path, leaf, pos, _)) = t.locate(old, member, id) else {
+            return;
+        };
         let l = &t.leaves[leaf as usize];
-        debug_assert_eq!(l.ids[pos], id);
+        let key_of = |k: usize| (l.score(k), self.member(l.id(k)));
+        // Within the leaf, compare with the neighbours; at a leaf's edge the bound is
+        // a separator (possibly a stale key), so only moves away from it stay.
         let prev_ok = if pos > 0 {
-            lt(nodes, l.scores[pos - 1], l.ids[pos - 1], new, member)
-        } else if l.prev != NIL {
-            let p = &t.leaves[l.prev as usize];
-            let k = p.len as usize - 1;
-            lt(nodes, p.scores[k], p.ids[k], new, member)
+            let (s, m) = key_of(pos - 1);
+            key_lt(s, m, new, member)
         } else {
-            true
+            l.prev == NIL || new > old
         };
         let next_ok = prev_ok
             && if pos + 1 < l.len as usize {
-                !le(nodes, l.scores[pos + 1], l.ids[pos + 1], new, member)
-            } else if l.next != NIL {
-                let nx = &t.leaves[l.next as usize];
-                !le(nodes, nx.scores[0], nx.ids[0], new, member)
+                let (s, m) = key_of(pos + 1);
+                key_lt(new, member, s, m)
             } else {
-                true
+                l.next == NIL || new < old
             };
         self.nodes[id as usize].score = new;
         if next_ok {
-            self.tree.leaves[leaf as usize].scores[pos] = new;
-            if pos == 0 {
-                self.tree.fix_min(&path, path.len(), new, id);
-            }
+            self.tree.leaves[leaf as usize].ents[pos].score = new;
         } else {
             self.tree.remove_at(&path, leaf, pos);
-            let member = self.nodes[id as usize].member.as_slice();
+            let member = self.member(id);
             let (path, leaf, pos) = self.tree.descend(&self.nodes, new, member);
-            self.tree.insert_at(&path, leaf, pos, new, id);
+            self.tree.insert_at(&self.nodes, &path, leaf, pos, new, id);
         }
     }
 
@@ -1411,12 +1465,12 @@ impl<const L: usize, const I: usize> Big<L, I> {
         };
         self.index.remove_at(slot);
         let score = self.nodes[id as usize].score;
-        let (path, leaf, pos) = self.tree.descend(&self.nodes, score, member);
-        debug_assert_eq!(self.tree.leaves[leaf as usize].ids[pos], id);
-        self.tree.remove_at(&path, leaf, pos);
+        if let Some((path, leaf, pos, _)) = self.tree.locate(score, member, id) {
+            self.tree.remove_at(&path, leaf, pos);
+        }
         let node = &mut self.nodes[id as usize];
         self.member_heap -= node.member.heap_bytes();
-        node.member = SmallBytes::from_slice(&[]);
+        node.member = no_bytes();
         self.free.push(id);
         if self.nodes.len() >= Self::REBUILD_MIN && self.len() * 4 < self.nodes.len() {
             self.rebuild();
@@ -1429,9 +1483,8 @@ impl<const L: usize, const I: usize> Big<L, I> {
     fn rebuild(&mut self) {
         let mut fresh = Big::with_capacity(self.len());
         let (leaf, pos) = self.tree.select(0);
-        let nodes = &self.nodes;
         self.tree.walk_fwd(leaf, pos, |s, id| {
-            fresh.insert_new(nodes[id as usize].member.as_slice(), s);
+            fresh.insert_new(self.member(id), s);
             true
         });
         *self = fresh;
@@ -1440,8 +1493,7 @@ impl<const L: usize, const I: usize> Big<L, I> {
     fn rank(&self, member: &[u8]) -> Option<usize> {
         let (_, id) = self.find(member)?;
         let score = self.nodes[id as usize].score;
-        let nodes = &self.nodes;
-        Some(self.tree.seek(|s, i| lt(nodes, s, i, score, member)).0)
+        self.tree.locate(score, member, id).map(|r| r.3)
     }
 
     fn visit_fwd(
@@ -1451,9 +1503,8 @@ impl<const L: usize, const I: usize> Big<L, I> {
         mut keep: impl FnMut(f64, &[u8]) -> bool,
         visit: &mut dyn FnMut(&[u8], f64) -> bool,
     ) {
-        let nodes = &self.nodes;
         self.tree.walk_fwd(leaf, pos, |s, id| {
-            let m = nodes[id as usize].member.as_slice();
+            let m = self.member(id);
             keep(s, m) && visit(m, s)
         });
     }
@@ -1465,9 +1516,8 @@ impl<const L: usize, const I: usize> Big<L, I> {
         mut keep: impl FnMut(f64, &[u8]) -> bool,
         visit: &mut dyn FnMut(&[u8], f64) -> bool,
     ) {
-        let nodes = &self.nodes;
         self.tree.walk_back(leaf, pos, |s, id| {
-            let m = nodes[id as usize].member.as_slice();
+            let m = self.member(id);
             keep(s, m) && visit(m, s)
         });
     }
@@ -1486,9 +1536,20 @@ impl<const L: usize, const I: usize> Big<L, I> {
         }
     }
 
-    /// Position of the last entry the predicate holds for, if any.
-    fn last_where(&self, before: impl Fn(f64, u32) -> bool) -> Option<(u32, usize)> {
-        let (n, _, _) = self.tree.seek(before);
+    /// Members before the first whose score fails `pred` (monotone).
+    fn seek_score(&self, pred: impl Fn(f64) -> bool + Copy) -> (usize, u32, usize) {
+        self.tree.seek(|s, _| pred(s), |s, _| pred(s))
+    }
+
+    /// Members before the first whose bytes fail `pred` (monotone when all scores
+    /// are equal).
+    fn seek_lex(&self, pred: impl Fn(&[u8]) -> bool + Copy) -> (usize, u32, usize) {
+        self.tree
+            .seek(|_, m| pred(m), |_, id| pred(self.member(id)))
+    }
+
+    /// Position of the last entry of a prefix of `n` entries, if any.
+    fn last_of(&self, n: usize) -> Option<(u32, usize)> {
         (n > 0).then(|| self.tree.select(n - 1))
     }
 
@@ -1499,46 +1560,43 @@ impl<const L: usize, const I: usize> Big<L, I> {
         visit: &mut dyn FnMut(&[u8], f64) -> bool,
     ) {
         if rev {
-            if let Some((leaf, pos)) = self.last_where(|s, _| range.below_max(s)) {
+            let n = self.seek_score(|s| range.below_max(s)).0;
+            if let Some((leaf, pos)) = self.last_of(n) {
                 self.visit_back(leaf, pos, |s, _| range.above_min(s), visit);
             }
         } else {
-            let (_, leaf, pos) = self.tree.seek(|s, _| !range.above_min(s));
+            let (_, leaf, pos) = self.seek_score(|s| !range.above_min(s));
             self.visit_fwd(leaf, pos, |s, _| range.below_max(s), visit);
         }
     }
 
     fn range_by_lex(&self, range: &LexRange, rev: bool, visit: &mut dyn FnMut(&[u8], f64) -> bool) {
-        let nodes = &self.nodes;
-        let member = |id: u32| nodes[id as usize].member.as_slice();
         if rev {
-            if let Some((leaf, pos)) = self.last_where(|_, id| range.below_max(member(id))) {
+            let n = self.seek_lex(|m| range.below_max(m)).0;
+            if let Some((leaf, pos)) = self.last_of(n) {
                 self.visit_back(leaf, pos, |_, m| range.above_min(m), visit);
             }
         } else {
-            let (_, leaf, pos) = self.tree.seek(|_, id| !range.above_min(member(id)));
+            let (_, leaf, pos) = self.seek_lex(|m| !range.above_min(m));
             self.visit_fwd(leaf, pos, |_, m| range.below_max(m), visit);
         }
     }
 
     fn count_by_score(&self, range: &ScoreRange) -> usize {
-        let hi = self.tree.seek(|s, _| range.below_max(s)).0;
-        let lo = self.tree.seek(|s, _| !range.above_min(s)).0;
+        let hi = self.seek_score(|s| range.below_max(s)).0;
+        let lo = self.seek_score(|s| !range.above_min(s)).0;
         hi.saturating_sub(lo)
     }
 
     fn count_by_lex(&self, range: &LexRange) -> usize {
-        let nodes = &self.nodes;
-        let member = |id: u32| nodes[id as usize].member.as_slice();
-        let hi = self.tree.seek(|_, id| range.below_max(member(id))).0;
-        let lo = self.tree.seek(|_, id| !range.above_min(member(id))).0;
+        let hi = self.seek_lex(|m| range.below_max(m)).0;
+        let lo = self.seek_lex(|m| !range.above_min(m)).0;
         hi.saturating_sub(lo)
     }
 
     fn scan(&self, cursor: u64, count: usize, visit: &mut dyn FnMut(&[u8], f64)) -> u64 {
-        let nodes = &self.nodes;
         self.index.scan(cursor, count, |id| {
-            let n = &nodes[id as usize];
+            let n = &self.nodes[id as usize];
             visit(n.member.as_slice(), n.score);
         })
     }
@@ -1630,8 +1688,10 @@ mod tests {
             // Strict order.
             for w in entries.windows(2) {
                 let (a, b) = (w[0], w[1]);
-                let mb = self.nodes[b.1 as usize].member.as_slice();
-                assert!(lt(&self.nodes, a.0, a.1, b.0, mb), "order");
+                assert!(
+                    key_lt(a.0, self.member(a.1), b.0, self.member(b.1)),
+                    "order"
+                );
             }
             // Slab, index and tree agree.
             assert_eq!(self.index.len, t.len);
@@ -1671,7 +1731,7 @@ mod tests {
                 assert!(l.len as usize <= L);
                 leaves.push(node);
                 for k in 0..l.len as usize {
-                    entries.push((l.scores[k], l.ids[k]));
+                    entries.push((l.score(k), l.id(k)));
                 }
                 return l.len as usize;
             }
@@ -1683,9 +1743,21 @@ mod tests {
                 let before = entries.len();
                 let n = self.check_node(inn.children[c], height - 1, false, leaves, entries);
                 assert_eq!(n, inn.counts[c] as usize, "subtree count");
-                let (s, id) = entries[before];
-                assert_eq!(inn.scores[c].to_bits(), s.to_bits(), "separator score");
-                assert_eq!(inn.ids[c], id, "separator id");
+                if c > 0 {
+                    // Every key on the left below the separator, every key on the
+                    // right at or above it.
+                    let (sep_s, sep_m) = (inn.keys[c].score, inn.keys[c].member.as_slice());
+                    let (ls, lid) = entries[before - 1];
+                    let (rs, rid) = entries[before];
+                    assert!(
+                        key_lt(ls, self.member(lid), sep_s, sep_m),
+                        "separator above left"
+                    );
+                    assert!(
+                        key_le(sep_s, sep_m, rs, self.member(rid)),
+                        "separator below right"
+                    );
+                }
                 total += n;
             }
             total
@@ -2112,6 +2184,9 @@ mod tests {
     fn sizes() {
         assert_eq!(std::mem::size_of::<ZSet>(), 16);
         assert_eq!(std::mem::size_of::<Node>(), 32);
+        assert_eq!(std::mem::size_of::<Ent>(), 12);
+        assert_eq!(std::mem::size_of::<Leaf<LEAF_CAP>>(), 12 + 12 * LEAF_CAP);
+        assert_eq!(std::mem::size_of::<SepKey>(), 32);
     }
 
     #[test]

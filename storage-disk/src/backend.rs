@@ -300,6 +300,10 @@ pub struct KvBackend<S: OrderedStore> {
     /// Where the next sweep of stale sub-keys starts (stores without a compaction
     /// filter).
     sweep_cursor: Mutex<Vec<u8>>,
+    /// Approximate bytes of stale sub-keys left by deleted or replaced collections
+    /// and not yet removed, which `dataset_bytes` discounts; and how many bytes the
+    /// store had reported dropped when this was last brought up to date.
+    garbage: Mutex<(u64, u64)>,
 }
 
 impl<S: OrderedStore> std::fmt::Debug for KvBackend<S> {
@@ -407,6 +411,7 @@ impl<S: OrderedStore> KvBackend<S> {
             }),
             limits: RwLock::new(EncodingLimits::default()),
             sweep_cursor: Mutex::new(Vec::new()),
+            garbage: Mutex::new((0, 0)),
         })
     }
 
@@ -428,6 +433,24 @@ impl<S: OrderedStore> KvBackend<S> {
         let out = v.next;
         v.next += 1;
         Ok(out)
+    }
+
+    /// Records stale sub-key bytes a committed batch left behind.
+    pub(crate) fn add_garbage(&self, bytes: u64) {
+        if bytes > 0 {
+            let mut g = self.garbage.lock();
+            self.settle_garbage(&mut g);
+            g.0 = g.0.saturating_add(bytes);
+        }
+    }
+
+    /// Takes off what the store dropped since last time. (Stale records from before
+    /// the store was opened are not counted when left, so the balance stops at 0.)
+    fn settle_garbage(&self, g: &mut (u64, u64)) -> u64 {
+        let dropped = self.store.dropped_stale_bytes();
+        g.0 = g.0.saturating_sub(dropped.saturating_sub(g.1));
+        g.1 = dropped;
+        g.0
     }
 
     /// The current encoding thresholds.
@@ -489,6 +512,20 @@ impl<S: OrderedStore> KvBackend<S> {
                 }
             };
             if !live {
+                // Count what goes, for `dataset_bytes`.
+                let mut bytes = 0u64;
+                let counted =
+                    self.store
+                        .scan(Keyspace::SubKey, &prefix, Some(&end), &mut |k, v| {
+                            bytes += (k.len() + v.len()) as u64;
+                            true
+                        });
+                if let Err(e) = counted {
+                    self.record_failure(&e);
+                    return removed;
+                }
+                let mut g = self.garbage.lock();
+                g.0 = g.0.saturating_sub(bytes);
                 batch.delete_range(Keyspace::SubKey, prefix, end.clone());
                 removed += 1;
             }
@@ -781,6 +818,8 @@ impl<S: OrderedStore> KvBackend<S> {
                 .and_then(decode_field_value)
                 .is_some_and(|(at, _)| at == Some(f.at) && f.at <= now);
             if due {
+                let size = (fk.len() + field.as_ref().map_or(0, |v| v.len())) as u64;
+                h.rec.bytes = h.rec.bytes.saturating_sub(size);
                 batch.delete(Keyspace::SubKey, fk.clone());
                 removed_fields.insert(fk);
                 h.rec.len -= 1;
@@ -956,7 +995,10 @@ impl<S: OrderedStore> StorageBackend for KvBackend<S> {
     }
 
     fn dataset_bytes(&self) -> u64 {
-        self.store.approximate_bytes()
+        // Deleting a collection leaves its elements to compaction or the sweeper;
+        // they no longer count as data.
+        let pending = self.settle_garbage(&mut self.garbage.lock());
+        self.store.approximate_bytes().saturating_sub(pending)
     }
 
     fn flush_to_disk(&self) -> StorageResult<()> {

@@ -177,6 +177,19 @@ impl<'t, 'a, S: OrderedStore> Coll<'t, 'a, S> {
         }
     }
 
+    /// Bytes of a record with a suffix and value of these lengths.
+    fn size(&self, suffix_len: usize, value_len: usize) -> u64 {
+        (self.prefix.len() + suffix_len + value_len) as u64
+    }
+
+    fn grow(&mut self, bytes: u64) {
+        self.rec.bytes = self.rec.bytes.saturating_add(bytes);
+    }
+
+    fn shrink(&mut self, bytes: u64) {
+        self.rec.bytes = self.rec.bytes.saturating_sub(bytes);
+    }
+
     fn mark_big_if(&mut self, big: bool) {
         if big {
             self.rec.flags |= FLAG_BIG;
@@ -256,6 +269,7 @@ impl<S: OrderedStore> ListOps for ListView<'_, '_, '_, S> {
             }
         };
         self.0.put(&seq_key(seq), value);
+        self.0.grow(self.0.size(8, value.len()));
         self.set_len();
     }
 
@@ -276,6 +290,8 @@ impl<S: OrderedStore> ListOps for ListView<'_, '_, '_, S> {
         }
         self.0.wrote = true;
         self.0.del(&seq_key(seq));
+        self.0
+            .shrink(self.0.size(8, value.as_ref().map_or(0, |v| v.len())));
         match end {
             End::Head => self.0.rec.head += 1,
             End::Tail => self.0.rec.tail -= 1,
@@ -296,12 +312,16 @@ impl<S: OrderedStore> ListOps for ListView<'_, '_, '_, S> {
         if index as u64 >= self.len64() {
             return false;
         }
+        let seq = self.0.rec.head + index as u64;
+        // Read for the byte count only.
+        let old = self.0.read(&seq_key(seq));
         if self.0.failed() {
             return false;
         }
         self.0.wrote = true;
-        let seq = self.0.rec.head + index as u64;
         self.0.put(&seq_key(seq), value);
+        self.0.shrink(self.0.size(8, old.map_or(0, |v| v.len())));
+        self.0.grow(self.0.size(8, value.len()));
         true
     }
 
@@ -361,6 +381,7 @@ impl<S: OrderedStore> ListOps for ListView<'_, '_, '_, S> {
             self.0.put(&seq_key(head + index), value);
             self.0.rec.tail += 1;
         }
+        self.0.grow(self.0.size(8, value.len()));
         self.set_len();
     }
 
@@ -390,6 +411,7 @@ impl<S: OrderedStore> ListOps for ListView<'_, '_, '_, S> {
             let mut d = doomed.iter().peekable();
             for (seq, v) in self.collect(head + first, tail) {
                 if d.next_if(|&&i| head + i == seq).is_some() {
+                    self.0.shrink(self.0.size(8, v.len()));
                     continue;
                 }
                 if seq != at {
@@ -406,6 +428,7 @@ impl<S: OrderedStore> ListOps for ListView<'_, '_, '_, S> {
             let kept = self.collect(head, head + last + 1);
             for (seq, v) in kept.into_iter().rev() {
                 if d.next_if(|&&i| head + i == seq).is_some() {
+                    self.0.shrink(self.0.size(8, v.len()));
                     continue;
                 }
                 if seq != at {
@@ -432,6 +455,10 @@ impl<S: OrderedStore> ListOps for ListView<'_, '_, '_, S> {
         self.0.wrote = true;
         let head = self.0.rec.head;
         let tail = self.0.rec.tail;
+        // The cut elements are not read: count them at the average size.
+        let cut = len - (end - start);
+        let share = (u128::from(self.0.rec.bytes) * u128::from(cut) / u128::from(len)) as u64;
+        self.0.shrink(share);
         if start == end {
             // Everything goes: if the list stays empty the key is deleted with its
             // incarnation (O(1)) and this range delete is forgotten.
@@ -465,8 +492,15 @@ impl<S: OrderedStore> HashView<'_, '_, '_, S> {
         field_expiry_key(self.0.db, at, self.0.key, self.0.rec.version, field)
     }
 
+    /// Bytes of a field record.
+    fn field_size(&self, suffix_len: usize, at: Option<UnixMillis>, value_len: usize) -> u64 {
+        self.0
+            .size(suffix_len, 1 + if at.is_some() { 8 } else { 0 } + value_len)
+    }
+
     /// Removes a field record and its expiry index entry.
-    fn drop_field(&mut self, suffix: &[u8], at: Option<UnixMillis>) {
+    fn drop_field(&mut self, suffix: &[u8], at: Option<UnixMillis>, value_len: usize) {
+        self.0.shrink(self.field_size(suffix.len(), at, value_len));
         if let (Some(at), Some((_, field))) = (at, decode_hashed_suffix(suffix)) {
             let entry = self.index_entry(at, field);
             self.0.txn.put_raw(Keyspace::Expiry, entry, None);
@@ -484,7 +518,7 @@ impl<S: OrderedStore> HashView<'_, '_, '_, S> {
             return None;
         };
         if at.is_some_and(|t| t <= self.now()) {
-            self.drop_field(suffix, at);
+            self.drop_field(suffix, at, value.len());
             return None;
         }
         let start = raw.len() - value.len();
@@ -501,7 +535,7 @@ impl<S: OrderedStore> HashView<'_, '_, '_, S> {
         f: &mut dyn FnMut(&[u8], &[u8]) -> bool,
     ) -> usize {
         let now = self.now();
-        let mut expired: Vec<(Vec<u8>, Option<UnixMillis>)> = Vec::new();
+        let mut expired: Vec<(Vec<u8>, Option<UnixMillis>, usize)> = Vec::new();
         let mut corrupt = false;
         let mut seen = 0;
         self.0.walk(from, to, false, &mut |k, v| {
@@ -511,7 +545,7 @@ impl<S: OrderedStore> HashView<'_, '_, '_, S> {
                 return false;
             };
             if at.is_some_and(|t| t <= now) {
-                expired.push((k.to_vec(), at));
+                expired.push((k.to_vec(), at, value.len()));
                 return true;
             }
             f(k, value)
@@ -519,8 +553,8 @@ impl<S: OrderedStore> HashView<'_, '_, '_, S> {
         if corrupt {
             self.0.corrupt("hash field");
         }
-        for (suffix, at) in expired {
-            self.drop_field(&suffix, at);
+        for (suffix, at, value_len) in expired {
+            self.drop_field(&suffix, at, value_len);
         }
         seen
     }
@@ -557,11 +591,16 @@ impl<S: OrderedStore> HashOps for HashView<'_, '_, '_, S> {
             return false;
         }
         self.0.wrote = true;
-        if let Some((Some(at), _)) = &old {
-            let entry = self.index_entry(*at, field);
-            self.0.txn.put_raw(Keyspace::Expiry, entry, None);
+        if let Some((at, v)) = &old {
+            if let Some(at) = at {
+                let entry = self.index_entry(*at, field);
+                self.0.txn.put_raw(Keyspace::Expiry, entry, None);
+            }
+            self.0.shrink(self.field_size(suffix.len(), *at, v.len()));
         }
         self.0.put(&suffix, &encode_field_value(value, None));
+        self.0
+            .grow(self.field_size(suffix.len(), None, value.len()));
         if old.is_none() {
             self.0.rec.len += 1;
         }
@@ -577,9 +616,9 @@ impl<S: OrderedStore> HashOps for HashView<'_, '_, '_, S> {
     fn remove(&mut self, field: &[u8]) -> bool {
         let suffix = hashed_suffix(field);
         match self.live_field(&suffix) {
-            Some((at, _)) if !self.0.failed() => {
+            Some((at, v)) if !self.0.failed() => {
                 self.0.wrote = true;
-                self.drop_field(&suffix, at);
+                self.drop_field(&suffix, at, v.len());
                 true
             }
             _ => false,
@@ -662,6 +701,9 @@ impl<S: OrderedStore> HashOps for HashView<'_, '_, '_, S> {
                 .put_raw(Keyspace::Expiry, entry, Some(Bytes::new()));
         }
         self.0.put(&suffix, &encode_field_value(&value, at));
+        self.0
+            .shrink(self.field_size(suffix.len(), old_at, value.len()));
+        self.0.grow(self.field_size(suffix.len(), at, value.len()));
         true
     }
 }
@@ -754,6 +796,7 @@ impl<S: OrderedStore> SetOps for SetView<'_, '_, '_, S> {
         }
         self.0.wrote = true;
         self.0.put(&suffix, &[]);
+        self.0.grow(self.0.size(suffix.len(), 0));
         self.0.rec.len += 1;
         let l = self.0.limits;
         self.0
@@ -768,6 +811,7 @@ impl<S: OrderedStore> SetOps for SetView<'_, '_, '_, S> {
         }
         self.0.wrote = true;
         self.0.del(&suffix);
+        self.0.shrink(self.0.size(suffix.len(), 0));
         self.0.rec.len -= 1;
         true
     }
@@ -851,12 +895,12 @@ impl<S: OrderedStore> ZSetView<'_, '_, '_, S> {
         from: &[u8],
         to: &[u8],
         rev: bool,
-        f: &mut dyn FnMut(&[u8], f64, &[u8]) -> bool,
+        f: &mut dyn FnMut(f64, &[u8]) -> bool,
     ) {
         let mut corrupt = false;
         self.0
             .walk(from, Some(to), rev, &mut |k, v| match decode_zscore(k, v) {
-                Some((score, member)) => f(k, score, member),
+                Some((score, member)) => f(score, member),
                 None => {
                     corrupt = true;
                     false
@@ -871,11 +915,11 @@ impl<S: OrderedStore> ZSetView<'_, '_, '_, S> {
     fn score_bounds(&mut self) -> Option<(f64, f64)> {
         let mut lo = None;
         let mut hi = None;
-        self.walk_index(INDEX_START, INDEX_END, false, &mut |_, s, _| {
+        self.walk_index(INDEX_START, INDEX_END, false, &mut |s, _| {
             lo = Some(s);
             false
         });
-        self.walk_index(INDEX_START, INDEX_END, true, &mut |_, s, _| {
+        self.walk_index(INDEX_START, INDEX_END, true, &mut |s, _| {
             hi = Some(s);
             false
         });
@@ -899,7 +943,7 @@ impl<S: OrderedStore> ZSetView<'_, '_, '_, S> {
         };
         let bits = score_to_bits(lo);
         if bits != score_to_bits(hi) {
-            self.walk_index(INDEX_START, INDEX_END, rev, &mut |_, s, m| {
+            self.walk_index(INDEX_START, INDEX_END, rev, &mut |s, m| {
                 !range.contains(m) || f(m, s)
             });
             return;
@@ -927,7 +971,7 @@ impl<S: OrderedStore> ZSetView<'_, '_, '_, S> {
             LexBound::Exclusive(m) => at(m, false),
         };
         if from < to {
-            self.walk_index(&from, &to, rev, &mut |_, s, m| f(m, s));
+            self.walk_index(&from, &to, rev, &mut |s, m| f(m, s));
         }
     }
 }
@@ -952,14 +996,18 @@ impl<S: OrderedStore> ZSetOps for ZSetView<'_, '_, '_, S> {
             return old;
         }
         self.0.wrote = true;
+        let index_size = |s: f64| 9 + member.len() + zscore_value(s).len();
         if let Some(o) = old {
             self.0.del(&zscore_suffix(o, member));
+            self.0.shrink(self.0.size(index_size(o), 0));
         } else {
             self.0.rec.len += 1;
+            self.0.grow(self.0.size(5 + member.len(), 8));
         }
         self.0
             .put(&zscore_suffix(score, member), zscore_value(score));
         self.0.put(&zmember_suffix(member), &zmember_value(score));
+        self.0.grow(self.0.size(index_size(score), 0));
         let l = self.0.limits;
         self.0.mark_big_if(
             self.0.rec.len > l.zset_max_listpack_entries as u64
@@ -978,6 +1026,9 @@ impl<S: OrderedStore> ZSetOps for ZSetView<'_, '_, '_, S> {
         self.0.wrote = true;
         self.0.del(&zscore_suffix(old, member));
         self.0.del(&zmember_suffix(member));
+        let index = 9 + member.len() + zscore_value(old).len();
+        self.0
+            .shrink(self.0.size(index, 0) + self.0.size(5 + member.len(), 8));
         self.0.rec.len -= 1;
         true
     }
@@ -1037,7 +1088,7 @@ impl<S: OrderedStore> ZSetOps for ZSetView<'_, '_, '_, S> {
         if from_back == rev {
             // The walk that finds it goes on in the visiting direction.
             let mut skip = steps;
-            self.walk_index(INDEX_START, INDEX_END, rev, &mut |_, s, m| {
+            self.walk_index(INDEX_START, INDEX_END, rev, &mut |s, m| {
                 if skip > 0 {
                     skip -= 1;
                     return true;
@@ -1063,9 +1114,9 @@ impl<S: OrderedStore> ZSetOps for ZSetView<'_, '_, '_, S> {
         if rev {
             let mut to = at;
             to.push(0);
-            self.walk_index(INDEX_START, &to, true, &mut |_, s, m| visit(m, s));
+            self.walk_index(INDEX_START, &to, true, &mut |s, m| visit(m, s));
         } else {
-            self.walk_index(&at, INDEX_END, false, &mut |_, s, m| visit(m, s));
+            self.walk_index(&at, INDEX_END, false, &mut |s, m| visit(m, s));
         }
     }
 
@@ -1078,7 +1129,7 @@ impl<S: OrderedStore> ZSetOps for ZSetView<'_, '_, '_, S> {
         let Some((from, to)) = Self::score_span(range) else {
             return;
         };
-        self.walk_index(&from, &to, rev, &mut |_, s, m| {
+        self.walk_index(&from, &to, rev, &mut |s, m| {
             !range.contains(s) || visit(m, s)
         });
     }
@@ -1097,7 +1148,7 @@ impl<S: OrderedStore> ZSetOps for ZSetView<'_, '_, '_, S> {
             return 0;
         };
         let mut n = 0;
-        self.walk_index(&from, &to, false, &mut |_, s, _| {
+        self.walk_index(&from, &to, false, &mut |s, _| {
             n += usize::from(range.contains(s));
             true
         });

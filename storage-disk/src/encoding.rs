@@ -179,6 +179,10 @@ pub struct MetaRecord {
     pub version: u64,
     /// Strings: decoded byte length. Collections: element count.
     pub len: u64,
+    /// Collections: approximate bytes of the incarnation's sub-key records (keys and
+    /// values), kept up to date by every operation, so that the bytes a deleted
+    /// collection leaves for compaction can be discounted at once. 0 for strings.
+    pub bytes: u64,
     /// Lists: sequence number of the first element (elements occupy
     /// `head..tail`, contiguous). 0 for other types.
     pub head: u64,
@@ -203,6 +207,7 @@ impl MetaRecord {
             expire_at: 0,
             version,
             len: 0,
+            bytes: 0,
             head,
             tail,
             payload: Bytes::new(),
@@ -222,6 +227,7 @@ impl MetaRecord {
                     expire_at,
                     version: 0,
                     len: value.len() as u64,
+                    bytes: 0,
                     head: 0,
                     tail: 0,
                     payload: Bytes::from(packed),
@@ -234,6 +240,7 @@ impl MetaRecord {
             expire_at,
             version: 0,
             len: value.len() as u64,
+            bytes: 0,
             head: 0,
             tail: 0,
             payload: Bytes::copy_from_slice(value),
@@ -266,7 +273,7 @@ impl MetaRecord {
 
     /// Serialises the record.
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(META_HEADER + 16 + self.payload.len());
+        let mut out = Vec::with_capacity(META_HEADER + 40 + self.payload.len());
         out.push(META_FORMAT);
         out.push(type_code(self.key_type));
         out.push(self.flags);
@@ -279,6 +286,7 @@ impl MetaRecord {
         } else {
             out.extend_from_slice(&self.version.to_be_bytes());
             out.extend_from_slice(&self.len.to_be_bytes());
+            out.extend_from_slice(&self.bytes.to_be_bytes());
             if self.key_type == KeyType::List {
                 out.extend_from_slice(&self.head.to_be_bytes());
                 out.extend_from_slice(&self.tail.to_be_bytes());
@@ -310,6 +318,7 @@ impl MetaRecord {
                     expire_at,
                     version: 0,
                     len,
+                    bytes: 0,
                     head: 0,
                     tail: 0,
                     payload: raw.slice(META_HEADER + 8..),
@@ -321,6 +330,7 @@ impl MetaRecord {
                     expire_at,
                     version: 0,
                     len: (raw.len() - META_HEADER) as u64,
+                    bytes: 0,
                     head: 0,
                     tail: 0,
                     payload: raw.slice(META_HEADER..),
@@ -328,8 +338,8 @@ impl MetaRecord {
             }
         } else {
             let (head, tail) = if key_type == KeyType::List {
-                let head = read_u64(&raw, META_HEADER + 16)?;
-                let tail = read_u64(&raw, META_HEADER + 24)?;
+                let head = read_u64(&raw, META_HEADER + 24)?;
+                let tail = read_u64(&raw, META_HEADER + 32)?;
                 (head, tail)
             } else {
                 (0, 0)
@@ -344,6 +354,7 @@ impl MetaRecord {
                 expire_at,
                 version: read_u64(&raw, META_HEADER)?,
                 len,
+                bytes: read_u64(&raw, META_HEADER + 16)?,
                 head,
                 tail,
                 payload: Bytes::new(),
@@ -750,12 +761,13 @@ mod tests {
             expire_at: 42,
             version: 7,
             len: 3,
+            bytes: 99,
             head: 0,
             tail: 0,
             payload: Bytes::new(),
         };
         let enc = rec.encode();
-        assert_eq!(enc.len(), META_HEADER + 16);
+        assert_eq!(enc.len(), META_HEADER + 24);
         let dec = MetaRecord::decode(Bytes::from(enc)).unwrap();
         assert_eq!(dec, rec);
         assert!(dec.is_expired(42) && !dec.is_expired(41));
@@ -769,11 +781,11 @@ mod tests {
         list.tail += 3;
         list.len = 5;
         let enc = list.encode();
-        assert_eq!(enc.len(), META_HEADER + 32);
+        assert_eq!(enc.len(), META_HEADER + 40);
         assert_eq!(MetaRecord::decode(Bytes::from(enc.clone())).unwrap(), list);
         // Bounds that disagree with the count are corruption.
         let mut bad = enc;
-        bad[META_HEADER + 15] = 4;
+        bad[META_HEADER + 31] = 4;
         assert!(MetaRecord::decode(Bytes::from(bad)).is_err());
         let set = MetaRecord::collection(KeyType::Set, 3);
         assert_eq!((set.head, set.tail), (0, 0));

@@ -77,6 +77,7 @@ type SharedDb = Arc<RwLock<Option<Arc<DB>>>>;
 /// Makes one [`SubKeyFilter`] per compaction (each runs on one thread).
 struct SubKeyFilterFactory {
     db: SharedDb,
+    dropped: Arc<AtomicU64>,
 }
 
 impl CompactionFilterFactory for SubKeyFilterFactory {
@@ -85,6 +86,7 @@ impl CompactionFilterFactory for SubKeyFilterFactory {
     fn create(&mut self, _context: CompactionFilterContext) -> SubKeyFilter {
         SubKeyFilter {
             db: self.db.clone(),
+            dropped: self.dropped.clone(),
             last: None,
         }
     }
@@ -113,6 +115,8 @@ enum Verdict {
 /// metadata was written in the same batch.
 struct SubKeyFilter {
     db: SharedDb,
+    /// Bytes of the records dropped, for `dataset_bytes`.
+    dropped: Arc<AtomicU64>,
     /// The last key looked up (consecutive records mostly share it).
     last: Option<(Vec<u8>, Verdict)>,
 }
@@ -139,7 +143,7 @@ impl SubKeyFilter {
 }
 
 impl CompactionFilter for SubKeyFilter {
-    fn filter(&mut self, _level: u32, key: &[u8], _value: &[u8]) -> Decision {
+    fn filter(&mut self, _level: u32, key: &[u8], value: &[u8]) -> Decision {
         let Some(sk) = decode_subkey(key) else {
             return Decision::Keep;
         };
@@ -152,11 +156,17 @@ impl CompactionFilter for SubKeyFilter {
                 v
             }
         };
-        match verdict {
-            Verdict::Live(v) if v != sk.version => Decision::Remove,
-            Verdict::Gone => Decision::Remove,
-            _ => Decision::Keep,
+        let stale = match verdict {
+            Verdict::Live(v) => v != sk.version,
+            Verdict::Gone => true,
+            Verdict::Unknown => false,
+        };
+        if !stale {
+            return Decision::Keep;
         }
+        self.dropped
+            .fetch_add((key.len() + value.len()) as u64, Ordering::Relaxed);
+        Decision::Remove
     }
 
     fn name(&self) -> &CStr {
@@ -169,6 +179,8 @@ pub struct RocksStore {
     db: Arc<DB>,
     /// The compaction filter's handle on `db`, emptied when the store closes.
     shared: SharedDb,
+    /// Bytes of stale sub-keys the compaction filter dropped.
+    dropped: Arc<AtomicU64>,
     path: PathBuf,
     /// Reads that only look at memtables and the block cache, failing with
     /// `Incomplete` rather than reading a file.
@@ -194,7 +206,13 @@ impl std::fmt::Debug for RocksStore {
     }
 }
 
-fn cf_options(ks: Keyspace, cache: &Cache, config: &RocksConfig, shared: &SharedDb) -> Options {
+fn cf_options(
+    ks: Keyspace,
+    cache: &Cache,
+    config: &RocksConfig,
+    shared: &SharedDb,
+    dropped: &Arc<AtomicU64>,
+) -> Options {
     let mut table = BlockBasedOptions::default();
     table.set_block_cache(cache);
     table.set_cache_index_and_filter_blocks(true);
@@ -211,7 +229,10 @@ fn cf_options(ks: Keyspace, cache: &Cache, config: &RocksConfig, shared: &Shared
     opts.set_write_buffer_size(config.write_buffer_bytes);
     if ks == Keyspace::SubKey {
         // Stale elements of deleted or overwritten collections go at compaction.
-        opts.set_compaction_filter_factory(SubKeyFilterFactory { db: shared.clone() });
+        opts.set_compaction_filter_factory(SubKeyFilterFactory {
+            db: shared.clone(),
+            dropped: dropped.clone(),
+        });
     }
     if ks == Keyspace::Meta {
         // Overwriting a key whose record is in the active memtable rewrites it there
@@ -258,8 +279,10 @@ impl RocksStore {
         // writer reuses it between the sorted keys of a batch.
         db_opts.set_allow_concurrent_memtable_write(false);
         let shared: SharedDb = Arc::default();
+        let dropped = Arc::new(AtomicU64::new(0));
         let cfs = Keyspace::ALL.into_iter().map(|ks| {
-            ColumnFamilyDescriptor::new(ks.name(), cf_options(ks, &cache, config, &shared))
+            let opts = cf_options(ks, &cache, config, &shared, &dropped);
+            ColumnFamilyDescriptor::new(ks.name(), opts)
         });
         let db = Arc::new(DB::open_cf_descriptors(&db_opts, &path, cfs).map_err(err)?);
         *shared.write() = Some(db.clone());
@@ -270,6 +293,7 @@ impl RocksStore {
         Ok(RocksStore {
             db,
             shared,
+            dropped,
             path,
             cache_only,
             no_stall,
@@ -401,6 +425,10 @@ impl OrderedStore for RocksStore {
 
     fn drops_stale_subkeys(&self) -> bool {
         true
+    }
+
+    fn dropped_stale_bytes(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
     }
 
     fn write(&self, batch: WriteBatch) -> StoreResult<()> {

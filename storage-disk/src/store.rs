@@ -182,6 +182,13 @@ pub trait OrderedStore: Send + Sync {
         false
     }
 
+    /// Bytes of stale sub-keys the store dropped by itself so far (with
+    /// [`OrderedStore::drops_stale_subkeys`]), so that the backend stops discounting
+    /// them from [`OrderedStore::approximate_bytes`].
+    fn dropped_stale_bytes(&self) -> u64 {
+        0
+    }
+
     /// Applies a batch atomically.
     fn write(&self, batch: WriteBatch) -> StoreResult<()>;
 

@@ -47,6 +47,9 @@ pub(crate) struct Pending {
     /// A collection operation failed to read the store: none of these writes may
     /// be applied (the commit reports this error instead).
     poisoned: Option<StorageError>,
+    /// Approximate bytes of stored sub-keys of collections this batch deletes or
+    /// replaces, left in the store for compaction or the sweeper.
+    dead_bytes: u64,
 }
 
 impl Pending {
@@ -58,6 +61,7 @@ impl Pending {
             ranges: Vec::new(),
             deltas: Vec::new(),
             poisoned: None,
+            dead_bytes: 0,
         }
     }
 
@@ -94,6 +98,7 @@ impl Pending {
             ranges,
             deltas,
             poisoned,
+            dead_bytes,
         } = self;
         if let Some(e) = poisoned {
             return Err(e);
@@ -145,6 +150,7 @@ impl Pending {
         if dbmap_changed {
             *backend.dbmap.write() = dbmap;
         }
+        backend.add_garbage(dead_bytes);
 
         // The row cache follows the store, under the same locks.
         let mut unheld = Vec::new();
@@ -300,35 +306,41 @@ impl<'a, S: OrderedStore> KvTxn<'a, S> {
         self.p.ranges.push((ks, start, end));
     }
 
-    /// Forgets pending writes with `start <= key < end`.
-    fn drop_pending(&mut self, ks: Keyspace, start: &[u8], end: &[u8]) {
+    /// Forgets pending writes with `start <= key < end`; returns the bytes the
+    /// forgotten puts would have written.
+    fn drop_pending(&mut self, ks: Keyspace, start: &[u8], end: &[u8]) -> u64 {
         let map = &mut self.p.overlay[ks.index()];
         if map
             .range::<[u8], _>((Bound::Included(start), Bound::Excluded(end)))
             .next()
             .is_none()
         {
-            return;
+            return 0;
         }
         let mut tail = map.split_off(start);
         let mut rest = tail.split_off(end);
         map.append(&mut rest);
+        tail.iter()
+            .map(|(k, v)| v.as_ref().map_or(0, |v| (k.len() + v.len()) as u64))
+            .sum()
     }
 
     /// Forgets every pending write and range delete of sub-keys within a dead
     /// incarnation's prefix: its records are stale anyway (the compaction filter or
     /// the sweeper drops those already stored), so they need not reach the store.
-    fn forget_incarnation(&mut self, db: PhysDb, key: &[u8], version: u64) {
+    /// Returns the bytes of the forgotten puts.
+    fn forget_incarnation(&mut self, db: PhysDb, key: &[u8], version: u64) -> u64 {
         let start = subkey_prefix(db, key, version);
         let Some(end) = prefix_end(&start) else {
-            return;
+            return 0;
         };
-        self.drop_pending(Keyspace::SubKey, &start, &end);
+        let forgotten = self.drop_pending(Keyspace::SubKey, &start, &end);
         self.p.ranges.retain(|(ks, s, e)| {
             !(*ks == Keyspace::SubKey
                 && s.as_slice() >= start.as_slice()
                 && e.as_slice() <= end.as_slice())
         });
+        forgotten
     }
 
     /// Visits `start <= key < end` of the store as this scope sees it: the store
@@ -458,10 +470,10 @@ impl<'a, S: OrderedStore> KvTxn<'a, S> {
             }
         }
         if let Some(old) = old.filter(|r| r.key_type != KeyType::String) {
-            if new.map_or(true, |n| {
-                n.key_type == KeyType::String || n.version != old.version
-            }) {
-                self.forget_incarnation(db, key, old.version);
+            if !matches!(new, Some(n) if n.key_type != KeyType::String && n.version == old.version)
+            {
+                let forgotten = self.forget_incarnation(db, key, old.version);
+                self.p.dead_bytes += old.bytes.saturating_sub(forgotten);
             }
         }
         let mk = meta_key(db, key_hash(key), key);
@@ -512,6 +524,10 @@ impl<'a, S: OrderedStore> KvTxn<'a, S> {
             let from = subkey_prefix(sdb, src, rec.version);
             let to = subkey_prefix(ddb, dst, new.version);
             let end = prefix_end(&from).unwrap_or_else(|| db_range(sdb).1);
+            // Records are named after the key: adjust the byte count.
+            let per_record = to.len() as i128 - from.len() as i128;
+            let bytes = i128::from(rec.bytes) + per_record * i128::from(rec.len);
+            new.bytes = bytes.clamp(0, i128::from(u64::MAX)) as u64;
             let mut records = Vec::new();
             self.visit(Keyspace::SubKey, &from, &end, &mut |k, v| {
                 records.push((k[from.len()..].to_vec(), Bytes::copy_from_slice(v)));
@@ -571,7 +587,9 @@ impl<'a, S: OrderedStore> KvTxn<'a, S> {
         if rec.len == 0 {
             match &old {
                 Some(old) => self.write_record(pdb, key, Some(old), None),
-                None => self.forget_incarnation(pdb, key, rec.version),
+                None => {
+                    self.forget_incarnation(pdb, key, rec.version);
+                }
             }
         } else if old.as_ref() != Some(&rec) {
             self.write_record(pdb, key, old.as_ref(), Some(&rec));

@@ -207,6 +207,7 @@ fn wrong_type<S: OrderedStore>(b: &KvBackend<S>) {
         expire_at: 0,
         version: 1,
         len: 3,
+        bytes: 0,
         head: 0,
         tail: 0,
         payload: Bytes::new(),

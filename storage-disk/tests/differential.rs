@@ -204,6 +204,9 @@ fn score_range(a: i8, ax: bool, c: i8, cx: bool) -> ScoreRange {
     }
 }
 
+/// A sorted set range visitor.
+type Visit<'a> = dyn FnMut(&[u8], f64) -> bool + 'a;
+
 /// Runs `op` in `txn` and describes its result.
 fn apply(txn: &mut dyn Txn, op: &Op) -> String {
     match op {
@@ -335,7 +338,7 @@ fn apply(txn: &mut dyn Txn, op: &Op) -> String {
         Op::Z(k, op) => {
             let create = matches!(op, ZOp::Insert(..));
             let r = storage::with_zset(txn, 0, KEYS[*k], create, |z| {
-                let collect = |f: &mut dyn FnMut(&mut dyn FnMut(&[u8], f64) -> bool), n: usize| {
+                let collect = |f: &mut dyn FnMut(&mut Visit<'_>), n: usize| {
                     let mut out = Vec::new();
                     f(&mut |m, s| {
                         out.push((m.to_vec(), s));

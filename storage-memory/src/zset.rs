@@ -94,32 +94,6 @@ impl ZSet {
         }
     }
 
-    /// Converts a big set back to the small encoding when it fits the limits, as
-    /// Redis does only for the destination of `ZUNIONSTORE`/`ZINTERSTORE`/
-    /// `ZDIFFSTORE` (`zsetConvertToListpackIfNeeded`); inserts and removals never
-    /// convert back.
-    pub fn convert_to_listpack_if_fits(&mut self, limits: &EncodingLimits) {
-        let Repr::Big(b) = &self.repr else {
-            return;
-        };
-        if b.len() > limits.zset_max_listpack_entries {
-            return;
-        }
-        let mut buf = Vec::new();
-        if b.len() > 0 {
-            put_varint(&mut buf, b.len() as u64);
-        }
-        let mut fits = true;
-        b.range_by_rank(0, false, &mut |m, s| {
-            fits = m.len() <= limits.zset_max_listpack_value;
-            encode_entry(&mut buf, m, s);
-            fits
-        });
-        if fits {
-            self.repr = Repr::Small(buf.into_boxed_slice());
-        }
-    }
-
     /// Approximate bytes allocated by the set (not counting its own 16 bytes), in O(1).
     pub fn heap_bytes(&self) -> usize {
         match &self.repr {
@@ -2343,53 +2317,6 @@ mod tests {
         let mut z = ZSet::new();
         handle(&mut z, &zero).insert(b"a", 1.0);
         assert_eq!(z.encoding(), "skiplist");
-    }
-
-    #[test]
-    fn store_destinations_convert_back_when_small() {
-        let limits = EncodingLimits::default();
-        let mut z = ZSet::new();
-        let mut h = handle(&mut z, &limits);
-        for i in 0..200 {
-            h.insert(format!("m{i:03}").as_bytes(), f64::from(i % 7) - 3.0);
-        }
-        for i in 0..100 {
-            h.remove(format!("m{i:03}").as_bytes());
-        }
-        let want = collect(usize::MAX, |v| h.range_by_rank(0, false, v));
-        assert_eq!(z.encoding(), "skiplist");
-        z.convert_to_listpack_if_fits(&limits);
-        assert_eq!(z.encoding(), "listpack");
-        let mut h = handle(&mut z, &limits);
-        let got = collect(usize::MAX, |v| h.range_by_rank(0, false, v));
-        assert_eq!(bits(&got), bits(&want));
-        let mut model = Model::default();
-        for (m, s) in &want {
-            model.insert(m, *s);
-        }
-        Subject::Handle(z.clone(), limits).check(&model);
-        // Too many members, or one too long: stays big.
-        let mut z = ZSet::new();
-        let mut h = handle(&mut z, &limits);
-        for i in 0..129 {
-            h.insert(format!("m{i}").as_bytes(), 1.0);
-        }
-        z.convert_to_listpack_if_fits(&limits);
-        assert_eq!(z.encoding(), "skiplist");
-        let mut z = ZSet::new();
-        let mut h = handle(&mut z, &limits);
-        h.insert(b"a", 1.0);
-        h.insert(&[b'x'; 65], 2.0);
-        z.convert_to_listpack_if_fits(&limits);
-        assert_eq!(z.encoding(), "skiplist");
-        assert_eq!(z.len(), 2);
-        // An emptied big set becomes an empty small one.
-        let mut h = handle(&mut z, &limits);
-        h.remove(b"a");
-        h.remove(&[b'x'; 65]);
-        z.convert_to_listpack_if_fits(&limits);
-        assert_eq!(z.encoding(), "listpack");
-        assert_eq!(z.heap_bytes(), 0);
     }
 
     #[test]

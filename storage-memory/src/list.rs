@@ -514,7 +514,8 @@ mod tests {
                         m.insert(i, v);
                     }
                     7 if m.len() > 3 => {
-                        let idx: Vec<usize> = (0..m.len()).filter(|i| (i + r).is_multiple_of(3)).collect();
+                        let idx: Vec<usize> =
+                            (0..m.len()).filter(|i| (i + r).is_multiple_of(3)).collect();
                         h.remove(&idx);
                         for &i in idx.iter().rev() {
                             m.remove(i);

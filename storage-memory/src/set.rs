@@ -1,6 +1,7 @@
 //! Set values. Small sets are one exactly sized buffer whose first byte says how
 //! the rest is laid out: an intset (sorted integers of the narrowest width that holds
-//! them all: 2, 4 or 8 bytes, as Redis' intset) while every member is an integer and
+//! them all, any of 1..=8 bytes where Redis' intset has 2, 4 or 8, so ten members
+//! below 2^23 take 31 bytes instead of 48) while every member is an integer and
 //! there are at most `set-max-intset-entries`, otherwise a packed sequence while
 //! there are at most [`PACKED_MAX_ENTRIES`] members of at most [`PACKED_MAX_VALUE`]
 //! bytes. Past that, a [`Dense`] table. Sets never convert back.
@@ -25,7 +26,7 @@ pub const PACKED_MAX_ENTRIES: usize = 128;
 pub const PACKED_MAX_VALUE: usize = 64;
 
 /// First byte of a small set holding packed strings (the others are the intset
-/// widths 2, 4 and 8).
+/// widths 1..=8).
 const KIND_PACKED: u8 = 0;
 
 /// Packed members after the kind byte.
@@ -50,15 +51,11 @@ fn fmt_i64(v: i64, buf: &mut [u8; 20]) -> &[u8] {
     &buf[i..]
 }
 
-/// Narrowest intset width holding `v`.
+/// Narrowest intset width, in bytes, holding `v` (two's complement).
 fn width_for(v: i64) -> u8 {
-    if i16::try_from(v).is_ok() {
-        2
-    } else if i32::try_from(v).is_ok() {
-        4
-    } else {
-        8
-    }
+    // Bits needed beyond the sign: the value's bits after dropping redundant sign bits.
+    let significant = 64 - (v ^ (v >> 63)).leading_zeros() + 1;
+    significant.div_ceil(8) as u8
 }
 
 /// A small set: an intset or packed members, by its first byte.
@@ -68,7 +65,7 @@ pub struct SmallSet(Box<[u8]>);
 impl Default for SmallSet {
     fn default() -> Self {
         // An empty intset of the narrowest width.
-        SmallSet(Box::new([2]))
+        SmallSet(Box::new([1]))
     }
 }
 
@@ -113,11 +110,13 @@ impl SmallSet {
     fn int_at(&self, i: usize) -> i64 {
         let w = self.width();
         let b = &self.0[1 + i * w..1 + (i + 1) * w];
-        match w {
-            2 => i64::from(i16::from_le_bytes([b[0], b[1]])),
-            4 => i64::from(i32::from_le_bytes([b[0], b[1], b[2], b[3]])),
-            _ => i64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]),
-        }
+        let mut le = if b[w - 1] & 0x80 != 0 {
+            [0xff; 8]
+        } else {
+            [0; 8]
+        };
+        le[..w].copy_from_slice(b);
+        i64::from_le_bytes(le)
     }
 
     /// Position of `v` in the intset, or where it would go.
@@ -442,11 +441,11 @@ mod tests {
             add(&mut s, &limits, m);
         }
         let Set::Small(ss) = &s else { panic!() };
-        assert_eq!(ss.width(), 2);
-        assert_eq!(s.heap_bytes(), 1 + 3 * 2, "exactly sized");
+        assert_eq!(ss.width(), 1);
+        assert_eq!(s.heap_bytes(), 1 + 3, "exactly sized");
         add(&mut s, &limits, "70000");
         let Set::Small(ss) = &s else { panic!() };
-        assert_eq!(ss.width(), 4);
+        assert_eq!(ss.width(), 3);
         add(&mut s, &limits, "-9223372036854775808");
         add(&mut s, &limits, "9223372036854775807");
         let Set::Small(ss) = &s else { panic!() };
@@ -601,6 +600,38 @@ mod tests {
             );
         }
         assert_eq!(seen.len(), n);
+    }
+
+    #[test]
+    fn widths() {
+        let cases: [(i64, u8); 14] = [
+            (0, 1),
+            (-1, 1),
+            (127, 1),
+            (-128, 1),
+            (128, 2),
+            (-129, 2),
+            (32767, 2),
+            (32768, 3),
+            (8_388_607, 3),
+            (-8_388_608, 3),
+            (8_388_608, 4),
+            (i64::from(i32::MAX) + 1, 5),
+            (i64::MAX, 8),
+            (i64::MIN, 8),
+        ];
+        for (v, w) in cases {
+            assert_eq!(width_for(v), w, "{v}");
+            let s = SmallSet::build_ints(w, std::iter::once(v), 1);
+            assert_eq!(s.int_at(0), v, "round trip of {v} at width {w}");
+        }
+        // Ten members below 2^23 fit a 32-byte allocation.
+        let limits = EncodingLimits::default();
+        let mut s = Set::default();
+        for i in 0..10 {
+            add(&mut s, &limits, &(1_000_000 + i).to_string());
+        }
+        assert_eq!(s.heap_bytes(), 31);
     }
 
     #[test]

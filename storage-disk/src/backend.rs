@@ -444,6 +444,15 @@ impl<S: OrderedStore> KvBackend<S> {
         }
     }
 
+    /// Forgets the stale bytes counted so far: a flush removed the stale records
+    /// of its database with the rest (those of other databases then count as data
+    /// until they go).
+    pub(crate) fn reset_garbage(&self) {
+        let mut g = self.garbage.lock();
+        g.0 = 0;
+        g.1 = self.store.dropped_stale_bytes();
+    }
+
     /// Takes off what the store dropped since last time. (Stale records from before
     /// the store was opened are not counted when left, so the balance stops at 0.)
     fn settle_garbage(&self, g: &mut (u64, u64)) -> u64 {
@@ -706,6 +715,7 @@ impl<S: OrderedStore> KvBackend<S> {
         let _guards = self.lock_stripes(parsed.iter().map(|p| Self::stripe_of(p.2)).collect());
         let mut batch = WriteBatch::new();
         let mut removed = 0i64;
+        let mut dead_bytes = 0;
         for ((at, key, hash), entry) in parsed.into_iter().zip(entries) {
             // Re-read under the lock: a command may have settled the key meanwhile.
             match self.store.get(Keyspace::Expiry, entry) {
@@ -724,7 +734,12 @@ impl<S: OrderedStore> KvBackend<S> {
                     return;
                 }
             };
-            if meta.as_deref().and_then(raw_expire_at) == Some(at) {
+            if let Some(raw) = meta.filter(|m| raw_expire_at(m) == Some(at)) {
+                // A collection's elements stay for the compaction filter or the
+                // sweeper.
+                if let Ok(rec) = MetaRecord::decode(Bytes::from(raw)) {
+                    dead_bytes += rec.bytes;
+                }
                 batch.delete(Keyspace::Meta, mk);
             }
             // Otherwise the record this entry indexed was dropped by the compaction
@@ -739,6 +754,7 @@ impl<S: OrderedStore> KvBackend<S> {
             Ok(()) => {
                 self.counters[usize::from(db)].add(-removed, -removed);
                 stats.expired += removed as u64;
+                self.add_garbage(dead_bytes);
             }
             Err(e) => self.record_failure(&e),
         }

@@ -37,12 +37,19 @@
 //! * **Expiry index** (`db | expire_at ms | key`, empty value): one entry per volatile
 //!   key, kept in step with the metadata by every write, read in time order by the
 //!   active expiry cycle. Keyed by database first so `FLUSHDB` is a range delete.
-//! * **Sub-keys** (reserved for collections, not yet written): one record per
-//!   element, `db | hash | key length (u32) | key | version | element`. A
-//!   collection's metadata version is fresh for every incarnation, so deleting or
-//!   overwriting a big collection is O(1) (the metadata record goes) and its stale
-//!   sub-keys are dropped later by a compaction filter that compares versions.
-//!   `RENAME`/`COPY` of collections will then rewrite sub-keys; strings need none.
+//! * **Sub-keys** (collections): one record per element, keyed
+//!   `db | hash | key length (u32) | key | version | element`: list elements by a
+//!   sequence number (contiguous `head..tail`, kept in the metadata), hash fields and
+//!   set members by a 32-bit element hash then the element (so `HSCAN`/`SSCAN`
+//!   cursors are hash positions), sorted sets by a hashed member record (member ->
+//!   score) plus a score index record (order-preserving score | member) that score
+//!   ranges, ranks and lex ranges walk. The metadata's version is fresh for every
+//!   incarnation (a persisted counter), so deleting or overwriting a big collection
+//!   is O(1); stale elements are dropped later by a RocksDB compaction filter on
+//!   `subkeys` that compares versions, or by [`KvBackend::sweep_subkeys`] on other
+//!   stores. `RENAME`/`COPY`/`MOVE` of a collection rewrite its elements (O(n)).
+//!   Hash fields with an expiry have entries in the expiry index too, removed by the
+//!   active cycle. `docs/storage-disk.md` lists every operation's cost.
 //!
 //! # Concurrency and atomicity
 //!
@@ -83,6 +90,8 @@
 //! # Limitations
 //!
 //! * `update_string` (APPEND, SETRANGE, SETBIT) reads and rewrites the whole value.
+//! * Rank operations on sorted sets walk the score index from the nearer end;
+//!   lexicographic ranges over mixed scores walk it all.
 //! * `OBJECT IDLETIME`/`FREQ` report 0: access times are not recorded on disk.
 //! * `atomic` cannot report a failed commit, so after one the backend refuses writes
 //!   (reads still work) until [`KvBackend::clear_failure`]; `flush_to_disk` reports it.

@@ -150,6 +150,9 @@ impl Pending {
         if dbmap_changed {
             *backend.dbmap.write() = dbmap;
         }
+        if flushed {
+            backend.reset_garbage();
+        }
         backend.add_garbage(dead_bytes);
 
         // The row cache follows the store, under the same locks.

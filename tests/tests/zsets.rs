@@ -105,6 +105,43 @@ backend_tests! {
         assert_eq!(c.send(&["ZINCRBY", "z", "-0.0", "new"]).await, bulk("-0"));
         assert_eq!(c.send(&["ZSCORE", "z", "new"]).await, bulk("0"));
         assert_eq!(c.send(&["ZINCRBY", "z", "1.5", "d"]).await, bulk("4.5"));
+        // A big set (past zset-max-listpack-entries, or with a member past
+        // zset-max-listpack-value) keeps -0.
+        big(&mut c).await;
+        assert_eq!(c.send(&["ZADD", "big", "-0", "neg"]).await, int(1));
+        assert_eq!(c.send(&["ZSCORE", "big", "neg"]).await, bulk("-0"));
+        let long = "x".repeat(65);
+        assert_eq!(c.send(&["ZADD", "long", "-0", &long, "-0", "short"]).await, int(2));
+        assert_eq!(c.send(&["ZRANGE", "long", "0", "-1", "WITHSCORES"]).await,
+            bulks(&["short", "-0", &long, "-0"]));
+        assert_eq!(c.send(&["ZUNIONSTORE", "u", "1", "z", "WEIGHTS", "-1"]).await, int(9));
+        assert_eq!(c.send(&["ZSCORE", "u", "g"]).await, bulk("0"));
+        assert_eq!(c.send(&["ZUNIONSTORE", "u", "1", "long"]).await, int(2));
+        assert_eq!(c.send(&["ZSCORE", "u", "short"]).await, bulk("-0"));
+        assert_eq!(c.send(&["ZRANGESTORE", "u", "long", "0", "0"]).await, int(1));
+        assert_eq!(c.send(&["ZSCORE", "u", "short"]).await, bulk("0"));
+        // A listpack converts before taking a member it cannot hold: the members added
+        // before keep no sign, those after do; stores follow the same rule.
+        assert_eq!(c.send(&["CONFIG", "SET", "zset-max-listpack-entries", "2"]).await, ok());
+        assert_eq!(c.send(&["ZADD", "grow", "-0", "a", "-0", "b", "-0", "c"]).await, int(3));
+        assert_eq!(c.send(&["ZRANGE", "grow", "0", "-1", "WITHSCORES"]).await,
+            bulks(&["a", "0", "b", "0", "c", "-0"]));
+        assert_eq!(c.send(&["ZADD", "small", "1", "a"]).await, int(1));
+        assert_eq!(c.send(&["ZADD", "small", "-0", "a"]).await, int(0));
+        assert_eq!(c.send(&["ZSCORE", "small", "a"]).await, bulk("0"));
+        assert_eq!(c.send(&["ZRANGESTORE", "u", "long", "0", "-1", "REV"]).await, int(2));
+        assert_eq!(c.send(&["ZRANGE", "u", "0", "-1", "WITHSCORES"]).await,
+            bulks(&["short", "-0", &long, "-0"]));
+        assert_eq!(c.send(&["ZRANGESTORE", "u", "grow", "0", "-1"]).await, int(3));
+        assert_eq!(c.send(&["ZRANGE", "u", "0", "-1", "WITHSCORES"]).await,
+            bulks(&["a", "0", "b", "0", "c", "-0"]));
+        assert_eq!(c.send(&["ZUNIONSTORE", "u", "1", "grow"]).await, int(3));
+        assert_eq!(c.send(&["ZRANGE", "u", "0", "-1", "WITHSCORES"]).await,
+            bulks(&["a", "0", "b", "0", "c", "-0"]));
+        assert_eq!(c.send(&["ZINTERSTORE", "u", "1", "grow", "WEIGHTS", "-1"]).await, int(3));
+        assert_eq!(c.send(&["ZRANGE", "u", "0", "-1", "WITHSCORES"]).await,
+            bulks(&["a", "-0", "b", "-0", "c", "0"]));
+        assert_eq!(c.send(&["CONFIG", "SET", "zset-max-listpack-entries", "128"]).await, ok());
         c.send(&["HELLO", "3"]).await;
         assert_eq!(c.send(&["ZSCORE", "z", "a"]).await, dbl(0.1));
         let (_, wire) = c.send_raw_reply(&[b"ZSCORE", b"z", b"a"]).await;
@@ -453,9 +490,10 @@ backend_tests! {
 
     async fn zscan_pages(server: &TestServer) {
         let mut c = server.raw().await;
-        assert_eq!(c.send(&["ZADD", "z", "1", "a", "2.5", "b", "1e20", "c", "-inf", "d"]).await, int(4));
+        assert_eq!(c.send(&["ZADD", "z", "1", "a", "2.5", "b", "1e20", "c", "-inf", "d", "123456789012345678", "e"]).await, int(5));
+        // A small set comes whole, its scores as the compact encoding stores them.
         assert_eq!(c.send(&["ZSCAN", "z", "0"]).await,
-            arr(vec![bulk("0"), bulks(&["d", "-inf", "a", "1", "b", "2.5", "c", "1e+20"])]));
+            arr(vec![bulk("0"), bulks(&["d", "-inf", "a", "1", "b", "2.5", "e", "123456789012345680", "c", "1e+20"])]));
         assert_eq!(c.send(&["ZSCAN", "z", "0", "MATCH", "[bc]", "COUNT", "100"]).await,
             arr(vec![bulk("0"), bulks(&["b", "2.5", "c", "1e+20"])]));
         assert_eq!(c.send(&["ZSCAN", "missing", "0"]).await, arr(vec![bulk("0"), empty()]));
@@ -484,6 +522,21 @@ backend_tests! {
         assert_eq!(cursor, "0");
         assert_eq!(seen.len(), 200);
         assert_eq!(seen["m042"], "42");
+        assert_eq!(c.send(&["ZADD", "big", "123456789012345678", "m042"]).await, int(0));
+        let mut cursor = "0".to_string();
+        let mut found = None;
+        for _ in 0..1000 {
+            let reply = c.send(&["ZSCAN", "big", &cursor, "MATCH", "m042"]).await;
+            let parts = items(&reply);
+            cursor = text(&parts[0]);
+            if let [_, score] = &texts(&parts[1])[..] {
+                found = Some(score.clone());
+            }
+            if cursor == "0" {
+                break;
+            }
+        }
+        assert_eq!(found.as_deref(), Some("1.2345678901234568e+17"));
         // RESP3 keeps scores as bulk strings.
         c.send(&["HELLO", "3"]).await;
         assert_eq!(c.send(&["ZSCAN", "z", "0", "MATCH", "b"]).await, arr(vec![bulk("0"), bulks(&["b", "2.5"])]));

@@ -9,8 +9,8 @@
 //! as soon as the reply is complete, so a disk backend never loads a whole set to
 //! answer a range; only the multi-key algebra reads its inputs fully.
 //!
-//! Scores are stored with negative zero folded into zero, as Redis' listpack encoding
-//! (which every small sorted set uses) stores integral scores as integers.
+//! A score of negative zero survives only where Redis would keep it: in a set held in
+//! the big (skiplist) encoding; its listpack stores integral scores as integers.
 
 use bytes::Bytes;
 use ferrokv_protocol::{format_double_g17, Frame, RespVersion};
@@ -431,32 +431,83 @@ fn write_zset<R>(
     Ok(storage::with_zset(ctx.txn, db, key, create, body)?)
 }
 
-/// The score as stored: negative zero becomes zero, as Redis' listpack encoding
-/// stores an integral score as an integer.
-fn stored(score: f64) -> f64 {
-    if score == 0.0 {
-        0.0
-    } else {
-        score
-    }
+/// Whether `score` is negative zero.
+fn is_negative_zero(score: f64) -> bool {
+    score == 0.0 && score.is_sign_negative()
+}
+
+/// Redis' thresholds of its compact sorted set encoding (listpack):
+/// `zset-max-listpack-entries` and `zset-max-listpack-value`.
+fn listpack_limits(ctx: &Ctx<'_>) -> (usize, usize) {
+    let get = |name| usize::try_from(ctx.engine.config.get_i64(name)).unwrap_or(0);
+    (
+        get("zset-max-listpack-entries"),
+        get("zset-max-listpack-value"),
+    )
+}
+
+/// How a new sorted set is built, which decides where Redis folds `-0` into `0` (its
+/// listpack stores integral scores as integers; its skiplist keeps `-0`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Build {
+    /// Added one by one to a listpack that converts when it outgrows the limits
+    /// (ZRANGESTORE): members added before the conversion lose the sign.
+    Sequential,
+    /// Built whole, then made a listpack if it fits (ZUNIONSTORE, ZINTERSTORE,
+    /// ZDIFFSTORE): all members lose the sign or none does.
+    Whole,
 }
 
 /// Replaces whatever `dst` holds with a sorted set of `items` (Redis' `setKey`: any
 /// type, any expiry, is dropped), or deletes `dst` when `items` is empty. Returns the
 /// number of members stored.
-fn store_zset(ctx: &mut Ctx<'_>, dst: &[u8], items: &[(Bytes, f64)]) -> Result<usize, CmdError> {
+fn store_zset(
+    ctx: &mut Ctx<'_>,
+    dst: &[u8],
+    items: &[(Bytes, f64)],
+    build: Build,
+) -> Result<usize, CmdError> {
     let db = ctx.db();
     ctx.txn.delete(db, dst)?;
     if items.is_empty() {
         return Ok(0);
     }
-    write_zset(ctx, dst, true, |z| {
-        for (member, score) in items {
-            z.insert(member, stored(*score));
+    // How many leading members are stored in the compact encoding.
+    let compact = if items.iter().any(|(_, s)| is_negative_zero(*s)) {
+        let (max_entries, max_value) = listpack_limits(ctx);
+        let first_long = items.iter().position(|(m, _)| m.len() > max_value);
+        match build {
+            Build::Sequential => first_long.unwrap_or(items.len()).min(max_entries),
+            Build::Whole if first_long.is_none() && items.len() <= max_entries => items.len(),
+            Build::Whole => 0,
+        }
+    } else {
+        0
+    };
+    let stored = write_zset(ctx, dst, true, |z| {
+        for (i, (member, score)) in items.iter().enumerate() {
+            z.insert(member, if i < compact { folded(*score) } else { *score });
+        }
+        // A backend building the set member by member may have folded a -0 that Redis,
+        // building it whole as a skiplist, keeps: the set is big now, so write it again.
+        for (member, score) in &items[compact..] {
+            if is_negative_zero(*score) && !z.score(member).is_some_and(is_negative_zero) {
+                z.remove(member);
+                z.insert(member, *score);
+            }
         }
         z.len()
-    })
-    .map(|n| n.unwrap_or(0))
+    })?;
+    Ok(stored.unwrap_or(0))
+}
+
+/// The score a listpack stores: `-0` becomes `0`.
+fn folded(score: f64) -> f64 {
+    if score == 0.0 {
+        0.0
+    } else {
+        score
+    }
 }
 
 /// A score reply, as Redis' `addReplyDouble`: a bulk string formatted like `%.17g`
@@ -632,6 +683,19 @@ fn zadd_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], mut flags: u8) -> CmdResult {
         has(ZADD_LT),
         has(ZADD_INCR),
     );
+    // Where a -0 score loses its sign (see `Build`) depends on the set's encoding:
+    // known only when some score is -0, the only case where it matters.
+    let mut listpack = None;
+    if pairs.iter().any(|(score, _)| is_negative_zero(*score)) {
+        let (max_entries, max_value) = listpack_limits(ctx);
+        let db = ctx.db();
+        let compact = match ctx.txn.object_info(db, &argv[1])? {
+            Some(info) => info.encoding == "listpack",
+            // A new set starts compact unless its first member is too long.
+            None => max_entries > 0 && pairs[0].1.len() <= max_value,
+        };
+        listpack = compact.then_some((max_entries, max_value));
+    }
     let outcome = write_zset(ctx, &argv[1], !xx, |z| {
         let mut out = ZaddOutcome::default();
         for (score, member) in pairs {
@@ -653,12 +717,32 @@ fn zadd_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], mut flags: u8) -> CmdResult {
                     out.processed += 1;
                     out.score = score;
                     if score != current {
-                        z.insert(member, stored(score));
+                        z.insert(
+                            member,
+                            if listpack.is_some() {
+                                folded(score)
+                            } else {
+                                score
+                            },
+                        );
                         out.updated += 1;
                     }
                 }
                 None if !xx => {
-                    z.insert(member, stored(score));
+                    // A listpack converts before taking a member it cannot hold.
+                    if let Some((max_entries, max_value)) = listpack {
+                        if z.len() + 1 > max_entries || member.len() > max_value {
+                            listpack = None;
+                        }
+                    }
+                    z.insert(
+                        member,
+                        if listpack.is_some() {
+                            folded(score)
+                        } else {
+                            score
+                        },
+                    );
                     out.added += 1;
                     out.processed += 1;
                     out.score = score;
@@ -971,22 +1055,24 @@ fn listpack_score_text(score: f64) -> String {
     }
 }
 
-/// ZSCAN key cursor [MATCH pattern] [COUNT count]. A set small enough for Redis'
-/// listpack encoding is returned whole with cursor 0 (as Redis does), its scores
-/// printed as the listpack stores them; a larger one is paged by the backend. Scores
-/// are always bulk strings, even in RESP3.
+/// ZSCAN key cursor [MATCH pattern] [COUNT count]. A set the backend keeps compact
+/// (Redis' listpack) is returned whole with cursor 0, as Redis does, its scores printed
+/// as the listpack stores them; a big one is paged by the backend, scores printed as
+/// `%.17g`. Scores are bulk strings even in RESP3.
 fn zscan(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let cursor = parse_cursor(&argv[2])?;
     // Redis parses the options only once it has found the key (a missing key answers
     // an empty page whatever follows).
     let options = parse_scan_options(argv, 3, false);
-    let max_entries = ctx.engine.config.get_i64("zset-max-listpack-entries");
-    let max_value = ctx.engine.config.get_i64("zset-max-listpack-value");
+    let db = ctx.db();
+    let compact = ctx
+        .txn
+        .object_info(db, &argv[1])?
+        .is_some_and(|info| info.encoding == "listpack");
     let page = read_zset(ctx, &argv[1], |z| {
         let opts = options.as_ref().ok()?;
         let mut items: Vec<(Bytes, f64)> = Vec::new();
-        let small = i64::try_from(z.len()).is_ok_and(|n| n <= max_entries);
-        let next = if small {
+        let next = if compact {
             items = all_members(z, false);
             0
         } else {
@@ -994,11 +1080,7 @@ fn zscan(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
                 items.push((Bytes::copy_from_slice(m), s));
             })
         };
-        let compact = small
-            && items
-                .iter()
-                .all(|(m, _)| i64::try_from(m.len()).is_ok_and(|n| n <= max_value));
-        Some((next, items, compact))
+        Some((next, items))
     })?;
     let Some(page) = page else {
         return Ok(Frame::Array(vec![
@@ -1007,7 +1089,7 @@ fn zscan(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         ]));
     };
     let pattern = options?.pattern;
-    let (next, items, compact) = page.unwrap_or_default();
+    let (next, items) = page.unwrap_or_default();
     let mut out = Vec::with_capacity(items.len() * 2);
     for (member, score) in items {
         if pattern.is_some_and(|p| !glob_match(p, &member, false)) {

@@ -6,7 +6,7 @@
 use bytes::Bytes;
 use ferrokv_protocol::Frame;
 
-use super::{members_reply, parse, read_zset, store_zset, write_zset};
+use super::{members_reply, parse, read_zset, store_zset, write_zset, Build};
 use crate::command::{CmdError, CmdResult, Ctx};
 use crate::commands::args::{int, is};
 use crate::storage::{LexRange, ScoreRange, ZSetOps};
@@ -175,7 +175,7 @@ fn zrange_generic(
     })?;
     match dst {
         Some(dst) => {
-            let stored = store_zset(ctx, dst, &items.unwrap_or_default())?;
+            let stored = store_zset(ctx, dst, &items.unwrap_or_default(), Build::Sequential)?;
             Ok(Frame::Integer(stored as i64))
         }
         None => Ok(members_reply(ctx, items.unwrap_or_default(), withscores)),

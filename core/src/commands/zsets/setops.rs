@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use bytes::Bytes;
 use ferrokv_protocol::Frame;
 
-use super::{all_members, members_reply, store_zset};
+use super::{all_members, members_reply, store_zset, Build};
 use crate::command::{CmdError, CmdResult, Ctx};
 use crate::commands::args::{int, is};
 use crate::storage::{self, KeyType};
@@ -324,7 +324,9 @@ fn generic(
             .then_with(|| a.0.cmp(&b.0))
     });
     match dst {
-        Some(dst) => Ok(Frame::Integer(store_zset(ctx, dst, &result)? as i64)),
+        Some(dst) => Ok(Frame::Integer(
+            store_zset(ctx, dst, &result, Build::Whole)? as i64
+        )),
         None => Ok(members_reply(ctx, result, withscores)),
     }
 }

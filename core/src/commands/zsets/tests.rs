@@ -275,25 +275,48 @@ fn zadd_errors() {
 }
 
 #[test]
-fn negative_zero_is_stored_as_zero() {
+fn negative_zero_keeps_its_sign_only_outside_a_listpack() {
     let mut t = T::new();
+    // A new set starts as a listpack, which stores -0 as the integer 0.
     assert_eq!(t.r(&["ZADD", "z", "-0", "a"]), int(1));
     assert_eq!(t.r(&["ZSCORE", "z", "a"]), bulk("0"));
-    // The reply is the computed score; the stored one is zero.
+    // The reference backend reports an existing sorted set as "skiplist", where Redis
+    // keeps -0 (the end-to-end tests run the real backends' listpacks).
+    assert_eq!(t.r(&["ZADD", "z", "-0", "b"]), int(1));
+    assert_eq!(t.r(&["ZSCORE", "z", "b"]), bulk("-0"));
+    // -0 == 0: not an update. The INCR reply is the sum itself.
+    assert_eq!(t.r(&["ZADD", "z", "CH", "0", "b"]), int(0));
     assert_eq!(t.r(&["ZINCRBY", "z", "-0.0", "b"]), bulk("-0"));
-    assert_eq!(
-        t.r(&["ZRANGE", "z", "0", "-1", "WITHSCORES"]),
-        bulks(&["a", "0", "b", "0"])
-    );
+    assert_eq!(t.r(&["ZCOUNT", "z", "0", "0"]), int(2));
     assert_eq!(
         t.r(&["ZUNION", "1", "z", "WEIGHTS", "-1", "WITHSCORES"]),
-        bulks(&["a", "-0", "b", "-0"])
+        bulks(&["a", "-0", "b", "0"])
     );
+    // A new set past zset-max-listpack-value starts as a skiplist.
+    let long = "x".repeat(65);
+    assert_eq!(t.r(&["ZADD", "long", "-0", &long, "-0", "s"]), int(2));
+    assert_eq!(t.r(&["ZSCORE", "long", "s"]), bulk("-0"));
+    // Stores: a result that fits a listpack folds every -0...
     assert_eq!(
         t.r(&["ZUNIONSTORE", "d", "1", "z", "WEIGHTS", "-1"]),
         int(2)
     );
-    assert_eq!(t.r(&["ZSCORE", "d", "a"]), bulk("0"));
+    assert_eq!(t.r(&["ZMSCORE", "d", "a", "b"]), bulks(&["0", "0"]));
+    assert_eq!(t.r(&["ZUNIONSTORE", "d", "1", "long"]), int(2));
+    assert_eq!(t.r(&["ZMSCORE", "d", "s", &long]), bulks(&["-0", "-0"]));
+    assert_eq!(
+        t.r(&["CONFIG", "SET", "zset-max-listpack-entries", "1"]),
+        Frame::ok()
+    );
+    assert_eq!(t.r(&["ZUNIONSTORE", "d", "1", "z"]), int(2));
+    assert_eq!(t.r(&["ZMSCORE", "d", "a", "b"]), bulks(&["0", "-0"]));
+    // ... ZRANGESTORE adds one by one: members before the conversion lose the sign.
+    assert_eq!(t.r(&["ZADD", "n", "1", "o"]), int(1));
+    assert_eq!(t.r(&["ZADD", "n", "-0", "p", "-0", "q"]), int(2));
+    assert_eq!(t.r(&["ZRANGESTORE", "d", "n", "0", "1"]), int(2));
+    assert_eq!(t.r(&["ZMSCORE", "d", "p", "q"]), bulks(&["0", "-0"]));
+    t.resp3();
+    assert_eq!(t.r(&["ZSCORE", "z", "b"]), Frame::Double(-0.0));
 }
 
 #[test]
@@ -1359,7 +1382,8 @@ fn zscan() {
         "-inf",
         "e",
     ]);
-    // A small set comes whole with cursor 0, scores as its compact encoding prints them.
+    // The reference backend's sets are all "skiplist": scores print as %.17g (the
+    // end-to-end tests cover the compact encoding's integers).
     assert_eq!(
         t.r(&["ZSCAN", "z", "0"]),
         Frame::Array(vec![
@@ -1372,7 +1396,7 @@ fn zscan() {
                 "b",
                 "2.5",
                 "d",
-                "123456789012345680",
+                "1.2345678901234568e+17",
                 "c",
                 "1e+20"
             ])
@@ -1401,7 +1425,7 @@ fn zscan() {
     t.r(&["SET", "str", "v"]);
     assert_eq!(t.r(&["ZSCAN", "str", "0"]), wrongtype());
     assert_eq!(t.r(&["ZSCAN", "str", "0", "COUNT", "0"]), wrongtype());
-    // A set over zset-max-listpack-entries is paged by the backend, scores as %.17g.
+    // A bigger set is paged by the backend.
     for i in 0..130 {
         t.r(&["ZADD", "big", &i.to_string(), &format!("m{i}")]);
     }
@@ -1713,4 +1737,17 @@ fn randomized_algebra_matches_a_model() {
             int(inter.len() as i64)
         );
     }
+}
+
+#[test]
+fn compact_scan_scores_print_integers_as_integers() {
+    use super::listpack_score_text as text;
+    assert_eq!(text(1.0), "1");
+    assert_eq!(text(-3.0), "-3");
+    assert_eq!(text(123456789012345678.0), "123456789012345680");
+    assert_eq!(text(4611686018427387904.0), "4611686018427387904");
+    assert_eq!(text(5e18), "5e+18");
+    assert_eq!(text(2.5), "2.5");
+    assert_eq!(text(0.1), "0.10000000000000001");
+    assert_eq!(text(f64::NEG_INFINITY), "-inf");
 }

@@ -1054,10 +1054,11 @@ pub fn check_zset_score_ranges(b: &dyn StorageBackend) {
                     first.len() < 2
                 });
                 assert_eq!(first, [b"pinf".to_vec(), b"big".to_vec()], "early stop");
-                // Negative zero: kept as given, equal to zero in ranges.
+                // Negative zero equals zero in ranges. (Its sign depends on the
+                // encoding in Redis 7.0: a listpack stores it as the integer 0, a
+                // skiplist keeps -0; either reads back equal to 0.)
                 z.insert(b"negzero", -0.0);
-                let s = z.score(b"negzero").expect("member");
-                assert!(s == 0.0 && s.is_sign_negative(), "-0.0 read back as -0.0");
+                assert_eq!(z.score(b"negzero"), Some(0.0));
                 let zero = ScoreRange {
                     min: incl(0.0),
                     max: incl(0.0),

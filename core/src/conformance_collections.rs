@@ -1693,14 +1693,9 @@ pub fn check_dataset_bytes(b: &dyn StorageBackend) {
 mod tests {
     use crate::testing::SimpleBackend;
 
-    /// The reference backend: everything except active field expiry (its
-    /// `active_expire` only removes keys) and the `-0.0`/`0.0` tie order (it orders
-    /// scores by `total_cmp`).
+    /// The reference backend passes the whole suite.
     #[test]
     fn simple_backend_passes_the_collection_suite() {
-        super::run_except(
-            &|| Box::new(SimpleBackend::new(16)),
-            &["hash_field_expiry_active", "zset_signed_zero_order"],
-        );
+        super::run_except(&|| Box::new(SimpleBackend::new(16)), &[]);
     }
 }

@@ -240,7 +240,12 @@ impl SetOps for BTreeSet<Bytes> {
 /// Members in (score, member) order.
 fn ordered(z: &BTreeMap<Bytes, f64>) -> Vec<(Bytes, f64)> {
     let mut v: Vec<(Bytes, f64)> = z.iter().map(|(m, s)| (m.clone(), *s)).collect();
-    v.sort_by(|a, b| a.1.total_cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
+    // Scores are never NaN; -0.0 equals 0.0, as Redis compares them.
+    v.sort_by(|a, b| {
+        a.1.partial_cmp(&b.1)
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then_with(|| a.0.cmp(&b.0))
+    });
     v
 }
 

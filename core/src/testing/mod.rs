@@ -350,6 +350,13 @@ impl StorageBackend for SimpleBackend {
             db.retain(|_, i| i.expire_at.is_none_or(|t| t > now));
             stats.expired += (before - db.len()) as u64;
             stats.sampled += before as u64;
+            // Expired hash fields go too, and a hash left empty with them.
+            for item in db.values_mut() {
+                if let Data::Hash(map) = &mut item.value {
+                    map.retain(|_, (_, t)| t.is_none_or(|t| t > now));
+                }
+            }
+            db.retain(|_, i| !i.value.is_empty_collection());
         }
         stats
     }

@@ -992,6 +992,20 @@ impl<S: OrderedStore> ZSetOps for ZSetView<'_, '_, '_, S> {
 
     fn insert(&mut self, member: &[u8], score: f64) -> Option<f64> {
         let old = self.score(member);
+        // Redis converts to the big encoding before an insert that would pass the
+        // limits; a listpack stores -0 as 0 (Redis 7.0's zzlInsertAt writes integral
+        // scores as integers), the big encoding keeps it.
+        let l = self.0.limits;
+        let len_after = self.0.rec.len + u64::from(old.is_none());
+        self.0.mark_big_if(
+            len_after > l.zset_max_listpack_entries as u64
+                || member.len() > l.zset_max_listpack_value,
+        );
+        let score = if score == 0.0 && self.0.rec.flags & FLAG_BIG == 0 {
+            0.0
+        } else {
+            score
+        };
         if self.0.failed() || old.is_some_and(|o| o.to_bits() == score.to_bits()) {
             return old;
         }
@@ -1008,11 +1022,6 @@ impl<S: OrderedStore> ZSetOps for ZSetView<'_, '_, '_, S> {
             .put(&zscore_suffix(score, member), zscore_value(score));
         self.0.put(&zmember_suffix(member), &zmember_value(score));
         self.0.grow(self.0.size(index_size(score), 0));
-        let l = self.0.limits;
-        self.0.mark_big_if(
-            self.0.rec.len > l.zset_max_listpack_entries as u64
-                || member.len() > l.zset_max_listpack_value,
-        );
         old
     }
 

@@ -674,9 +674,10 @@ fn rename_copy_move_rewrite_elements() {
                 z.rank(b"a", false),
             )
         });
+        // A listpack-sized sorted set stores -0 as 0, as Redis 7.0.
         assert_eq!(
             z.unwrap().unwrap(),
-            (Some(1.0), Some((-0.0f64).to_bits()), Some(1))
+            (Some(1.0), Some(0.0f64.to_bits()), Some(1))
         );
         for key in [&b"h"[..], b"h2"] {
             let h = storage::with_hash(t, 0, key, false, |h| {
@@ -749,8 +750,15 @@ fn types_and_encodings() {
         assert_eq!(enc(t, b"h"), "listpack");
         storage::with_hash(t, 0, b"h", true, |h| h.set(b"f", &[b'v'; 65])).unwrap();
         assert_eq!(enc(t, b"h"), "hashtable");
-        storage::with_zset(t, 0, b"z", true, |z| z.insert(b"m", 1.0)).unwrap();
+        storage::with_zset(t, 0, b"z", true, |z| z.insert(b"m", -0.0)).unwrap();
         assert_eq!(enc(t, b"z"), "listpack");
+        let zero = storage::with_zset(t, 0, b"z", false, |z| z.score(b"m")).unwrap();
+        assert_eq!(
+            zero.flatten().map(f64::to_bits),
+            Some(0.0f64.to_bits()),
+            "-0 folded"
+        );
+        storage::with_zset(t, 0, b"z", true, |z| z.insert(b"m", 1.0)).unwrap();
         storage::with_list(t, 0, b"l", true, |l| l.push(End::Head, b"v")).unwrap();
         assert_eq!(enc(t, b"l"), "quicklist");
     });
@@ -767,6 +775,37 @@ fn types_and_encodings() {
         assert_eq!(
             t.object_info(0, b"z").unwrap().unwrap().encoding,
             "skiplist"
+        );
+        // The big encoding keeps -0 (and ties it with 0 in the order).
+        let got = storage::with_zset(t, 0, b"z", true, |z| {
+            z.insert(b"p", 0.0);
+            z.insert(b"q", -0.0);
+            let mut order = Vec::new();
+            z.range_by_score(
+                &ScoreRange {
+                    min: ScoreBound {
+                        value: 0.0,
+                        exclusive: false,
+                    },
+                    max: ScoreBound {
+                        value: -0.0,
+                        exclusive: false,
+                    },
+                },
+                false,
+                &mut |m, s| {
+                    order.push((m.to_vec(), s.to_bits()));
+                    true
+                },
+            );
+            (z.score(b"q").map(f64::to_bits), order)
+        });
+        assert_eq!(
+            got.unwrap().unwrap(),
+            (
+                Some((-0.0f64).to_bits()),
+                vec![(b"p".to_vec(), 0), (b"q".to_vec(), (-0.0f64).to_bits())]
+            )
         );
     });
 }

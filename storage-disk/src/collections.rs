@@ -480,8 +480,8 @@ impl<S: OrderedStore> ListOps for ListView<'_, '_, '_, S> {
 /// [`HashOps`] over a [`Coll`].
 pub(crate) struct HashView<'c, 't, 'a, S: OrderedStore>(pub(crate) &'c mut Coll<'t, 'a, S>);
 
-/// A field met while walking: suffix, expiry, value.
-type Field = (Vec<u8>, Option<UnixMillis>, Bytes);
+/// A field met while walking: suffix and value.
+type Field = (Vec<u8>, Bytes);
 
 impl<S: OrderedStore> HashView<'_, '_, '_, S> {
     fn now(&self) -> UnixMillis {
@@ -526,20 +526,17 @@ impl<S: OrderedStore> HashView<'_, '_, '_, S> {
     }
 
     /// Walks fields from suffix `from` (to `to`), passing live ones to `f` until it
-    /// returns false; removes the expired ones met. Returns how many records were
-    /// examined.
+    /// returns false; removes the expired ones met.
     fn walk_live(
         &mut self,
         from: &[u8],
         to: Option<&[u8]>,
         f: &mut dyn FnMut(&[u8], &[u8]) -> bool,
-    ) -> usize {
+    ) {
         let now = self.now();
         let mut expired: Vec<(Vec<u8>, Option<UnixMillis>, usize)> = Vec::new();
         let mut corrupt = false;
-        let mut seen = 0;
         self.0.walk(from, to, false, &mut |k, v| {
-            seen += 1;
             let Some((at, value)) = decode_field_value(v) else {
                 corrupt = true;
                 return false;
@@ -556,7 +553,6 @@ impl<S: OrderedStore> HashView<'_, '_, '_, S> {
         for (suffix, at, value_len) in expired {
             self.drop_field(&suffix, at, value_len);
         }
-        seen
     }
 
     /// The first live field at or after suffix `from`, wrapping around.
@@ -564,7 +560,7 @@ impl<S: OrderedStore> HashView<'_, '_, '_, S> {
         for (from, to) in [(from, None), (&[][..], Some(from))] {
             let mut found = None;
             self.walk_live(from, to, &mut |k, v| {
-                found = Some((k.to_vec(), None, Bytes::copy_from_slice(v)));
+                found = Some((k.to_vec(), Bytes::copy_from_slice(v)));
                 false
             });
             if found.is_some() {
@@ -643,12 +639,11 @@ impl<S: OrderedStore> HashOps for HashView<'_, '_, '_, S> {
                 return None;
             }
             let i = (seed % all.len() as u64) as usize;
-            let (k, v) = all.swap_remove(i);
-            Some((k, None, v))
+            Some(all.swap_remove(i))
         } else {
             self.first_from(&((seed >> 32) as u32).to_be_bytes())
         };
-        let (suffix, _, value) = picked?;
+        let (suffix, value) = picked?;
         let (_, field) = decode_hashed_suffix(&suffix)?;
         Some((Bytes::copy_from_slice(field), value))
     }
@@ -660,7 +655,7 @@ impl<S: OrderedStore> HashOps for HashView<'_, '_, '_, S> {
         let want = count.max(1);
         let max_seen = want.saturating_mul(SCAN_VISIT_FACTOR);
         let mut state = ScanState::new(want, max_seen);
-        let _examined = self.walk_live(&from.to_be_bytes(), None, &mut |k, v| {
+        self.walk_live(&from.to_be_bytes(), None, &mut |k, v| {
             let Some((hash, field)) = decode_hashed_suffix(k) else {
                 return true;
             };

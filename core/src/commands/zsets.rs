@@ -1034,9 +1034,6 @@ fn zrandmember(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let picks = read_zset(ctx, &argv[1], |z| random_members(z, count, l > 0))?
         .transpose()?
         .unwrap_or_default();
-    if withscores && ctx.session.resp == RespVersion::Resp2 {
-        reply_capacity::<Frame>(picks.len().saturating_mul(2))?;
-    }
     Ok(members_reply(ctx, picks, withscores))
 }
 

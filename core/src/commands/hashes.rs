@@ -20,6 +20,7 @@ use crate::storage::{with_hash, HashOps, StorageError, UnixMillis};
 use crate::util::glob::glob_match;
 use crate::util::longdouble::LongDouble;
 use crate::util::number::parse_i64;
+use crate::util::slices::SliceBuffer;
 
 const HASH: &[&str] = &["hash"];
 const WRITE_OOM_FAST: CmdFlags = CmdFlags::WRITE.or(CmdFlags::DENYOOM).or(CmdFlags::FAST);
@@ -386,12 +387,18 @@ fn hexists(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
 
 /// Every live field and value, in the backend's iteration order.
 fn all_pairs(h: &mut dyn HashOps) -> Vec<(Bytes, Bytes)> {
-    let mut out = Vec::with_capacity(h.len());
+    let mut out = SliceBuffer::with_capacity(2 * h.len());
     h.for_each(&mut |f, v| {
-        out.push((Bytes::copy_from_slice(f), Bytes::copy_from_slice(v)));
+        out.push(f);
+        out.push(v);
         true
     });
-    out
+    let mut items = out.into_bytes();
+    let mut pairs = Vec::new();
+    while let (Some(f), Some(v)) = (items.next(), items.next()) {
+        pairs.push((f, v));
+    }
+    pairs
 }
 
 fn hkeys(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {

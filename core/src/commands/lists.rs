@@ -13,6 +13,7 @@ use ferrokv_protocol::Frame;
 use crate::command::{CmdError, CmdFlags, CmdResult, CommandSpec, Ctx, KeyPositions};
 use crate::commands::args::{int, is};
 use crate::storage::{self, End, KeyType, ListOps, StorageError};
+use crate::util::slices::SliceBuffer;
 
 const LIST: &[&str] = &["list"];
 const WRITE_OOM: CmdFlags = CmdFlags::WRITE.or(CmdFlags::DENYOOM);
@@ -483,15 +484,15 @@ fn lrange(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         let Some((from, to)) = resolve_range(start, stop, l.len()) else {
             return Vec::new();
         };
-        let mut out = Vec::with_capacity(to - from);
+        let mut out = SliceBuffer::with_capacity(to - from);
         l.iter(from, false, &mut |i, v| {
             if i >= to {
                 return false;
             }
-            out.push(Frame::Bulk(Bytes::copy_from_slice(v)));
+            out.push(v);
             i + 1 < to
         });
-        out
+        out.into_bytes().map(Frame::Bulk).collect()
     })?;
     Ok(Frame::Array(items.unwrap_or_default()))
 }

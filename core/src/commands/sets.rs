@@ -20,6 +20,7 @@ use crate::commands::keys::{parse_cursor, parse_scan_options};
 use crate::storage::{self, SetOps, StorageError};
 use crate::util::glob::glob_match;
 use crate::util::number::parse_i64;
+use crate::util::slices::SliceBuffer;
 
 const SET: &[&str] = &["set"];
 const READ_FAST: CmdFlags = CmdFlags::READONLY.or(CmdFlags::FAST);
@@ -266,12 +267,12 @@ fn write_set<R>(
 
 /// Every member of a set, copied once.
 fn all_members(s: &mut dyn SetOps) -> Vec<Bytes> {
-    let mut out = Vec::with_capacity(s.len());
+    let mut out = SliceBuffer::with_capacity(s.len());
     s.for_each(&mut |m| {
-        out.push(Bytes::copy_from_slice(m));
+        out.push(m);
         true
     });
-    out
+    out.into_bytes().collect()
 }
 
 /// Members as a RESP3 set reply (an array in RESP2), as SMEMBERS and the algebra send.

@@ -3,3 +3,4 @@
 pub mod glob;
 pub mod longdouble;
 pub mod number;
+pub mod slices;

@@ -10,6 +10,7 @@ use super::{members_reply, parse, read_zset, store_zset, write_zset, Build};
 use crate::command::{CmdError, CmdResult, Ctx};
 use crate::commands::args::{int, is};
 use crate::storage::{LexRange, ScoreRange, ZSetOps};
+use crate::util::slices::SliceBuffer;
 
 /// How the range arguments are read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,21 +53,25 @@ fn collect(
     offset: i64,
     limit: i64,
 ) -> Vec<(Bytes, f64)> {
-    let mut out = Vec::new();
+    // Members are copied into one shared buffer (one allocation per reply).
+    let mut members = SliceBuffer::default();
+    let mut scores = Vec::new();
     match request {
         Request::Rank(start, end) => {
             let Some((start, len)) = rank_window(*start, *end, z.len()) else {
-                return out;
+                return Vec::new();
             };
-            out.reserve(len);
+            members = SliceBuffer::with_capacity(len);
+            scores.reserve(len);
             z.range_by_rank(start, rev, &mut |m, s| {
-                out.push((Bytes::copy_from_slice(m), s));
-                out.len() < len
+                members.push(m);
+                scores.push(s);
+                scores.len() < len
             });
         }
         Request::Score(_) | Request::Lex(_) => {
             if offset < 0 || limit == 0 {
-                return out;
+                return Vec::new();
             }
             let mut skip = offset;
             let mut visit = |m: &[u8], s: f64| {
@@ -74,8 +79,9 @@ fn collect(
                     skip -= 1;
                     return true;
                 }
-                out.push((Bytes::copy_from_slice(m), s));
-                limit < 0 || (out.len() as i64) < limit
+                members.push(m);
+                scores.push(s);
+                limit < 0 || (scores.len() as i64) < limit
             };
             match request {
                 Request::Score(range) => z.range_by_score(range, rev, &mut visit),
@@ -84,7 +90,7 @@ fn collect(
             }
         }
     }
-    out
+    members.into_bytes().zip(scores).collect()
 }
 
 /// Redis' index sanitizing for rank ranges: negative indexes count from the end; the

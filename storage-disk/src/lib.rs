@@ -82,7 +82,10 @@
 //! **Blocking.** Commands run on the server's async workers. [`RocksStore`] reads
 //! memtables and block cache only (`ReadTier::BlockCache`) and repeats a read that
 //! would need a file under `tokio::task::block_in_place`; writes fail fast on a write
-//! stall and are repeated the same way; iterations run under `block_in_place`. While
+//! stall and are repeated the same way; iterations too read cached data first and,
+//! when they reach a block that is not cached, go on under `block_in_place` from the
+//! record after the last one visited (collection walks run on every LRANGE, SPOP or
+//! ZPOPMIN, where a `block_in_place` per walk cost more than the walk). While
 //! more than a quarter of recent bursts had to wait (a working set beyond the block
 //! cache), whole bursts run under one `block_in_place` instead
 //! ([`OrderedStore::run_burst`]).

@@ -313,6 +313,92 @@ impl RocksStore {
             .ok_or_else(|| StoreError(format!("column family {} missing", ks.name())))
     }
 
+    /// Read options of an iteration over `start..end` (descending when `rev`).
+    fn iter_options(start: &[u8], end: Option<&[u8]>, rev: bool, cache_only: bool) -> ReadOptions {
+        let mut ro = ReadOptions::default();
+        if let Some(end) = end {
+            ro.set_iterate_upper_bound(end.to_vec());
+        }
+        if rev {
+            ro.set_iterate_lower_bound(start.to_vec());
+        }
+        if cache_only {
+            ro.set_read_tier(ReadTier::BlockCache);
+        }
+        ro
+    }
+
+    /// Visits `start..end` in key order (descending when `rev`) until `visit`
+    /// returns false.
+    ///
+    /// Collection walks (LRANGE, pops from a sorted set, SPOP) iterate on every
+    /// command, and a `block_in_place` per iteration costs more than a short walk
+    /// (it hands the worker's other tasks to another thread). So the walk first
+    /// reads memtables and the block cache only; if it needs a file, it goes on
+    /// under `block_in_place` from the record after the last one visited, in a new
+    /// iterator, whose view is newer. That is the same view for every range the
+    /// caller keeps writers out of (a collection's records under its key lock,
+    /// the metadata under every stripe); the lock-free walks (expiry index,
+    /// sweeper) re-check what they find under the lock anyway.
+    fn iterate(
+        &self,
+        ks: Keyspace,
+        start: &[u8],
+        end: Option<&[u8]>,
+        rev: bool,
+        visit: &mut Visitor<'_>,
+    ) -> StoreResult<()> {
+        if end.is_some_and(|end| end <= start) {
+            return Ok(());
+        }
+        let cf = self.cf(ks)?;
+        // The last record visited, where a walk that must wait resumes.
+        let mut last: Option<Vec<u8>> = None;
+        let mut walk = |ro: ReadOptions, from: &[u8], last: &mut Option<Vec<u8>>| {
+            let mut it = self.db.raw_iterator_cf_opt(cf, ro);
+            if rev {
+                it.seek_to_last();
+            } else {
+                it.seek(from);
+            }
+            while let (Some(k), Some(v)) = (it.key(), it.value()) {
+                if !visit(k, v) {
+                    return Ok(());
+                }
+                let buf = last.get_or_insert_with(Vec::new);
+                buf.clear();
+                buf.extend_from_slice(k);
+                if rev {
+                    it.prev();
+                } else {
+                    it.next();
+                }
+            }
+            it.status()
+        };
+        match walk(Self::iter_options(start, end, rev, true), start, &mut last) {
+            Err(e) if incomplete(&e) => {}
+            other => return other.map_err(err),
+        }
+        self.waits.fetch_add(1, Ordering::Relaxed);
+        let (from, to) = match (last.take(), rev) {
+            (None, _) => (start.to_vec(), end.map(<[u8]>::to_vec)),
+            (Some(mut k), false) => {
+                k.push(0);
+                (k, end.map(<[u8]>::to_vec))
+            }
+            (Some(k), true) => (start.to_vec(), Some(k)),
+        };
+        if to.as_deref().is_some_and(|to| to <= from.as_slice()) {
+            return Ok(());
+        }
+        blocking(|| {
+            let ro = Self::iter_options(&from, to.as_deref(), rev, false);
+            walk(ro, &from, &mut last)
+        })
+        .map_err(err)
+    }
+
     /// Flushes memtables and compacts every column family fully: reclaims space
     /// (and runs the expiry compaction filter) now rather than in the background.
     pub fn compact_all(&self) -> StoreResult<()> {
@@ -370,28 +456,7 @@ impl OrderedStore for RocksStore {
         end: Option<&[u8]>,
         visit: &mut Visitor<'_>,
     ) -> StoreResult<()> {
-        let mut ro = ReadOptions::default();
-        if let Some(end) = end {
-            if end <= start {
-                return Ok(());
-            }
-            ro.set_iterate_upper_bound(end.to_vec());
-        }
-        let cf = self.cf(ks)?;
-        // Iterations (SCAN, KEYS, the expiry cycle) are rare and may read many
-        // blocks: all of one off the async worker.
-        blocking(|| {
-            // The iterator reads from the implicit snapshot taken at its creation.
-            let mut it = self.db.raw_iterator_cf_opt(cf, ro);
-            it.seek(start);
-            while let (Some(k), Some(v)) = (it.key(), it.value()) {
-                if !visit(k, v) {
-                    return Ok(());
-                }
-                it.next();
-            }
-            it.status().map_err(err)
-        })
+        self.iterate(ks, start, end, false, visit)
     }
 
     fn scan_rev(
@@ -401,26 +466,7 @@ impl OrderedStore for RocksStore {
         end: Option<&[u8]>,
         visit: &mut Visitor<'_>,
     ) -> StoreResult<()> {
-        let mut ro = ReadOptions::default();
-        if let Some(end) = end {
-            if end <= start {
-                return Ok(());
-            }
-            ro.set_iterate_upper_bound(end.to_vec());
-        }
-        ro.set_iterate_lower_bound(start.to_vec());
-        let cf = self.cf(ks)?;
-        blocking(|| {
-            let mut it = self.db.raw_iterator_cf_opt(cf, ro);
-            it.seek_to_last();
-            while let (Some(k), Some(v)) = (it.key(), it.value()) {
-                if !visit(k, v) {
-                    return Ok(());
-                }
-                it.prev();
-            }
-            it.status().map_err(err)
-        })
+        self.iterate(ks, start, end, true, visit)
     }
 
     fn drops_stale_subkeys(&self) -> bool {

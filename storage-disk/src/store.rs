@@ -141,8 +141,11 @@ pub trait OrderedStore: Send + Sync {
 
     /// Visits the records with `start <= key < end` (no upper bound when `end` is
     /// `None`) in ascending key order until `visit` returns false. The records come
-    /// from one consistent point-in-time view, unaffected by concurrent writes. The
-    /// visitor must not call back into the store.
+    /// from a point-in-time view, unaffected by concurrent writes; a store may go on
+    /// in a newer view from the record after the last one visited (RocksDB does when
+    /// a scan leaves its cache): the generic layer scans consistently only what the
+    /// locks it holds keep writers out of. The visitor must not call back into the
+    /// store.
     fn scan(
         &self,
         ks: Keyspace,

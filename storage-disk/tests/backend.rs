@@ -944,4 +944,67 @@ mod rocks_only {
         assert_eq!(s.path(), dir.path());
         s.sync().unwrap();
     }
+
+    /// Scans read memtables and the block cache first and go on from the last
+    /// record visited when they need a file: every record comes once, in order,
+    /// in both directions, from cold files or a partly warm cache.
+    #[test]
+    fn scans_resume_when_leaving_the_cache() {
+        use ferrokv_storage_disk::RocksConfig;
+        let dir = tempfile::tempdir().unwrap();
+        let config = RocksConfig {
+            block_cache_bytes: 1 << 20,
+            write_buffer_bytes: 1 << 20,
+        };
+        let s = RocksStore::open_with(dir.path(), &config).unwrap();
+        let key = |i: u32| format!("k{i:06}").into_bytes();
+        let mut batch = WriteBatch::new();
+        for i in 0..20_000 {
+            batch.put(Keyspace::SubKey, key(i), vec![i as u8; 100]);
+        }
+        s.write(batch).unwrap();
+        s.compact_all().unwrap();
+        let collect = |from: u32, to: u32, rev: bool| {
+            let mut seen = Vec::new();
+            let mut visit = |k: &[u8], v: &[u8]| {
+                assert_eq!(v.len(), 100);
+                seen.push(k.to_vec());
+                true
+            };
+            let (start, end) = (key(from), key(to));
+            if rev {
+                s.scan_rev(Keyspace::SubKey, &start, Some(&end), &mut visit)
+            } else {
+                s.scan(Keyspace::SubKey, &start, Some(&end), &mut visit)
+            }
+            .unwrap();
+            seen
+        };
+        let want = |from: u32, to: u32, rev: bool| {
+            let mut keys: Vec<Vec<u8>> = (from..to).map(key).collect();
+            if rev {
+                keys.reverse();
+            }
+            keys
+        };
+        // Cold: nothing cached yet.
+        assert_eq!(collect(0, 20_000, false), want(0, 20_000, false));
+        // Partly warm: the first blocks are cached, the rest were evicted by
+        // the 1 MiB cache after the full walk.
+        s.get(Keyspace::SubKey, &key(10)).unwrap();
+        assert_eq!(collect(5, 15_000, false), want(5, 15_000, false));
+        assert_eq!(collect(100, 19_990, true), want(100, 19_990, true));
+        for i in 19_800..19_950 {
+            s.get(Keyspace::SubKey, &key(i)).unwrap();
+        }
+        assert_eq!(collect(3, 19_950, true), want(3, 19_950, true));
+        // A visitor that stops early stops for good.
+        let mut n = 0;
+        s.scan(Keyspace::SubKey, &key(0), None, &mut |_, _| {
+            n += 1;
+            n < 7_000
+        })
+        .unwrap();
+        assert_eq!(n, 7_000);
+    }
 }

@@ -2,9 +2,11 @@
 //!
 //! - **listpack** (small sets): one exactly sized byte buffer, members sorted by
 //!   (score, member). Layout: a varint member count, then per member a varint header
-//!   `len << 1 | is_float`, the member bytes, and the score either as a zigzag varint
-//!   (integral scores below 2^48) or as 8 little-endian bytes. A member of a few bytes
-//!   with a small integral score costs 2 bytes of overhead, as in Redis' listpack.
+//!   `len << 2 | kind`, the member bytes, and the score: a zigzag varint (kind 0:
+//!   integral scores below 2^48), 4 little-endian bytes (kind 1: exactly an `f32`, as
+//!   1.5 or 0.25 are) or 8 (kind 2). A member of a few bytes with a small integral
+//!   score costs 2 bytes of overhead, as in Redis' listpack; a score such as 1.5 costs
+//!   4 (Redis stores it as the 3-character string plus 2 bytes of framing).
 //!   Like Redis 7.0's listpack (whose `zzlInsertAt` stores integral scores as
 //!   integers), it stores `-0` as `0`; the big encoding keeps `-0`. Every operation is
 //!   a linear scan; the set converts to the big encoding when
@@ -288,16 +290,46 @@ fn unzigzag(u: u64) -> i64 {
     ((u >> 1) as i64) ^ -((u & 1) as i64)
 }
 
+/// How a small set stores a score (the low two bits of an entry's header).
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum ScoreKind {
+    Int(i64),
+    F32(f32),
+    F64,
+}
+
+const KIND_INT: u64 = 0;
+const KIND_F32: u64 = 1;
+const KIND_F64: u64 = 2;
+
+#[inline]
+fn score_kind(score: f64) -> ScoreKind {
+    if let Some(i) = int_score(score) {
+        return ScoreKind::Int(i);
+    }
+    let narrow = score as f32;
+    if f64::from(narrow) == score {
+        ScoreKind::F32(narrow)
+    } else {
+        ScoreKind::F64
+    }
+}
+
 fn encode_entry(out: &mut Vec<u8>, member: &[u8], score: f64) {
-    let len = (member.len() as u64) << 1;
-    match int_score(score) {
-        Some(i) => {
-            put_varint(out, len);
+    let len = (member.len() as u64) << 2;
+    match score_kind(score) {
+        ScoreKind::Int(i) => {
+            put_varint(out, len | KIND_INT);
             out.extend_from_slice(member);
             put_varint(out, zigzag(i));
         }
-        None => {
-            put_varint(out, len | 1);
+        ScoreKind::F32(f) => {
+            put_varint(out, len | KIND_F32);
+            out.extend_from_slice(member);
+            out.extend_from_slice(&f.to_le_bytes());
+        }
+        ScoreKind::F64 => {
+            put_varint(out, len | KIND_F64);
             out.extend_from_slice(member);
             out.extend_from_slice(&score.to_le_bytes());
         }
@@ -305,12 +337,13 @@ fn encode_entry(out: &mut Vec<u8>, member: &[u8], score: f64) {
 }
 
 fn entry_len(member: &[u8], score: f64) -> usize {
-    let len = (member.len() as u64) << 1;
+    let len = (member.len() as u64) << 2;
     varint_len(len)
         + member.len()
-        + match int_score(score) {
-            Some(i) => varint_len(zigzag(i)),
-            None => 8,
+        + match score_kind(score) {
+            ScoreKind::Int(i) => varint_len(zigzag(i)),
+            ScoreKind::F32(_) => 4,
+            ScoreKind::F64 => 8,
         }
 }
 
@@ -359,16 +392,23 @@ impl<'a> Iterator for SmallIter<'a> {
         let start = self.off;
         let mut off = start;
         let h = get_varint(buf, &mut off);
-        let mlen = (h >> 1) as usize;
+        let mlen = (h >> 2) as usize;
         let member = &buf[off..off + mlen];
         off += mlen;
-        let score = if h & 1 == 1 {
-            let mut b = [0u8; 8];
-            b.copy_from_slice(&buf[off..off + 8]);
-            off += 8;
-            f64::from_le_bytes(b)
-        } else {
-            unzigzag(get_varint(buf, &mut off)) as f64
+        let score = match h & 3 {
+            KIND_INT => unzigzag(get_varint(buf, &mut off)) as f64,
+            KIND_F32 => {
+                let mut b = [0u8; 4];
+                b.copy_from_slice(&buf[off..off + 4]);
+                off += 4;
+                f64::from(f32::from_le_bytes(b))
+            }
+            _ => {
+                let mut b = [0u8; 8];
+                b.copy_from_slice(&buf[off..off + 8]);
+                off += 8;
+                f64::from_le_bytes(b)
+            }
         };
         self.off = off;
         Some(SEntry {
@@ -2415,6 +2455,25 @@ mod tests {
         }
         assert_eq!(b.rank(b"k199"), Some(0));
         assert_eq!(b.rank(b"k000"), Some(199));
+    }
+
+    #[test]
+    fn small_scores_take_the_narrowest_exact_form() {
+        // Header, one member byte, then the score.
+        assert_eq!(super::entry_len(b"m", 3.0), 3);
+        assert_eq!(super::entry_len(b"m", 1.5), 6);
+        assert_eq!(super::entry_len(b"m", f64::INFINITY), 6);
+        assert_eq!(super::entry_len(b"m", 0.1), 10);
+        for score in [1.5, -2.25, 0.1, f64::NEG_INFINITY, 1e300, 3.0, -7.0] {
+            let mut buf = Vec::new();
+            super::encode_entry(&mut buf, b"m", score);
+            let mut it = super::SmallIter {
+                buf: &buf,
+                off: 0,
+                left: 1,
+            };
+            assert_eq!(it.next().map(|e| e.score), Some(score));
+        }
     }
 
     #[test]

@@ -19,17 +19,77 @@ mod connection;
 
 pub use connection::serve_connection;
 
+/// Startup options of ferrokv's own that are not configuration parameters (so not
+/// in `CONFIG GET`, nor in a config file): given on the command line only.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServerOptions {
+    /// `--disk-cache SIZE`: the disk backend's total cache budget (RocksDB block
+    /// cache plus the row cache), so that a server over a data set larger than memory
+    /// can be held to a known footprint. `None` keeps the backend's defaults.
+    pub disk_cache_bytes: Option<usize>,
+}
+
+/// Share of `--disk-cache` given to the row cache: the defaults' ratio (64 MiB of
+/// row cache beside a 256 MiB block cache). The block cache gets the rest, since it
+/// serves collection elements and index blocks as well as metadata.
+const ROW_CACHE_DIVISOR: usize = 5;
+
+impl ServerOptions {
+    /// Removes ferrokv's own options (`--disk-cache SIZE`, SIZE as redis.conf memory
+    /// values: `64mb`, `1gb`, bytes) from `args`, leaving the Redis directives.
+    pub fn take_from(args: &mut Vec<String>) -> Result<ServerOptions, String> {
+        let mut options = ServerOptions::default();
+        let mut i = 0;
+        while i < args.len() {
+            if !args[i].eq_ignore_ascii_case("--disk-cache") {
+                i += 1;
+                continue;
+            }
+            let value = args
+                .get(i + 1)
+                .ok_or("--disk-cache needs a size (e.g. --disk-cache 64mb)")?;
+            let bytes = ferrokv_core::config::memtoull(value)
+                .and_then(|n| usize::try_from(n).ok())
+                .ok_or_else(|| format!("--disk-cache: '{value}' is not a memory size"))?;
+            options.disk_cache_bytes = Some(bytes);
+            args.drain(i..i + 2);
+        }
+        Ok(options)
+    }
+
+    /// The RocksDB block cache and row cache sizes `--disk-cache` asks for.
+    pub fn disk_caches(&self) -> Option<(usize, usize)> {
+        self.disk_cache_bytes.map(|total| {
+            let row = total / ROW_CACHE_DIVISOR;
+            (total - row, row)
+        })
+    }
+}
+
 /// Builds the engine over the backend the configuration names.
 pub fn build_engine(config: Config) -> anyhow::Result<Arc<Engine>> {
+    build_engine_with(config, &ServerOptions::default())
+}
+
+/// [`build_engine`] with ferrokv's own startup options.
+pub fn build_engine_with(config: Config, options: &ServerOptions) -> anyhow::Result<Arc<Engine>> {
     let databases = config.get_i64("databases").max(1) as usize;
     let backend: Arc<dyn StorageBackend> = match config.get("backend").as_deref() {
         Some("disk") => {
             let dir = PathBuf::from(config.get("dir").unwrap_or_else(|| ".".into()));
             let path = dir.join("ferrokv-disk");
-            let backend =
-                ferrokv_storage_disk::DiskBackend::open(&path, databases).map_err(|e| {
-                    anyhow::anyhow!("cannot open disk backend at {}: {e:?}", path.display())
-                })?;
+            let mut rocks = ferrokv_storage_disk::RocksConfig::default();
+            let caches = options.disk_caches();
+            if let Some((block, _)) = caches {
+                rocks.block_cache_bytes = block;
+            }
+            let mut backend =
+                ferrokv_storage_disk::DiskBackend::open_with(&path, databases, &rocks).map_err(
+                    |e| anyhow::anyhow!("cannot open disk backend at {}: {e:?}", path.display()),
+                )?;
+            if let Some((_, row)) = caches {
+                backend = backend.with_row_cache(row);
+            }
             Arc::new(backend)
         }
         _ => Arc::new(ferrokv_storage_memory::MemoryBackend::new(databases)),
@@ -171,5 +231,47 @@ impl RunningServer {
     pub async fn stop(self) -> anyhow::Result<()> {
         self.stop.notify_one();
         self.task.await?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn disk_cache_option_is_taken_out_of_the_directives() {
+        let mut a = args(&["--port", "0", "--disk-cache", "64mb", "--backend", "disk"]);
+        let options = ServerOptions::take_from(&mut a).unwrap();
+        assert_eq!(a, args(&["--port", "0", "--backend", "disk"]));
+        assert_eq!(options.disk_cache_bytes, Some(64 << 20));
+        let (block, row) = options.disk_caches().unwrap();
+        assert_eq!(block + row, 64 << 20);
+        assert_eq!(row, (64 << 20) / 5);
+
+        let mut a = args(&["redis.conf", "--DISK-CACHE", "1000"]);
+        let options = ServerOptions::take_from(&mut a).unwrap();
+        assert_eq!(a, args(&["redis.conf"]));
+        assert_eq!(options.disk_caches(), Some((800, 200)));
+
+        let mut a = args(&["--port", "0"]);
+        assert_eq!(
+            ServerOptions::take_from(&mut a).unwrap(),
+            ServerOptions::default()
+        );
+        assert_eq!(ServerOptions::default().disk_caches(), None);
+    }
+
+    #[test]
+    fn disk_cache_option_needs_a_memory_size() {
+        let err = ServerOptions::take_from(&mut args(&["--disk-cache"])).unwrap_err();
+        assert!(err.contains("needs a size"), "{err}");
+        let err = ServerOptions::take_from(&mut args(&["--disk-cache", "64 apples"])).unwrap_err();
+        assert!(err.contains("not a memory size"), "{err}");
+        let err = ServerOptions::take_from(&mut args(&["--disk-cache", "-1"])).unwrap_err();
+        assert!(err.contains("not a memory size"), "{err}");
     }
 }

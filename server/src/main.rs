@@ -21,7 +21,7 @@ pub static MALLOC_CONF: &[u8; 60] =
 
 fn usage() -> &'static str {
     "Usage: ferrokv-server [/path/to/redis.conf] [--port 6379] [--bind 127.0.0.1] \
-     [--backend memory|disk] [--dir PATH] [--databases 16] [--maxclients 10000] [--timeout 0] [--<directive> value ...]\n\
+     [--backend memory|disk] [--dir PATH] [--disk-cache 320mb] [--databases 16] [--maxclients 10000] [--timeout 0] [--<directive> value ...]\n\
      \x20      ferrokv-server -v|--version\n\
      \x20      ferrokv-server -h|--help"
 }
@@ -58,6 +58,14 @@ fn main() -> ExitCode {
         }
         _ => {}
     }
+    let mut args = args;
+    let options = match ferrokv_server::ServerOptions::take_from(&mut args) {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::FAILURE;
+        }
+    };
     let config = match configure(&args) {
         Ok(config) => config,
         Err(message) => {
@@ -75,7 +83,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(serve(config)) {
+    match runtime.block_on(serve(config, options)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("ferrokv-server: {e:#}");
@@ -84,9 +92,9 @@ fn main() -> ExitCode {
     }
 }
 
-async fn serve(config: Config) -> anyhow::Result<()> {
+async fn serve(config: Config, options: ferrokv_server::ServerOptions) -> anyhow::Result<()> {
     let listener = ferrokv_server::bind(&config).await?;
-    let engine = ferrokv_server::build_engine(config)?;
+    let engine = ferrokv_server::build_engine_with(config, &options)?;
     eprintln!(
         "ferrokv {} (Redis {} compatible) ready: backend={} port={} pid={}",
         ferrokv_core::FERROKV_VERSION,

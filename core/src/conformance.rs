@@ -13,7 +13,9 @@ use std::collections::HashSet;
 
 use bytes::Bytes;
 
-use crate::storage::{KeyType, Scope, StorageBackend, StorageError, TtlUpdate, Txn};
+use crate::storage::{
+    End, IncrError, KeyType, Scope, StorageBackend, StorageError, TtlUpdate, Txn,
+};
 
 const HOUR_MS: u64 = 3_600_000;
 
@@ -76,6 +78,7 @@ pub fn run_all(make: &dyn Fn() -> Box<dyn StorageBackend>) {
         ("basics", check_basics),
         ("strings", check_strings),
         ("update_string", check_update_string),
+        ("incr_by", check_incr_by),
         ("delete", check_delete),
         ("db_isolation", check_db_isolation),
         ("ttl_kinds", check_ttl_kinds),
@@ -113,6 +116,55 @@ pub fn check_basics(b: &dyn StorageBackend) {
         "now_ms is Unix milliseconds, got {t1}"
     );
     assert!(b.flush_to_disk().is_ok(), "flush_to_disk succeeds");
+}
+
+/// `incr_by`: missing key, integers, non-integers, overflow, expiry kept, wrong type.
+pub fn check_incr_by(b: &dyn StorageBackend) {
+    keyed(b, &[b"n", b"s", b"l"], |t| {
+        assert_eq!(
+            ok(t.incr_by(0, b"n", 5), "incr"),
+            Ok(5),
+            "missing key counts as 0"
+        );
+        assert_eq!(ok(t.incr_by(0, b"n", -7), "incr"), Ok(-2));
+        assert_eq!(
+            ok(t.get_string(0, b"n"), "get").as_deref(),
+            Some(&b"-2"[..])
+        );
+        ok(t.set_string(0, b"s", b"12 ", TtlUpdate::Clear), "set");
+        assert_eq!(
+            ok(t.incr_by(0, b"s", 1), "incr"),
+            Err(IncrError::NotInteger)
+        );
+        ok(
+            t.set_string(
+                0,
+                b"s",
+                &i64::MAX.to_string().into_bytes(),
+                TtlUpdate::Clear,
+            ),
+            "set",
+        );
+        assert_eq!(ok(t.incr_by(0, b"s", 1), "incr"), Err(IncrError::Overflow));
+        assert_eq!(
+            ok(t.get_string(0, b"s"), "get").as_deref(),
+            Some(i64::MAX.to_string().as_bytes()),
+            "a failed increment changes nothing"
+        );
+        let later = t.now_ms() + 100_000;
+        ok(t.set_string(0, b"n", b"10", TtlUpdate::At(later)), "set");
+        assert_eq!(ok(t.incr_by(0, b"n", 1), "incr"), Ok(11));
+        assert_eq!(
+            ok(t.meta(0, b"n"), "meta").and_then(|m| m.expire_at),
+            Some(later),
+            "the expiry is kept"
+        );
+        ok(
+            t.with_list(0, b"l", true, &mut |l| l.push(End::Tail, b"x")),
+            "push",
+        );
+        assert_eq!(t.incr_by(0, b"l", 1), Err(StorageError::WrongType));
+    });
 }
 
 /// set/get/len of strings of many sizes, overwrite, binary data, meta.

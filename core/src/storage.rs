@@ -103,6 +103,15 @@ pub enum StorageError {
 /// Result of a typed operation.
 pub type StorageResult<T> = Result<T, StorageError>;
 
+/// Why [`Txn::incr_by`] left a value unchanged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IncrError {
+    /// The string is not a 64-bit integer (`ERR value is not an integer or out of range`).
+    NotInteger,
+    /// The sum does not fit (`ERR increment or decrement would overflow`).
+    Overflow,
+}
+
 /// What an atomic scope locks.
 #[derive(Debug, Clone, Copy)]
 pub enum Scope<'a> {
@@ -427,6 +436,32 @@ pub trait Txn {
         value: &[u8],
         ttl: TtlUpdate,
     ) -> StorageResult<()>;
+
+    /// Adds `delta` to the integer stored as a string at `key` (INCR, DECR, INCRBY,
+    /// DECRBY): a missing key counts as 0 and is created without expiry; an existing
+    /// key keeps its expiry. The inner result says why the value could not change.
+    /// The default reads and writes the whole string; a backend may do it in place.
+    fn incr_by(
+        &mut self,
+        db: DbIndex,
+        key: &[u8],
+        delta: i64,
+    ) -> StorageResult<Result<i64, IncrError>> {
+        let current = match self.get_string(db, key)? {
+            Some(bytes) => match crate::util::number::parse_i64(&bytes) {
+                Some(v) => v,
+                None => return Ok(Err(IncrError::NotInteger)),
+            },
+            None => 0,
+        };
+        let Some(value) = current.checked_add(delta) else {
+            return Ok(Err(IncrError::Overflow));
+        };
+        let mut buf = [0u8; 20];
+        let digits = crate::util::number::format_i64(value, &mut buf);
+        self.set_string(db, key, digits, TtlUpdate::Keep)?;
+        Ok(Ok(value))
+    }
 
     /// Edits a string in place (APPEND, SETRANGE, SETBIT, BITFIELD). A missing key is
     /// created empty when `create` is true; `edit` receives the current bytes. Returns

@@ -32,10 +32,11 @@ use parking_lot::{Mutex, MutexGuard};
 use smallvec::SmallVec;
 
 use ferrokv_core::storage::{
-    DbIndex, DbStats, EncodingLimits, ExpireStats, HashOps, KeyMeta, KeyType, ListOps, ObjectInfo,
-    ScanPage, Scope, SetOps, StorageBackend, StorageError, StorageResult, TtlUpdate, Txn,
-    UnixMillis, ZSetOps,
+    DbIndex, DbStats, EncodingLimits, ExpireStats, HashOps, IncrError, KeyMeta, KeyType, ListOps,
+    ObjectInfo, ScanPage, Scope, SetOps, StorageBackend, StorageError, StorageResult, TtlUpdate,
+    Txn, UnixMillis, ZSetOps,
 };
+use ferrokv_core::util::number::{format_i64, parse_i64};
 
 use crate::db::{decayed_freq, record_access, Db, Rng};
 pub use crate::hash::SHARDS;
@@ -508,6 +509,39 @@ impl Txn for MemTxn<'_> {
             TtlUpdate::Keep | TtlUpdate::Clear => d.table.set_expire(loc, None),
         }
         Ok(())
+    }
+
+    fn incr_by(
+        &mut self,
+        db: DbIndex,
+        key: &[u8],
+        delta: i64,
+    ) -> StorageResult<Result<i64, IncrError>> {
+        let (h, now, now_s) = (self.hash(key), self.now_ms, self.now_s);
+        let (d, rng) = self.db(db, h)?;
+        let mut buf = [0u8; 20];
+        let Some((loc, _)) = d.lookup(h, key, now) else {
+            let digits = format_i64(delta, &mut buf);
+            d.insert(h, Entry::new(key, Value::string(digits), now_s), None)?;
+            return Ok(Ok(delta));
+        };
+        let e = d.table.get_mut(loc);
+        let Value::Str(s) = &e.value else {
+            return Err(StorageError::WrongType);
+        };
+        let Some(current) = parse_i64(s.as_slice()) else {
+            return Ok(Err(IncrError::NotInteger));
+        };
+        let Some(value) = current.checked_add(delta) else {
+            return Ok(Err(IncrError::Overflow));
+        };
+        record_access(e, now_s, rng);
+        // Digits always fit inline: no allocation before or after.
+        let before = e.value.heap_bytes();
+        e.value = Value::string(format_i64(value, &mut buf));
+        let after = e.value.heap_bytes();
+        d.table.heap_changed(before, after);
+        Ok(Ok(value))
     }
 
     fn update_string(

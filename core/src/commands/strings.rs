@@ -7,9 +7,8 @@ use ferrokv_protocol::Frame;
 use crate::command::{CmdError, CmdFlags, CmdResult, CommandSpec, Ctx, KeyPositions};
 use crate::commands::args::{int, is};
 use crate::engine::Engine;
-use crate::storage::{StorageError, TtlUpdate, UnixMillis};
+use crate::storage::{IncrError, StorageError, TtlUpdate, UnixMillis};
 use crate::util::longdouble::LongDouble;
-use crate::util::number::parse_i64;
 
 const STRING: &[&str] = &["string"];
 const WRITE_OOM: CmdFlags = CmdFlags::WRITE.or(CmdFlags::DENYOOM);
@@ -280,25 +279,6 @@ fn bulk_or_null(value: Option<Bytes>) -> Frame {
     value.map_or(Frame::Null, Frame::Bulk)
 }
 
-/// Decimal digits of `v`, written into `buf` without allocating.
-fn format_i64(v: i64, buf: &mut [u8; 20]) -> &[u8] {
-    let mut n = v.unsigned_abs();
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    if v < 0 {
-        i -= 1;
-        buf[i] = b'-';
-    }
-    &buf[i..]
-}
-
 // ---------------------------------------------------------------------------------
 // SET family.
 // ---------------------------------------------------------------------------------
@@ -560,17 +540,11 @@ fn msetnx(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
 /// INCR, DECR, INCRBY and DECRBY, as Redis' `incrDecrCommand`; the key keeps its TTL.
 fn incr_decr(ctx: &mut Ctx<'_>, key: &[u8], incr: i64) -> CmdResult {
     let db = ctx.db();
-    let value = match ctx.txn.get_string(db, key)? {
-        Some(current) => parse_i64(&current).ok_or_else(CmdError::not_integer)?,
-        None => 0,
-    };
-    let Some(value) = value.checked_add(incr) else {
-        return Err(CmdError::err("increment or decrement would overflow"));
-    };
-    let mut buf = [0u8; 20];
-    ctx.txn
-        .set_string(db, key, format_i64(value, &mut buf), TtlUpdate::Keep)?;
-    Ok(Frame::Integer(value))
+    match ctx.txn.incr_by(db, key, incr)? {
+        Ok(value) => Ok(Frame::Integer(value)),
+        Err(IncrError::NotInteger) => Err(CmdError::not_integer()),
+        Err(IncrError::Overflow) => Err(CmdError::err("increment or decrement would overflow")),
+    }
 }
 
 fn incr(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
@@ -869,10 +843,10 @@ fn lcs(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
 
 #[cfg(test)]
 mod tests {
-    use super::format_i64;
     use crate::engine::Engine;
     use crate::storage::Scope;
     use crate::testing::{engine, run, session};
+    use crate::util::number::format_i64;
     use crate::Session;
     use bytes::Bytes;
     use ferrokv_protocol::Frame;

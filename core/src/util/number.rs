@@ -90,3 +90,23 @@ mod tests {
         assert_eq!(parse_f64(b"abc"), None);
     }
 }
+
+/// Decimal digits of `v`, written into `buf` without allocating (20 bytes hold
+/// `i64::MIN`: 19 digits and the sign).
+pub fn format_i64(v: i64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut n = v.unsigned_abs();
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if v < 0 {
+        i -= 1;
+        buf[i] = b'-';
+    }
+    &buf[i..]
+}

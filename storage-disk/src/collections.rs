@@ -32,7 +32,7 @@ use crate::encoding::{
     decode_field_value, decode_hashed_suffix, decode_zmember_value, decode_zscore,
     encode_field_value, field_expiry_key, hashed_suffix, is_redis_int, prefix_end, score_to_bits,
     subkey_prefix, zmember_suffix, zmember_value, zscore_suffix, zscore_value, MetaRecord, PhysDb,
-    FLAG_BIG, ZSET_MEMBER, ZSET_SCORE,
+    FLAG_BIG, MARK_MAX, ZSET_MEMBER, ZSET_SCORE,
 };
 use crate::store::{Keyspace, OrderedStore};
 use crate::txn::KvTxn;
@@ -66,6 +66,9 @@ pub(crate) struct Coll<'t, 'a, S: OrderedStore> {
     /// Whether an operation asked for a change (lazy removal of expired fields
     /// does not count).
     wrote: bool,
+    /// The sorted set index marks as read: a scope that changes nothing else does
+    /// not write the metadata just to move them.
+    marks: (Bytes, Bytes),
 }
 
 impl<'t, 'a, S: OrderedStore> Coll<'t, 'a, S> {
@@ -79,6 +82,7 @@ impl<'t, 'a, S: OrderedStore> Coll<'t, 'a, S> {
         // A prefix starts with a database id below u16::MAX, so it has a successor.
         let end = prefix_end(&prefix).unwrap_or_else(|| vec![0xFF; prefix.len() + 1]);
         let limits = txn.backend().limits();
+        let marks = (rec.low.clone(), rec.high.clone());
         Coll {
             txn,
             db,
@@ -89,11 +93,15 @@ impl<'t, 'a, S: OrderedStore> Coll<'t, 'a, S> {
             limits,
             err: None,
             wrote: false,
+            marks,
         }
     }
 
     /// The metadata, the latched error and whether anything was asked to change.
-    pub(crate) fn finish(self) -> (MetaRecord, Option<StorageError>, bool) {
+    pub(crate) fn finish(mut self) -> (MetaRecord, Option<StorageError>, bool) {
+        if !self.wrote {
+            (self.rec.low, self.rec.high) = self.marks;
+        }
         (self.rec, self.err, self.wrote)
     }
 
@@ -883,7 +891,89 @@ fn index_position(bits: u64) -> Vec<u8> {
     b
 }
 
+/// A low mark at or below index suffix `k` (cut to [`MARK_MAX`] bytes).
+fn low_mark(k: &[u8]) -> Bytes {
+    Bytes::copy_from_slice(&k[..k.len().min(MARK_MAX)])
+}
+
+/// A high mark above index suffix `k`: its successor, or past every suffix
+/// starting with its first [`MARK_MAX`] bytes; empty (unknown) if there is none.
+fn high_mark(k: &[u8]) -> Bytes {
+    if k.len() < MARK_MAX {
+        let mut b = Vec::with_capacity(k.len() + 1);
+        b.extend_from_slice(k);
+        b.push(0);
+        return Bytes::from(b);
+    }
+    prefix_end(&k[..MARK_MAX]).map_or_else(Bytes::new, Bytes::from)
+}
+
+/// A high mark at or above bound `b` (no record at or above `b` is live).
+fn high_bound(b: &[u8]) -> Bytes {
+    if b.len() <= MARK_MAX {
+        return Bytes::copy_from_slice(b);
+    }
+    prefix_end(&b[..MARK_MAX]).map_or_else(Bytes::new, Bytes::from)
+}
+
 impl<S: OrderedStore> ZSetView<'_, '_, '_, S> {
+    /// Walks the score index records with suffixes in `from..to` (descending when
+    /// `rev`), passing suffix and value, until `f` returns false. The walk is
+    /// clamped to the index marks (nothing live lies outside them); one that
+    /// starts at a mark moves it to the first record it meets, or past the range
+    /// if it meets none, so later walks skip the tombstones it stepped over (a
+    /// queue of pops from either end costs O(1) each, not O(pops so far)).
+    fn index_walk(
+        &mut self,
+        from: &[u8],
+        to: &[u8],
+        rev: bool,
+        f: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+    ) {
+        let low = self.0.rec.low.clone();
+        let high = self.0.rec.high.clone();
+        let low = if low.is_empty() {
+            INDEX_START
+        } else {
+            &low[..]
+        };
+        let high = if high.is_empty() {
+            INDEX_END
+        } else {
+            &high[..]
+        };
+        let from = from.max(low);
+        let to = to.min(high);
+        if from >= to {
+            return;
+        }
+        // Whether the walk starts at the mark on its side.
+        let at_mark = if rev { to == high } else { from == low };
+        let mut first = None;
+        let mut met = false;
+        self.0.walk(from, Some(to), rev, &mut |k, v| {
+            if at_mark && !met {
+                met = true;
+                first = Some(if rev { high_mark(k) } else { low_mark(k) });
+            }
+            f(k, v)
+        });
+        if !at_mark || self.0.failed() {
+            return;
+        }
+        let mark = match first {
+            Some(mark) => mark,
+            // Nothing live in the range: its far end bounds the index.
+            None if rev => high_bound(from),
+            None => low_mark(to),
+        };
+        if rev {
+            self.0.rec.high = mark;
+        } else {
+            self.0.rec.low = mark;
+        }
+    }
+
     /// Walks index entries from suffix `from` to `to`, passing score and member.
     fn walk_index(
         &mut self,
@@ -893,14 +983,13 @@ impl<S: OrderedStore> ZSetView<'_, '_, '_, S> {
         f: &mut dyn FnMut(f64, &[u8]) -> bool,
     ) {
         let mut corrupt = false;
-        self.0
-            .walk(from, Some(to), rev, &mut |k, v| match decode_zscore(k, v) {
-                Some((score, member)) => f(score, member),
-                None => {
-                    corrupt = true;
-                    false
-                }
-            });
+        self.index_walk(from, to, rev, &mut |k, v| match decode_zscore(k, v) {
+            Some((score, member)) => f(score, member),
+            None => {
+                corrupt = true;
+                false
+            }
+        });
         if corrupt {
             self.0.corrupt("sorted set index");
         }
@@ -1013,8 +1102,15 @@ impl<S: OrderedStore> ZSetOps for ZSetView<'_, '_, '_, S> {
             self.0.rec.len += 1;
             self.0.grow(self.0.size(5 + member.len(), 8));
         }
-        self.0
-            .put(&zscore_suffix(score, member), zscore_value(score));
+        let at = zscore_suffix(score, member);
+        // Keep the marks outside every live index record.
+        if !self.0.rec.low.is_empty() && at[..] < self.0.rec.low[..] {
+            self.0.rec.low = low_mark(&at);
+        }
+        if !self.0.rec.high.is_empty() && at[..] >= self.0.rec.high[..] {
+            self.0.rec.high = high_mark(&at);
+        }
+        self.0.put(&at, zscore_value(score));
         self.0.put(&zmember_suffix(member), &zmember_value(score));
         self.0.grow(self.0.size(index_size(score), 0));
         old
@@ -1055,7 +1151,7 @@ impl<S: OrderedStore> ZSetOps for ZSetView<'_, '_, '_, S> {
         };
         let mut n = 0usize;
         let asc = if from_front {
-            self.0.walk(INDEX_START, Some(&at), false, &mut |_, _| {
+            self.index_walk(INDEX_START, &at, false, &mut |_, _| {
                 n += 1;
                 true
             });
@@ -1063,7 +1159,7 @@ impl<S: OrderedStore> ZSetOps for ZSetView<'_, '_, '_, S> {
         } else {
             let mut after = at.clone();
             after.push(0);
-            self.0.walk(&after, Some(INDEX_END), false, &mut |_, _| {
+            self.index_walk(&after, INDEX_END, true, &mut |_, _| {
                 n += 1;
                 true
             });
@@ -1103,15 +1199,14 @@ impl<S: OrderedStore> ZSetOps for ZSetView<'_, '_, '_, S> {
         }
         let mut skip = steps;
         let mut found = None;
-        self.0
-            .walk(INDEX_START, Some(INDEX_END), from_back, &mut |k, _| {
-                if skip > 0 {
-                    skip -= 1;
-                    return true;
-                }
-                found = Some(k.to_vec());
-                false
-            });
+        self.index_walk(INDEX_START, INDEX_END, from_back, &mut |k, _| {
+            if skip > 0 {
+                skip -= 1;
+                return true;
+            }
+            found = Some(k.to_vec());
+            false
+        });
         let Some(at) = found else {
             return;
         };

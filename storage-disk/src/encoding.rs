@@ -52,6 +52,10 @@ pub const FLAG_LZ4: u8 = 0x01;
 /// reports as encoding `raw` whatever its length.
 pub const FLAG_RAW: u8 = 0x02;
 
+/// Longest score index mark a sorted set's metadata keeps (see
+/// [`MetaRecord::low`]); longer positions are cut to a bound that is still valid.
+pub const MARK_MAX: usize = 64;
+
 /// Strings longer than this are tried with lz4; shorter ones never gain enough.
 pub const COMPRESS_THRESHOLD: usize = 64;
 
@@ -188,6 +192,18 @@ pub struct MetaRecord {
     pub head: u64,
     /// Lists: one past the sequence number of the last element. 0 for other types.
     pub tail: u64,
+    /// Sets and hashes: elements removed from this incarnation by point deletes,
+    /// each of which leaves a tombstone in the store until compaction. Random
+    /// picks walk exactly only while tombstones are few. 0 for other types.
+    pub removed: u64,
+    /// Sorted sets: low-water mark of the score index, a suffix (tag included,
+    /// at most [`MARK_MAX`] bytes) below which every index record is known to be
+    /// deleted; empty when unknown. Walks from the lowest score start there, so
+    /// repeated `ZPOPMIN` never walks the tombstones of earlier pops.
+    pub low: Bytes,
+    /// Sorted sets: high-water mark of the score index: every index record at or
+    /// above it is known to be deleted; empty when unknown.
+    pub high: Bytes,
     /// Strings: the stored bytes (an lz4 block when [`FLAG_LZ4`] is set). Empty for
     /// collections.
     pub payload: Bytes,
@@ -210,6 +226,9 @@ impl MetaRecord {
             bytes: 0,
             head,
             tail,
+            removed: 0,
+            low: Bytes::new(),
+            high: Bytes::new(),
             payload: Bytes::new(),
         }
     }
@@ -230,6 +249,9 @@ impl MetaRecord {
                     bytes: 0,
                     head: 0,
                     tail: 0,
+                    removed: 0,
+                    low: Bytes::new(),
+                    high: Bytes::new(),
                     payload: Bytes::from(packed),
                 };
             }
@@ -243,6 +265,9 @@ impl MetaRecord {
             bytes: 0,
             head: 0,
             tail: 0,
+            removed: 0,
+            low: Bytes::new(),
+            high: Bytes::new(),
             payload: Bytes::copy_from_slice(value),
         }
     }
@@ -287,9 +312,28 @@ impl MetaRecord {
             out.extend_from_slice(&self.version.to_be_bytes());
             out.extend_from_slice(&self.len.to_be_bytes());
             out.extend_from_slice(&self.bytes.to_be_bytes());
-            if self.key_type == KeyType::List {
-                out.extend_from_slice(&self.head.to_be_bytes());
-                out.extend_from_slice(&self.tail.to_be_bytes());
+            match self.key_type {
+                KeyType::List => {
+                    out.extend_from_slice(&self.head.to_be_bytes());
+                    out.extend_from_slice(&self.tail.to_be_bytes());
+                }
+                KeyType::Set | KeyType::Hash => {
+                    out.extend_from_slice(&self.removed.to_be_bytes());
+                }
+                KeyType::ZSet => {
+                    for mark in [&self.low, &self.high] {
+                        // Marks are made short enough; a longer one (never) is
+                        // dropped, which is always valid: "unknown".
+                        let mark = if mark.len() <= MARK_MAX {
+                            &mark[..]
+                        } else {
+                            &[]
+                        };
+                        out.push(mark.len() as u8);
+                        out.extend_from_slice(mark);
+                    }
+                }
+                KeyType::String | KeyType::Stream => {}
             }
         }
         out
@@ -321,6 +365,9 @@ impl MetaRecord {
                     bytes: 0,
                     head: 0,
                     tail: 0,
+                    removed: 0,
+                    low: Bytes::new(),
+                    high: Bytes::new(),
                     payload: raw.slice(META_HEADER + 8..),
                 })
             } else {
@@ -333,17 +380,36 @@ impl MetaRecord {
                     bytes: 0,
                     head: 0,
                     tail: 0,
+                    removed: 0,
+                    low: Bytes::new(),
+                    high: Bytes::new(),
                     payload: raw.slice(META_HEADER..),
                 })
             }
         } else {
-            let (head, tail) = if key_type == KeyType::List {
-                let head = read_u64(&raw, META_HEADER + 24)?;
-                let tail = read_u64(&raw, META_HEADER + 32)?;
-                (head, tail)
-            } else {
-                (0, 0)
-            };
+            let rest = META_HEADER + 24;
+            let (mut head, mut tail, mut removed) = (0, 0, 0);
+            let (mut low, mut high) = (Bytes::new(), Bytes::new());
+            match key_type {
+                KeyType::List => {
+                    head = read_u64(&raw, rest)?;
+                    tail = read_u64(&raw, rest + 8)?;
+                }
+                // Records written before these fields existed end at `rest`.
+                KeyType::Set | KeyType::Hash if raw.len() > rest => removed = read_u64(&raw, rest)?,
+                KeyType::ZSet if raw.len() > rest => {
+                    let mut at = rest;
+                    for mark in [&mut low, &mut high] {
+                        let len = usize::from(*raw.get(at).ok_or_else(|| corrupt("truncated"))?);
+                        if len > MARK_MAX || raw.len() < at + 1 + len {
+                            return Err(corrupt("index mark"));
+                        }
+                        *mark = raw.slice(at + 1..at + 1 + len);
+                        at += 1 + len;
+                    }
+                }
+                _ => {}
+            }
             let len = read_u64(&raw, META_HEADER + 8)?;
             if key_type == KeyType::List && tail.checked_sub(head) != Some(len) {
                 return Err(corrupt("list bounds"));
@@ -357,6 +423,9 @@ impl MetaRecord {
                 bytes: read_u64(&raw, META_HEADER + 16)?,
                 head,
                 tail,
+                removed,
+                low,
+                high,
                 payload: Bytes::new(),
             })
         }
@@ -764,10 +833,13 @@ mod tests {
             bytes: 99,
             head: 0,
             tail: 0,
+            removed: 0,
+            low: Bytes::from_static(&[ZSET_SCORE, 0x80]),
+            high: Bytes::new(),
             payload: Bytes::new(),
         };
         let enc = rec.encode();
-        assert_eq!(enc.len(), META_HEADER + 24);
+        assert_eq!(enc.len(), META_HEADER + 24 + 4);
         let dec = MetaRecord::decode(Bytes::from(enc)).unwrap();
         assert_eq!(dec, rec);
         assert!(dec.is_expired(42) && !dec.is_expired(41));
@@ -787,8 +859,23 @@ mod tests {
         let mut bad = enc;
         bad[META_HEADER + 31] = 4;
         assert!(MetaRecord::decode(Bytes::from(bad)).is_err());
-        let set = MetaRecord::collection(KeyType::Set, 3);
+        let mut set = MetaRecord::collection(KeyType::Set, 3);
         assert_eq!((set.head, set.tail), (0, 0));
+        set.removed = 12;
+        set.len = 1;
+        let enc = set.encode();
+        assert_eq!(enc.len(), META_HEADER + 32);
+        assert_eq!(MetaRecord::decode(Bytes::from(enc)).unwrap(), set);
+        // A mark longer than the maximum is corruption, as is a truncated one.
+        let mut zset = MetaRecord::collection(KeyType::ZSet, 4);
+        zset.len = 1;
+        zset.high = Bytes::from(vec![ZSET_SCORE; MARK_MAX]);
+        let enc = zset.encode();
+        assert_eq!(MetaRecord::decode(Bytes::from(enc.clone())).unwrap(), zset);
+        let mut long = enc.clone();
+        long[META_HEADER + 25] = MARK_MAX as u8 + 1;
+        assert!(MetaRecord::decode(Bytes::from(long)).is_err());
+        assert!(MetaRecord::decode(Bytes::from(enc[..enc.len() - 1].to_vec())).is_err());
     }
 
     #[test]

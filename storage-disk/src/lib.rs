@@ -43,7 +43,9 @@
 //!   set members by a 32-bit element hash then the element (so `HSCAN`/`SSCAN`
 //!   cursors are hash positions), sorted sets by a hashed member record (member ->
 //!   score) plus a score index record (order-preserving score | member) that score
-//!   ranges, ranks and lex ranges walk. The metadata's version is fresh for every
+//!   ranges, ranks and lex ranges walk; the metadata marks where the index's live
+//!   records begin and end, so pops from either end never walk the tombstones of
+//!   earlier pops. The metadata's version is fresh for every
 //!   incarnation (a persisted counter), so deleting or overwriting a big collection
 //!   is O(1); stale elements are dropped later by a RocksDB compaction filter on
 //!   `subkeys` that compares versions, or by [`KvBackend::sweep_subkeys`] on other

@@ -210,6 +210,9 @@ fn wrong_type<S: OrderedStore>(b: &KvBackend<S>) {
         bytes: 0,
         head: 0,
         tail: 0,
+        removed: 0,
+        low: Bytes::new(),
+        high: Bytes::new(),
         payload: Bytes::new(),
     };
     let mut batch = WriteBatch::new();

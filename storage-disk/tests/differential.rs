@@ -77,6 +77,10 @@ enum ZOp {
     ByLex(u8, u8, u8, u8, bool, usize),
     CountLex(u8, u8, u8, u8),
     Scan(usize),
+    /// Up to n members from the low end (the high end when true), removed, as
+    /// ZPOPMIN/ZPOPMAX do: a walk and removals in one view, which moves the
+    /// index marks.
+    Pop(usize, bool),
 }
 
 #[derive(Debug, Clone)]
@@ -179,6 +183,7 @@ fn z_op(equal_scores: bool) -> impl Strategy<Value = ZOp> {
             .prop_map(|(a, am, c, cm, r, n)| ZOp::ByLex(a, am, c, cm, r, n)),
         1 => (0..4u8, 0..40u8, 0..4u8, 0..40u8).prop_map(|(a, am, c, cm)| ZOp::CountLex(a, am, c, cm)),
         1 => (1..6usize).prop_map(ZOp::Scan),
+        3 => (0..4usize, any::<bool>()).prop_map(|(n, r)| ZOp::Pop(n, r)),
     ]
 }
 
@@ -373,6 +378,19 @@ fn apply(txn: &mut dyn Txn, op: &Op) -> String {
                             max: lex_bound(*c, *cm),
                         };
                         format!("{}", z.count_by_lex(&r))
+                    }
+                    ZOp::Pop(n, rev) => {
+                        let mut out = Vec::new();
+                        if *n > 0 {
+                            z.range_by_rank(0, *rev, &mut |m, s| {
+                                out.push((m.to_vec(), s));
+                                out.len() < *n
+                            });
+                        }
+                        for (m, _) in &out {
+                            z.remove(m);
+                        }
+                        format!("{out:?}")
                     }
                     ZOp::Scan(count) => {
                         let mut all = BTreeSet::new();

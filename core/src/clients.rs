@@ -41,6 +41,9 @@ pub struct ClientHandle {
     pub killed: AtomicBool,
     /// Parked by a blocking command (`flags=b`).
     pub blocked: AtomicBool,
+    /// Channels, patterns and shard channels subscribed (`sub=`, `psub=`, `ssub=`;
+    /// any of them makes `flags=P`), mirrored by the pub/sub registry.
+    pub subscriptions: [AtomicUsize; 3],
     waker: Option<Waker>,
 }
 
@@ -106,8 +109,12 @@ impl ClientHandle {
         let idle = now.saturating_sub(self.last_interaction_ms.load(Ordering::Relaxed)) / 1000;
         let qbuf = self.query_buffer.load(Ordering::Relaxed);
         let omem = self.output_buffer.load(Ordering::Relaxed);
+        let subs = self
+            .subscriptions
+            .each_ref()
+            .map(|n| n.load(Ordering::Relaxed));
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
             self.id,
             self.addr,
             self.laddr,
@@ -117,10 +124,15 @@ impl ClientHandle {
             idle,
             if self.blocked.load(Ordering::Relaxed) {
                 "b"
+            } else if subs.iter().any(|&n| n > 0) {
+                "P"
             } else {
                 "N"
             },
             self.db.load(Ordering::Relaxed),
+            subs[0],
+            subs[1],
+            subs[2],
             qbuf,
             16384usize.saturating_sub(qbuf),
             omem,
@@ -156,6 +168,7 @@ impl ClientRegistry {
             output_buffer: AtomicUsize::new(0),
             killed: AtomicBool::new(false),
             blocked: AtomicBool::new(false),
+            subscriptions: Default::default(),
             waker,
         });
         self.clients.lock().insert(id, handle.clone());

@@ -42,6 +42,8 @@ pub struct Engine {
     pub command_stats: CommandStats,
     /// Clients parked by blocking commands.
     pub blocking: BlockingRegistry,
+    /// Pub/sub subscriptions and delivery queues.
+    pub pubsub: crate::pubsub::PubSub,
     /// When the engine started (`uptime_in_seconds`).
     pub started: Instant,
     /// Random 40-hex-digit id of this run (`run_id`).
@@ -74,6 +76,7 @@ impl Engine {
             stats: Stats::default(),
             command_stats,
             blocking: BlockingRegistry::default(),
+            pubsub: Default::default(),
             started: Instant::now(),
             run_id,
             shutdown: Mutex::new(None),

@@ -29,6 +29,8 @@ pub struct Session {
     /// Keys a command wrote beyond its declared key positions (`SORT ... STORE`),
     /// so that clients blocked on them are served too.
     pub extra_written_keys: Vec<bytes::Bytes>,
+    /// Channels, patterns and shard channels subscribed, and the delivery queue.
+    pub pubsub: crate::pubsub::ClientPubSub,
 }
 
 impl Session {
@@ -42,6 +44,7 @@ impl Session {
             blocked: None,
             no_block: false,
             extra_written_keys: Vec::new(),
+            pubsub: Default::default(),
         }
     }
 

@@ -90,7 +90,15 @@ pub static COMMANDS: &[CommandSpec] = &[
     },
 ];
 
-fn ping(_ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
+fn ping(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
+    if ctx.session.resp == RespVersion::Resp2 && ctx.session.pubsub.is_active() && argv.len() <= 2 {
+        // RESP2 subscribed mode answers in the shape of a message (Redis' pingCommand).
+        let message = argv.get(1).cloned().unwrap_or_default();
+        return Ok(Frame::Array(vec![
+            Frame::bulk("pong"),
+            Frame::Bulk(message),
+        ]));
+    }
     match argv.len() {
         1 => Ok(Frame::simple("PONG")),
         2 => Ok(Frame::Bulk(argv[1].clone())),
@@ -198,6 +206,7 @@ pub fn validate_client_name(name: &[u8]) -> Result<(), CmdError> {
 }
 
 fn reset(ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> CmdResult {
+    ctx.engine.pubsub.unsubscribe_all(&mut ctx.session.pubsub);
     ctx.session.db = 0;
     ctx.session.resp = RespVersion::Resp2;
     ctx.session

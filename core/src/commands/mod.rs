@@ -15,6 +15,7 @@ pub mod info;
 pub mod keys;
 pub mod lists;
 pub mod object;
+pub mod pubsub;
 pub mod server;
 pub mod sets;
 pub mod sort;
@@ -23,7 +24,7 @@ pub mod zsets;
 
 /// Every top-level command spec of every family.
 pub fn all() -> Vec<&'static CommandSpec> {
-    let families: [&'static [CommandSpec]; 16] = [
+    let families: [&'static [CommandSpec]; 17] = [
         connection::COMMANDS,
         keys::COMMANDS,
         expire::COMMANDS,
@@ -40,6 +41,7 @@ pub fn all() -> Vec<&'static CommandSpec> {
         zsets::COMMANDS,
         blocking::COMMANDS,
         sort::COMMANDS,
+        pubsub::COMMANDS,
     ];
     families.iter().flat_map(|f| f.iter()).collect()
 }

@@ -14,10 +14,12 @@ use crate::clients::{ClientRegistry, Waker};
 use crate::cmdstats::CommandStats;
 use crate::command::{CmdError, CmdFlags, CommandSpec, Ctx};
 use crate::commands;
+use crate::commands::transactions::MultiState;
 use crate::config::Config;
 use crate::session::Session;
 use crate::stats::Stats;
-use crate::storage::{DbIndex, EncodingLimits, ExpireStats, Scope, StorageBackend};
+use crate::storage::{DbIndex, EncodingLimits, ExpireStats, Scope, StorageBackend, Txn};
+use crate::watch::{WatchRegistry, WatchTxn};
 
 /// How `SHUTDOWN` asked the server to stop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +46,8 @@ pub struct Engine {
     pub blocking: BlockingRegistry,
     /// Pub/sub subscriptions and delivery queues.
     pub pubsub: crate::pubsub::PubSub,
+    /// Keys clients `WATCH`.
+    pub watches: Arc<WatchRegistry>,
     /// When the engine started (`uptime_in_seconds`).
     pub started: Instant,
     /// Random 40-hex-digit id of this run (`run_id`).
@@ -77,6 +81,7 @@ impl Engine {
             command_stats,
             blocking: BlockingRegistry::default(),
             pubsub: Default::default(),
+            watches: Arc::default(),
             started: Instant::now(),
             run_id,
             shutdown: Mutex::new(None),
@@ -123,13 +128,33 @@ impl Engine {
 
     /// Runs one command for `session` and returns its reply.
     pub fn execute(&self, session: &mut Session, argv: &[Bytes]) -> Frame {
+        if session.multi.is_some() {
+            if let Some(reply) = self.execute_in_multi(session, argv) {
+                return reply;
+            }
+        }
         Stats::add(&self.stats.commands_processed, 1);
         let reply = match self.resolve(argv) {
             Ok(spec) => {
                 let reply = self.run_counted(session, spec, argv);
                 let extra = std::mem::take(&mut session.extra_written_keys);
                 if self.blocking.any() && spec.flags.has(CmdFlags::WRITE) {
-                    self.serve_blocked(session.db, spec, argv, &extra);
+                    let keys: Vec<&Bytes> = spec
+                        .keys
+                        .key_indexes(argv)
+                        .into_iter()
+                        .map(|i| &argv[i])
+                        .chain(&extra)
+                        .collect();
+                    self.serve_blocked(session.db, &keys);
+                }
+                if (session.multi.is_some() || !session.watched.is_empty())
+                    && argv[0].eq_ignore_ascii_case(b"reset")
+                    && !reply.is_error()
+                {
+                    // RESET leaves MULTI and forgets the watches (Redis' clearClientConnectionState).
+                    session.multi = None;
+                    session.watched.unwatch_all();
                 }
                 reply
             }
@@ -146,18 +171,173 @@ impl Engine {
         reply
     }
 
-    /// After a write to `argv`'s keys, serves clients blocked on them, oldest first.
+    /// Inside `MULTI`: queues the command, refuses it (flagging the transaction so
+    /// that `EXEC` aborts), or runs `EXEC`. `None` for the commands that run at once
+    /// even inside a transaction (DISCARD, MULTI, WATCH, QUIT, RESET), as in Redis'
+    /// `processCommand`.
+    fn execute_in_multi(&self, session: &mut Session, argv: &[Bytes]) -> Option<Frame> {
+        let name = argv.first()?;
+        let runs_now = ["exec", "discard", "multi", "watch", "quit", "reset"]
+            .iter()
+            .any(|c| name.eq_ignore_ascii_case(c.as_bytes()));
+        let reply = match self.resolve(argv) {
+            Err((e, spec)) => {
+                Stats::add(&self.stats.commands_processed, 1);
+                if let Some(stat) = spec.and_then(|s| self.command_stats.get(s)) {
+                    stat.rejected.fetch_add(1, Ordering::Relaxed);
+                }
+                flag_transaction(session);
+                e.into()
+            }
+            Ok(spec) if runs_now => {
+                if !name.eq_ignore_ascii_case(b"exec") {
+                    return None;
+                }
+                self.exec(session, spec)
+            }
+            Ok(spec) if spec.flags.has(CmdFlags::NO_MULTI) => {
+                Stats::add(&self.stats.commands_processed, 1);
+                if let Some(stat) = self.command_stats.get(spec) {
+                    stat.rejected.fetch_add(1, Ordering::Relaxed);
+                }
+                flag_transaction(session);
+                CmdError::err("Command not allowed inside a transaction").into()
+            }
+            Ok(spec) => {
+                if let Some(multi) = session.multi.as_mut() {
+                    // No sense keeping the commands of a transaction that will abort.
+                    if !multi.failed {
+                        multi.commands.push((spec, argv.to_vec()));
+                    }
+                }
+                return Some(Frame::simple("QUEUED"));
+            }
+        };
+        if let Frame::Error(message) = &reply {
+            self.note_error_reply(message);
+        }
+        Some(reply)
+    }
+
+    /// `EXEC` inside a transaction: aborts it for queuing errors (`EXECABORT`) or a
+    /// changed watched key (null array), or runs the queue.
+    fn exec(&self, session: &mut Session, spec: &'static CommandSpec) -> Frame {
+        Stats::add(&self.stats.commands_processed, 1);
+        let stat = self.command_stats.get(spec);
+        session
+            .client
+            .note_command(stat.map_or(spec.name, |s| s.name.as_str()));
+        let started = Instant::now();
+        let state = session.multi.take().unwrap_or_default();
+        let reply = if state.failed {
+            session.watched.unwatch_all();
+            Frame::error("EXECABORT Transaction discarded because of previous errors.")
+        } else {
+            let (reply, written) = self.exec_queue(session, state);
+            if self.blocking.any() && !written.is_empty() {
+                let mut dbs: Vec<DbIndex> = written.iter().map(|(db, _)| *db).collect();
+                dbs.sort_unstable();
+                dbs.dedup();
+                for db in dbs {
+                    let keys: Vec<&Bytes> = written
+                        .iter()
+                        .filter(|(d, _)| *d == db)
+                        .map(|(_, k)| k)
+                        .collect();
+                    self.serve_blocked(db, &keys);
+                }
+            }
+            reply
+        };
+        self.account(stat, started, &reply);
+        reply
+    }
+
+    /// Runs the queued commands in order inside one atomic scope over all their keys
+    /// and the watched ones (everything if one needs the whole keyspace), after
+    /// checking the watches under those locks. Returns the reply and the keys the
+    /// write commands wrote, to serve blocked clients afterwards.
+    fn exec_queue(
+        &self,
+        session: &mut Session,
+        state: MultiState,
+    ) -> (Frame, Vec<(DbIndex, Bytes)>) {
+        let commands = state.commands;
+        if session.watched.is_dirty() {
+            session.watched.unwatch_all();
+            return (Frame::NullArray, Vec::new());
+        }
+        let whole = commands
+            .iter()
+            .any(|(spec, _)| spec.flags.has(CmdFlags::WHOLE_KEYSPACE));
+        let mut keys: Vec<Bytes> = Vec::new();
+        if !whole {
+            for (spec, argv) in &commands {
+                keys.extend(
+                    spec.keys
+                        .key_indexes(argv)
+                        .into_iter()
+                        .map(|i| argv[i].clone()),
+                );
+            }
+            keys.extend(session.watched.keys().iter().map(|w| w.key.clone()));
+            keys.sort_unstable();
+            keys.dedup();
+        }
+        // Blocking commands answer as their timeout would (Redis' CLIENT_DENY_BLOCKING).
+        let no_block = std::mem::replace(&mut session.no_block, true);
+        let mut replies = Vec::with_capacity(commands.len());
+        let mut written: Vec<(DbIndex, Bytes)> = Vec::new();
+        let mut aborted = false;
+        let mut body = |txn: &mut dyn Txn| {
+            if session.watched.is_dirty() || session.watched.expired_since_watch(txn) {
+                aborted = true;
+                return;
+            }
+            session.watched.unwatch_all();
+            for (spec, argv) in &commands {
+                Stats::add(&self.stats.commands_processed, 1);
+                let stat = self.command_stats.get(spec);
+                let started = Instant::now();
+                let reply = self.call(session, spec, argv, txn);
+                self.account(stat, started, &reply);
+                if let Frame::Error(message) = &reply {
+                    self.note_error_reply(message);
+                }
+                let extra = std::mem::take(&mut session.extra_written_keys);
+                if spec.flags.has(CmdFlags::WRITE) {
+                    let db = session.db;
+                    written.extend(
+                        spec.keys
+                            .key_indexes(argv)
+                            .into_iter()
+                            .map(|i| (db, argv[i].clone()))
+                            .chain(extra.into_iter().map(|k| (db, k))),
+                    );
+                }
+                replies.push(reply);
+            }
+        };
+        let committed = if whole {
+            self.backend.atomic(Scope::All, &mut body)
+        } else {
+            self.backend.atomic(Scope::Keys(&keys), &mut body)
+        };
+        session.no_block = no_block;
+        session.watched.unwatch_all();
+        let reply = match committed {
+            Err(e) => CmdError::from(e).into(),
+            Ok(()) if aborted => Frame::NullArray,
+            Ok(()) => Frame::Array(replies),
+        };
+        (reply, written)
+    }
+
+    /// After a write to `keys` of `db`, serves clients blocked on them, oldest first.
     /// A served command that writes (BLMOVE's destination) may make further keys
     /// ready; those are served in turn, as Redis' `handleClientsBlockedOnKeys` does.
-    fn serve_blocked(&self, db: DbIndex, spec: &CommandSpec, argv: &[Bytes], extra: &[Bytes]) {
-        let keys: Vec<&Bytes> = spec
-            .keys
-            .key_indexes(argv)
-            .into_iter()
-            .map(|i| &argv[i])
-            .chain(extra)
-            .collect();
-        let mut ready: VecDeque<Bytes> = self.blocking.waited_keys(db, &keys).into();
+    fn serve_blocked(&self, db: DbIndex, keys: &[&Bytes]) {
+        let mut ready: VecDeque<Bytes> = self.blocking.waited_keys(db, keys).into();
         while let Some(key) = ready.pop_front() {
             self.blocking.serve_key(db, &key, &mut |waiter| {
                 let spec = self.resolve(&waiter.argv).ok()?;
@@ -242,6 +422,17 @@ impl Engine {
             .note_command(stat.map_or(spec.name, |s| s.name.as_str()));
         let started = Instant::now();
         let reply = self.run(session, spec, argv);
+        self.account(stat, started, &reply);
+        reply
+    }
+
+    /// Records one call that ran for `INFO commandstats`.
+    fn account(
+        &self,
+        stat: Option<&crate::cmdstats::CommandStat>,
+        started: Instant,
+        reply: &Frame,
+    ) {
         if let Some(stat) = stat {
             stat.calls.fetch_add(1, Ordering::Relaxed);
             stat.usec
@@ -250,24 +441,16 @@ impl Engine {
                 stat.failed.fetch_add(1, Ordering::Relaxed);
             }
         }
-        reply
     }
 
+    /// Runs a resolved command in its own atomic scope over its keys.
     fn run(&self, session: &mut Session, spec: &'static CommandSpec, argv: &[Bytes]) -> Frame {
-        let Some(handler) = spec.handler else {
+        if spec.handler.is_none() {
             return CmdError::arity(spec.name).into();
-        };
+        }
         let mut reply = None;
-        let mut body = |txn: &mut dyn crate::storage::Txn| {
-            let mut ctx = Ctx {
-                engine: self,
-                session: &mut *session,
-                txn,
-            };
-            reply = Some(match handler(&mut ctx, argv) {
-                Ok(frame) => frame,
-                Err(e) => e.into(),
-            });
+        let mut body = |txn: &mut dyn Txn| {
+            reply = Some(self.call(session, spec, argv, txn));
         };
         let committed = if spec.flags.has(CmdFlags::WHOLE_KEYSPACE) {
             self.backend.atomic(Scope::All, &mut body)
@@ -291,6 +474,41 @@ impl Engine {
                 reply.unwrap_or_else(|| Frame::error("ERR storage backend did not run the command"))
             }
             Err(e) => CmdError::from(e).into(),
+        }
+    }
+
+    /// Runs a resolved command's handler on `txn`, a scope already holding its keys.
+    /// While any key is watched, the command runs on a [`WatchTxn`] that marks the
+    /// watchers of every key it changes; the check is made here, inside the scope, so
+    /// that a `WATCH` of one of these keys either precedes it or follows the command.
+    fn call(
+        &self,
+        session: &mut Session,
+        spec: &'static CommandSpec,
+        argv: &[Bytes],
+        txn: &mut dyn Txn,
+    ) -> Frame {
+        let Some(handler) = spec.handler else {
+            return CmdError::arity(spec.name).into();
+        };
+        let invoke = |session: &mut Session, txn: &mut dyn Txn| {
+            let mut ctx = Ctx {
+                engine: self,
+                session,
+                txn,
+            };
+            match handler(&mut ctx, argv) {
+                Ok(frame) => frame,
+                Err(e) => e.into(),
+            }
+        };
+        if self.watches.any() {
+            let mut watched = WatchTxn::new(txn, &self.watches);
+            let reply = invoke(session, &mut watched);
+            watched.finish();
+            reply
+        } else {
+            invoke(session, txn)
         }
     }
 
@@ -336,6 +554,15 @@ impl Engine {
         self.stats
             .connections_received
             .fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Flags the open transaction so that `EXEC` replies `EXECABORT` (Redis'
+/// `flagTransaction`): a command was refused while queuing.
+fn flag_transaction(session: &mut Session) {
+    if let Some(multi) = session.multi.as_mut() {
+        multi.failed = true;
+        multi.commands = Vec::new();
     }
 }
 

@@ -21,6 +21,7 @@ pub mod stats;
 pub mod storage;
 pub mod testing;
 pub mod util;
+pub mod watch;
 
 pub use engine::{Engine, ShutdownMode};
 pub use session::Session;

@@ -31,6 +31,11 @@ pub struct Session {
     pub extra_written_keys: Vec<bytes::Bytes>,
     /// Channels, patterns and shard channels subscribed, and the delivery queue.
     pub pubsub: crate::pubsub::ClientPubSub,
+    /// Commands queued since `MULTI`; `None` outside a transaction.
+    pub multi: Option<crate::commands::transactions::MultiState>,
+    /// Keys this connection `WATCH`es; unwatched on `EXEC`, `DISCARD`, `UNWATCH`,
+    /// `RESET` and when the session is dropped (disconnect).
+    pub watched: crate::watch::WatchSet,
 }
 
 impl Session {
@@ -45,6 +50,8 @@ impl Session {
             no_block: false,
             extra_written_keys: Vec::new(),
             pubsub: Default::default(),
+            multi: None,
+            watched: crate::watch::WatchSet::default(),
         }
     }
 

@@ -20,11 +20,12 @@ pub mod server;
 pub mod sets;
 pub mod sort;
 pub mod strings;
+pub mod transactions;
 pub mod zsets;
 
 /// Every top-level command spec of every family.
 pub fn all() -> Vec<&'static CommandSpec> {
-    let families: [&'static [CommandSpec]; 17] = [
+    let families: [&'static [CommandSpec]; 18] = [
         connection::COMMANDS,
         keys::COMMANDS,
         expire::COMMANDS,
@@ -42,6 +43,7 @@ pub fn all() -> Vec<&'static CommandSpec> {
         blocking::COMMANDS,
         sort::COMMANDS,
         pubsub::COMMANDS,
+        transactions::COMMANDS,
     ];
     families.iter().flat_map(|f| f.iter()).collect()
 }

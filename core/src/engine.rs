@@ -186,8 +186,19 @@ impl Engine {
                 if let Some(stat) = spec.and_then(|s| self.command_stats.get(s)) {
                     stat.rejected.fetch_add(1, Ordering::Relaxed);
                 }
-                flag_transaction(session);
-                e.into()
+                if name.eq_ignore_ascii_case(b"exec") {
+                    // A refused EXEC ends the transaction (Redis' execCommandAbort).
+                    session.multi = None;
+                    session.watched.unwatch_all();
+                    let reason = e.0.strip_prefix("ERR ").unwrap_or(&e.0);
+                    CmdError(format!(
+                        "EXECABORT Transaction discarded because of: {reason}"
+                    ))
+                    .into()
+                } else {
+                    flag_transaction(session);
+                    e.into()
+                }
             }
             Ok(spec) if runs_now => {
                 if !name.eq_ignore_ascii_case(b"exec") {

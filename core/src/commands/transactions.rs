@@ -203,12 +203,7 @@ mod tests {
         let e = engine();
         let mut s = session(&e);
         let abort = Frame::error("EXECABORT Transaction discarded because of previous errors.");
-        for bad in [
-            &["FOO", "a"][..],
-            &["SET", "a"][..],
-            &["SHUTDOWN"][..],
-            &["EXEC", "x"][..],
-        ] {
+        for bad in [&["FOO", "a"][..], &["SET", "a"][..], &["SHUTDOWN"][..]] {
             assert_eq!(run(&e, &mut s, &["MULTI"]), Frame::ok());
             assert_eq!(run(&e, &mut s, &["SET", "k", "v"]), queued());
             assert!(run(&e, &mut s, bad).is_error(), "{bad:?}");
@@ -216,6 +211,15 @@ mod tests {
             assert_eq!(run(&e, &mut s, &["EXEC"]), abort);
             assert_eq!(run(&e, &mut s, &["EXISTS", "k", "j"]), Frame::Integer(0));
         }
+        // A refused EXEC ends the transaction at once.
+        assert_eq!(run(&e, &mut s, &["MULTI"]), Frame::ok());
+        assert_eq!(
+            run(&e, &mut s, &["EXEC", "x"]),
+            Frame::error(
+                "EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command"
+            )
+        );
+        assert!(s.multi.is_none());
         assert_eq!(run(&e, &mut s, &["MULTI"]), Frame::ok());
         assert_eq!(
             run(&e, &mut s, &["SHUTDOWN"]),

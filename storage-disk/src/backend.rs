@@ -839,6 +839,7 @@ impl<S: OrderedStore> KvBackend<S> {
                 batch.delete(Keyspace::SubKey, fk.clone());
                 removed_fields.insert(fk);
                 h.rec.len -= 1;
+                h.rec.removed = h.rec.removed.saturating_add(1);
             }
         }
         let mut changed = Vec::new();

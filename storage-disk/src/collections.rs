@@ -42,6 +42,15 @@ use crate::txn::KvTxn;
 /// seed, which favours elements after wide gaps in hash order.
 pub const RANDOM_EXACT: u64 = 128;
 
+/// Random picks walk exactly (see [`RANDOM_EXACT`]) only while the incarnation
+/// had at most this many point deletes (tombstones the walk may step over).
+pub const EXACT_MAX_REMOVED: u64 = 4 * RANDOM_EXACT;
+
+/// A set or hash left with at most this many elements by a removal, after more
+/// than [`EXACT_MAX_REMOVED`] and four times its size in removals, is copied to a
+/// fresh incarnation, leaving the tombstones behind (see [`Coll::reincarnate`]).
+pub const REINCARNATE_MAX: u64 = 1024;
+
 /// Up to this many elements cut from a list are deleted one by one; more become one
 /// range delete (which RocksDB keeps as a tombstone until compaction).
 pub const POINT_DELETES: u64 = 32;
@@ -69,6 +78,8 @@ pub(crate) struct Coll<'t, 'a, S: OrderedStore> {
     /// The sorted set index marks as read: a scope that changes nothing else does
     /// not write the metadata just to move them.
     marks: (Bytes, Bytes),
+    /// The version the metadata had when the view was opened.
+    first_version: u64,
 }
 
 impl<'t, 'a, S: OrderedStore> Coll<'t, 'a, S> {
@@ -83,6 +94,7 @@ impl<'t, 'a, S: OrderedStore> Coll<'t, 'a, S> {
         let end = prefix_end(&prefix).unwrap_or_else(|| vec![0xFF; prefix.len() + 1]);
         let limits = txn.backend().limits();
         let marks = (rec.low.clone(), rec.high.clone());
+        let first_version = rec.version;
         Coll {
             txn,
             db,
@@ -94,6 +106,7 @@ impl<'t, 'a, S: OrderedStore> Coll<'t, 'a, S> {
             err: None,
             wrote: false,
             marks,
+            first_version,
         }
     }
 
@@ -196,6 +209,73 @@ impl<'t, 'a, S: OrderedStore> Coll<'t, 'a, S> {
 
     fn shrink(&mut self, bytes: u64) {
         self.rec.bytes = self.rec.bytes.saturating_sub(bytes);
+    }
+
+    /// Counts a point delete of a set member or hash field.
+    fn count_removal(&mut self) {
+        self.rec.removed = self.rec.removed.saturating_add(1);
+    }
+
+    /// After a command's removal (not lazy expiry, which may run in a read-only
+    /// command): moves a small, tombstone-rich collection to a fresh incarnation.
+    fn compact_if_sparse(&mut self) {
+        let (len, removed) = (self.rec.len, self.rec.removed);
+        if len > 0 && len <= REINCARNATE_MAX && removed > EXACT_MAX_REMOVED.max(4 * len) {
+            self.reincarnate();
+        }
+    }
+
+    /// Whether random picks may walk the whole incarnation (few elements and few
+    /// tombstones among them).
+    fn exact_random(&self) -> bool {
+        self.rec.len <= RANDOM_EXACT && self.rec.removed <= EXACT_MAX_REMOVED
+    }
+
+    /// Copies every record of the incarnation to a fresh one (new version), as
+    /// `RENAME` does, so later walks no longer step over the tombstones of the
+    /// removals so far (RocksDB keeps them until compaction; the old records are
+    /// stale from now on and go the usual way). Hash fields with an expiry get
+    /// index entries under the new version (the old entries are dropped when
+    /// due). Bounded by [`REINCARNATE_MAX`] live elements and paid for by more
+    /// than four removals per element kept: O(1) amortised per removal.
+    fn reincarnate(&mut self) {
+        if self.failed() {
+            return;
+        }
+        let mut records = Vec::with_capacity(self.rec.len as usize);
+        self.walk(&[], None, false, &mut |k, v| {
+            records.push((k.to_vec(), Bytes::copy_from_slice(v)));
+            true
+        });
+        if self.failed() {
+            return;
+        }
+        let version = match self.txn.backend().new_version() {
+            Ok(v) => v,
+            Err(e) => return self.fail(e),
+        };
+        let old = self.rec.version;
+        if old != self.first_version {
+            // An incarnation made earlier in this view: only pending writes.
+            self.txn.forget_incarnation(self.db, self.key, old);
+        }
+        self.rec.version = version;
+        self.rec.removed = 0;
+        self.prefix = subkey_prefix(self.db, self.key, version);
+        self.end = prefix_end(&self.prefix).unwrap_or_else(|| vec![0xFF; self.prefix.len() + 1]);
+        let is_hash = self.rec.key_type == ferrokv_core::storage::KeyType::Hash;
+        for (suffix, value) in records {
+            if is_hash {
+                let at = decode_field_value(&value).and_then(|(at, _)| at);
+                if let (Some(at), Some((_, field))) = (at, decode_hashed_suffix(&suffix)) {
+                    let entry = field_expiry_key(self.db, at, self.key, version, field);
+                    self.txn
+                        .put_raw(Keyspace::Expiry, entry, Some(Bytes::new()));
+                }
+            }
+            let k = self.sk(&suffix);
+            self.txn.put_raw(Keyspace::SubKey, k, Some(value));
+        }
     }
 
     fn mark_big_if(&mut self, big: bool) {
@@ -515,6 +595,7 @@ impl<S: OrderedStore> HashView<'_, '_, '_, S> {
         }
         self.0.del(suffix);
         self.0.rec.len = self.0.rec.len.saturating_sub(1);
+        self.0.count_removal();
     }
 
     /// The field's expiry and value if it exists and has not expired; an expired
@@ -623,6 +704,7 @@ impl<S: OrderedStore> HashOps for HashView<'_, '_, '_, S> {
             Some((at, v)) if !self.0.failed() => {
                 self.0.wrote = true;
                 self.drop_field(&suffix, at, v.len());
+                self.0.compact_if_sparse();
                 true
             }
             _ => false,
@@ -637,7 +719,7 @@ impl<S: OrderedStore> HashOps for HashView<'_, '_, '_, S> {
     }
 
     fn random(&mut self, seed: u64) -> Option<(Bytes, Bytes)> {
-        let picked = if self.0.rec.len <= RANDOM_EXACT {
+        let picked = if self.0.exact_random() {
             let mut all = Vec::new();
             self.walk_live(&[], None, &mut |k, v| {
                 all.push((k.to_vec(), Bytes::copy_from_slice(v)));
@@ -816,6 +898,8 @@ impl<S: OrderedStore> SetOps for SetView<'_, '_, '_, S> {
         self.0.del(&suffix);
         self.0.shrink(self.0.size(suffix.len(), 0));
         self.0.rec.len -= 1;
+        self.0.count_removal();
+        self.0.compact_if_sparse();
         true
     }
 
@@ -836,7 +920,7 @@ impl<S: OrderedStore> SetOps for SetView<'_, '_, '_, S> {
         if n == 0 {
             return None;
         }
-        let suffix = if n <= RANDOM_EXACT {
+        let suffix = if self.0.exact_random() {
             let mut skip = seed % n;
             let mut found = None;
             self.0.walk(&[], None, false, &mut |k, _| {

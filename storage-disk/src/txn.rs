@@ -332,7 +332,7 @@ impl<'a, S: OrderedStore> KvTxn<'a, S> {
     /// incarnation's prefix: its records are stale anyway (the compaction filter or
     /// the sweeper drops those already stored), so they need not reach the store.
     /// Returns the bytes of the forgotten puts.
-    fn forget_incarnation(&mut self, db: PhysDb, key: &[u8], version: u64) -> u64 {
+    pub(crate) fn forget_incarnation(&mut self, db: PhysDb, key: &[u8], version: u64) -> u64 {
         let start = subkey_prefix(db, key, version);
         let Some(end) = prefix_end(&start) else {
             return 0;
@@ -588,11 +588,13 @@ impl<'a, S: OrderedStore> KvTxn<'a, S> {
             return Err(e);
         }
         if rec.len == 0 {
-            match &old {
-                Some(old) => self.write_record(pdb, key, Some(old), None),
-                None => {
-                    self.forget_incarnation(pdb, key, rec.version);
-                }
+            if let Some(old) = &old {
+                self.write_record(pdb, key, Some(old), None);
+            }
+            if !matches!(&old, Some(o) if o.version == rec.version) {
+                // Created (or moved to a fresh incarnation) in this view: its
+                // records are only pending writes.
+                self.forget_incarnation(pdb, key, rec.version);
             }
         } else if old.as_ref() != Some(&rec) {
             self.write_record(pdb, key, old.as_ref(), Some(&rec));

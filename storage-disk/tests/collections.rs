@@ -11,6 +11,7 @@ use ferrokv_core::storage::{
     self, DbStats, EncodingLimits, End, KeyType, LexBound, LexRange, Scope, ScoreBound, ScoreRange,
     StorageBackend, StorageError, TtlUpdate, Txn,
 };
+use ferrokv_storage_disk::encoding;
 use ferrokv_storage_disk::store::{BatchOp, Visitor};
 use ferrokv_storage_disk::{
     Keyspace, KvBackend, MemStore, OrderedStore, StoreError, StoreResult, WriteBatch,
@@ -1145,4 +1146,145 @@ fn dataset_bytes_discount_dead_incarnations() {
     while b.sweep_subkeys(16) > 0 {}
     near("after the sweep", b.dataset_bytes());
     assert_eq!(count(b.store(), Keyspace::SubKey), 0);
+}
+
+/// The version of a collection's current incarnation, read from its metadata.
+fn version_of(b: &dyn StorageBackend, store: &impl OrderedStore, key: &[u8]) -> u64 {
+    // Committed: a scope over the key has ended.
+    with(b, key, |t| t.meta(0, key).unwrap());
+    let mk = encoding::meta_key(0, encoding::key_hash(key), key);
+    let raw = store.get(Keyspace::Meta, &mk).unwrap().expect("record");
+    encoding::MetaRecord::decode(Bytes::from(raw))
+        .unwrap()
+        .version
+}
+
+/// Versions of the sub-key records in the store, with their counts.
+fn stored_versions(store: &impl OrderedStore) -> std::collections::BTreeMap<u64, usize> {
+    let mut out = std::collections::BTreeMap::new();
+    store
+        .scan(Keyspace::SubKey, b"", None, &mut |k, _| {
+            *out.entry(encoding::decode_subkey(k).unwrap().version)
+                .or_insert(0) += 1;
+            true
+        })
+        .unwrap();
+    out
+}
+
+/// A set or hash that lost most of its elements to removals is copied to a fresh
+/// incarnation (so walks stop stepping over tombstones); contents, counts, field
+/// expiries and the cleanup of the old records are unaffected.
+#[test]
+fn sparse_sets_and_hashes_move_to_a_fresh_incarnation() {
+    let (b, store) = counting();
+    fill_set(&b, b"s", 2000);
+    let first = version_of(&b, &store, b"s");
+    // One removal per scope, as SPOP or SREM in a loop.
+    for i in 0..1700 {
+        let removed = with(&b, b"s", |t| {
+            storage::with_set(t, 0, b"s", false, |s| {
+                s.remove(format!("member:{i}").as_bytes())
+            })
+            .unwrap()
+        });
+        assert_eq!(removed, Some(true));
+    }
+    let second = version_of(&b, &store, b"s");
+    assert_ne!(first, second, "moved to a fresh incarnation");
+    let (len, members) = with(&b, b"s", |t| {
+        storage::with_set(t, 0, b"s", false, |s| {
+            let mut all = BTreeSet::new();
+            s.for_each(&mut |m| all.insert(m.to_vec()) || true);
+            (s.len(), all)
+        })
+        .unwrap()
+        .unwrap()
+    });
+    let want: BTreeSet<Vec<u8>> = (1700..2000)
+        .map(|i| format!("member:{i}").into_bytes())
+        .collect();
+    assert_eq!((len, members), (300, want));
+    // The old incarnation's records are stale; the sweeper removes them.
+    while b.sweep_subkeys(64) > 0 {}
+    let versions = stored_versions(&store);
+    assert_eq!(versions.len(), 1, "{versions:?}");
+    assert_eq!(versions.get(&second), Some(&300));
+    // Small again and without tombstones: random picks are exact.
+    for i in 1700..1995 {
+        with(&b, b"s", |t| {
+            storage::with_set(t, 0, b"s", false, |s| {
+                s.remove(format!("member:{i}").as_bytes())
+            })
+            .unwrap()
+        });
+    }
+    let seen: HashSet<Bytes> = with(&b, b"s", |t| {
+        storage::with_set(t, 0, b"s", false, |s| {
+            (0..5).map(|i| s.random(i).unwrap()).collect()
+        })
+        .unwrap()
+        .unwrap()
+    });
+    assert_eq!(seen.len(), 5);
+
+    // Moved and then emptied in one view: the fresh incarnation never reaches
+    // the store, the key is gone, and the old records are swept.
+    fill_set(&b, b"e", 700);
+    let old = version_of(&b, &store, b"e");
+    let gone = with(&b, b"e", |t| {
+        storage::with_set(t, 0, b"e", false, |s| {
+            for i in 0..700 {
+                assert!(s.remove(format!("member:{i}").as_bytes()));
+            }
+        })
+        .unwrap();
+        t.meta(0, b"e").unwrap()
+    });
+    assert_eq!(gone, None);
+    let versions = stored_versions(&store);
+    assert_eq!(versions.get(&old), Some(&700), "{versions:?}");
+    assert_eq!(versions.len(), 2, "{versions:?}");
+    while b.sweep_subkeys(64) > 0 {}
+    assert_eq!(stored_versions(&store).len(), 1);
+
+    // Hashes: field expiries move with the fields; the active cycle still
+    // removes a field that falls due after the move.
+    let now = with(&b, b"h", |t| {
+        storage::with_hash(t, 0, b"h", true, |h| {
+            for i in 0..2000 {
+                h.set(format!("f{i}").as_bytes(), b"v");
+            }
+            h.set_field_expire(b"f1990", Some(FUTURE));
+        })
+        .unwrap();
+        t.now_ms()
+    });
+    let due_at = now + 1500;
+    with(&b, b"h", |t| {
+        storage::with_hash(t, 0, b"h", false, |h| {
+            h.set_field_expire(b"f1991", Some(due_at))
+        })
+        .unwrap()
+    });
+    let first = version_of(&b, &store, b"h");
+    for i in 0..1700 {
+        with(&b, b"h", |t| {
+            storage::with_hash(t, 0, b"h", false, |h| {
+                assert!(h.remove(format!("f{i}").as_bytes()))
+            })
+            .unwrap()
+        });
+    }
+    assert_ne!(version_of(&b, &store, b"h"), first);
+    let wait = due_at.saturating_sub(with(&b, b"h", |t| t.now_ms())) + 50;
+    std::thread::sleep(std::time::Duration::from_millis(wait));
+    // Only the entry under the current version removes the field.
+    b.active_expire(1000);
+    let (len, future) = with(&b, b"h", |t| {
+        storage::with_hash(t, 0, b"h", false, |h| (h.len(), h.field_expire(b"f1990")))
+            .unwrap()
+            .unwrap()
+    });
+    assert_eq!((len, future), (299, Some(Some(FUTURE))));
 }

@@ -181,6 +181,13 @@ const GROUP_MAX_SCOPES: usize = 64;
 /// Pending record writes beyond which a group commits before its next scope.
 const GROUP_MAX_WRITES: usize = 1024;
 
+/// Scopes a group runs before it gives way to a scope waiting for a stripe.
+/// Giving way means a commit (a WAL write) and a lock handover between threads;
+/// on a hot key, two connections' pipelines did that at every command, so a
+/// group first finishes a pipeline of this many commands (a few tens of
+/// microseconds more for the waiter).
+const GROUP_YIELD_SCOPES: usize = 16;
+
 /// The group commit open on this thread ([`StorageBackend::group`]).
 struct Group {
     /// Address of the backend that opened it: scopes of another backend on this
@@ -285,8 +292,9 @@ pub struct KvBackend<S: OrderedStore> {
     /// Indexed by physical id.
     pub(crate) counters: Box<[Counter]>,
     expire_cursor: AtomicUsize,
-    /// Scopes waiting for a stripe; while some are, groups commit at their next
-    /// scope instead of holding their stripes to the end of their burst.
+    /// Scopes waiting for a stripe; while some are, groups past
+    /// [`GROUP_YIELD_SCOPES`] commit at their next scope instead of holding their
+    /// stripes to the end of their burst.
     waiting: AtomicUsize,
     /// Set when a commit failed: writes are refused until
     /// [`KvBackend::clear_failure`], since `atomic` cannot report the loss.
@@ -673,7 +681,7 @@ impl<S: OrderedStore> KvBackend<S> {
         let g = put_back.0.as_mut().expect("just put");
         let need = Self::stripes_of(keys);
         let full = g.scopes >= GROUP_MAX_SCOPES
-            || self.waiting.load(Ordering::Relaxed) > 0
+            || (g.scopes >= GROUP_YIELD_SCOPES && self.waiting.load(Ordering::Relaxed) > 0)
             || g.pending
                 .as_ref()
                 .is_some_and(|p| p.len() >= GROUP_MAX_WRITES);

@@ -75,10 +75,11 @@
 //! [`StorageBackend::group`](ferrokv_core::storage::StorageBackend::group) (the
 //! server wraps the requests of one read from a client in it) scopes of `Scope::Keys`
 //! do not commit: they keep their stripes and leave their writes pending for the
-//! scopes that follow, and the group commits everything as one batch (one WAL record, one pass of RocksDB's write
-//! thread) before the replies are sent. A group takes further stripes with `try_lock`
-//! only: when one is taken, when a scope elsewhere is waiting for a stripe, or after
-//! 64 scopes or 1024 writes, it commits and releases first, so it never waits while
+//! scopes that follow, and the group commits everything as one batch (one WAL
+//! record, one pass of RocksDB's write thread) before the replies are sent. A group
+//! takes further stripes with `try_lock` only: when one is taken, when a scope
+//! elsewhere is waiting for a stripe (once the group ran 16 scopes), or after 64
+//! scopes or 1024 writes, it commits and releases first, so it never waits while
 //! holding stripes. `Scope::All` and `flush_to_disk` commit the thread's group first.
 //!
 //! **Blocking.** Commands run on the server's async workers. [`RocksStore`] reads

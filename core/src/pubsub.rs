@@ -21,7 +21,7 @@
 
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap, VecDeque};
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
@@ -184,32 +184,42 @@ impl Subscriber {
     }
 
     /// Queues one encoded frame, closing the client when `limits` are exceeded.
-    fn deliver(&self, frame: &Bytes, limits: Option<&OutputLimits>) {
-        let waker = {
-            let mut o = self.outbox.lock();
-            if o.closed {
-                return;
+    /// Returns true when the queue has just gone over the soft limit, so that the
+    /// registry watches it from then on (see [`PubSub::enforce_limits`]).
+    fn deliver(&self, frame: &Bytes, limits: Option<&OutputLimits>) -> bool {
+        let mut o = self.outbox.lock();
+        if o.closed {
+            return false;
+        }
+        o.bytes += frame.len();
+        o.frames.push_back(frame.clone());
+        let mut went_over_soft = false;
+        if let Some(limits) = limits {
+            let was_over = o.soft_since.is_some();
+            if limits.exceeded(o.bytes as u64, &mut o.soft_since) {
+                self.close(o);
+                return false;
             }
-            o.bytes += frame.len();
-            o.frames.push_back(frame.clone());
-            if let Some(limits) = limits {
-                let used = o.bytes as u64;
-                if limits.exceeded(used, &mut o.soft_since) {
-                    o.closed = true;
-                    o.frames = VecDeque::new();
-                    o.bytes = 0;
-                    let waker = o.waker.take();
-                    drop(o);
-                    self.over_limit.store(true, Ordering::Relaxed);
-                    self.client.kill();
-                    if let Some(w) = waker {
-                        w.wake();
-                    }
-                    return;
-                }
-            }
-            o.waker.take()
-        };
+            went_over_soft = !was_over && o.soft_since.is_some();
+        }
+        let waker = o.waker.take();
+        drop(o);
+        if let Some(w) = waker {
+            w.wake();
+        }
+        went_over_soft
+    }
+
+    /// Closes the client for exceeding its output buffer limit: its queue is
+    /// dropped at once and its connection told to go.
+    fn close(&self, mut o: parking_lot::MutexGuard<'_, Outbox>) {
+        o.closed = true;
+        o.frames = VecDeque::new();
+        o.bytes = 0;
+        let waker = o.waker.take();
+        drop(o);
+        self.over_limit.store(true, Ordering::Relaxed);
+        self.client.kill();
         if let Some(w) = waker {
             w.wake();
         }
@@ -258,9 +268,6 @@ impl Subscriber {
     pub fn written(&self, n: usize) {
         let mut o = self.outbox.lock();
         o.bytes = o.bytes.saturating_sub(n);
-        if o.bytes < 1 {
-            o.soft_since = None;
-        }
     }
 
     /// Bytes queued or drained but not yet written (`omem`).
@@ -367,9 +374,7 @@ impl Default for Namespace {
 
 impl Namespace {
     fn shard(&self, name: &[u8]) -> &Mutex<HashMap<Bytes, Subscribers>> {
-        let mut h = self.hasher.build_hasher();
-        name.hash(&mut h);
-        &self.shards[(h.finish() as usize) % SHARDS]
+        &self.shards[(self.hasher.hash_one(name) as usize) % SHARDS]
     }
 
     fn subscribers(&self, name: &[u8]) -> usize {
@@ -457,6 +462,8 @@ pub struct PubSub {
     /// Distinct patterns subscribed: `PUBLISH` skips the pattern lock while it is 0.
     pattern_count: AtomicUsize,
     limits: [LimitCell; 2],
+    /// Queues over the soft limit, re-checked by [`PubSub::enforce_limits`].
+    over_soft: Mutex<Vec<Arc<Subscriber>>>,
 }
 
 impl std::fmt::Debug for PubSub {
@@ -476,6 +483,7 @@ impl Default for PubSub {
             patterns: Mutex::new(HashMap::new()),
             pattern_count: AtomicUsize::new(0),
             limits: Default::default(),
+            over_soft: Mutex::new(Vec::new()),
         };
         // Redis' defaults until the configuration is read.
         pubsub.limits[1].store(OutputLimits {
@@ -686,7 +694,9 @@ impl PubSub {
                     Frame::Bulk(payload.clone()),
                 ]));
                 for sub in subs {
-                    sub.deliver(msg.get(sub.resp3()), Some(&limits));
+                    if sub.deliver(msg.get(sub.resp3()), Some(&limits)) {
+                        self.over_soft.lock().push(sub.clone());
+                    }
                 }
                 receivers += subs.len();
             }
@@ -704,12 +714,46 @@ impl PubSub {
                     Frame::Bulk(payload.clone()),
                 ]));
                 for sub in subs {
-                    sub.deliver(msg.get(sub.resp3()), Some(&limits));
+                    if sub.deliver(msg.get(sub.resp3()), Some(&limits)) {
+                        self.over_soft.lock().push(sub.clone());
+                    }
                 }
                 receivers += subs.len();
             }
         }
         receivers
+    }
+
+    /// Re-checks the queues that went over the soft limit (once a second, from the
+    /// server's cron, as Redis' `clientsCron` does): a client whose queue stayed
+    /// over it for longer than the limit's seconds is closed even if nothing more
+    /// is published to it. Also applies a lowered hard limit.
+    pub fn enforce_limits(&self) {
+        let watched = std::mem::take(&mut *self.over_soft.lock());
+        if watched.is_empty() {
+            return;
+        }
+        let limits = self.limits(OutputClass::PubSub);
+        let mut keep = Vec::new();
+        for sub in watched {
+            if keep.iter().any(|k| Arc::ptr_eq(k, &sub)) {
+                continue;
+            }
+            let mut o = sub.outbox.lock();
+            if o.closed {
+                continue;
+            }
+            if limits.exceeded(o.bytes as u64, &mut o.soft_since) {
+                sub.close(o);
+                continue;
+            }
+            let still_over = o.soft_since.is_some();
+            drop(o);
+            if still_over {
+                keep.push(sub);
+            }
+        }
+        self.over_soft.lock().extend(keep);
     }
 
     /// Active channels (with at least one subscriber) matching `pattern`

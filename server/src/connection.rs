@@ -1,5 +1,6 @@
 //! One client connection: read, decode every complete request, execute, encode the
-//! replies into one buffer, write it once.
+//! replies into one buffer, write it once. A client with subscriptions also drains
+//! its pub/sub queue (filled by publishers on other connections) into the socket.
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
@@ -10,6 +11,7 @@ use bytes::BytesMut;
 use ferrokv_core::blocking::Waiter;
 use ferrokv_core::clients::ClientHandle;
 use ferrokv_core::command::CmdError;
+use ferrokv_core::pubsub::{self, OutputClass, Subscriber};
 use ferrokv_core::stats::Stats;
 use ferrokv_core::{Engine, Session};
 use ferrokv_protocol::{encode, Frame, RequestDecoder};
@@ -45,9 +47,9 @@ pub async fn serve_connection(
         Some(Box::new(move || waker.notify_one())),
     );
     let id = client.id;
-    let result = Connection::new(engine.clone(), socket, client, wake)
-        .run()
-        .await;
+    let mut connection = Connection::new(engine.clone(), socket, client, wake);
+    let result = connection.run().await;
+    connection.leave();
     if let Err(e) = result {
         // Resets and broken pipes are ordinary client departures.
         if !matches!(
@@ -74,6 +76,11 @@ enum Next {
 /// `client-query-buffer-limit` default, 1 GB).
 const MAX_BLOCKED_INPUT: usize = 1 << 30;
 
+/// Pub/sub bytes moved from the queue into the output per write while the client
+/// is only receiving messages: the queue shares each message with every receiver,
+/// the output is this connection's own copy, so it is filled in bounded steps.
+const DRAIN_CHUNK: usize = 64 * 1024;
+
 struct Connection {
     engine: Arc<Engine>,
     socket: TcpStream,
@@ -82,6 +89,11 @@ struct Connection {
     input: BytesMut,
     output: BytesMut,
     decoder: RequestDecoder,
+    /// Pub/sub bytes in `output`: still counted against the client's output
+    /// buffer limit until written.
+    pubsub_in_output: usize,
+    /// Since when the output has exceeded the `normal` class soft limit.
+    soft_limit_since: Option<std::time::Instant>,
 }
 
 impl Connection {
@@ -100,10 +112,30 @@ impl Connection {
             input: BytesMut::with_capacity(READ_CHUNK),
             output: BytesMut::with_capacity(READ_CHUNK),
             decoder: RequestDecoder::new(max_bulk),
+            pubsub_in_output: 0,
+            soft_limit_since: None,
         }
     }
 
-    async fn run(mut self) -> std::io::Result<()> {
+    /// Drops the client's subscriptions once the connection is over.
+    fn leave(&mut self) {
+        if let Some(sub) = self.session.pubsub.subscriber() {
+            if sub.closed_by_limit() {
+                let limits = self.engine.pubsub.limits(OutputClass::PubSub);
+                eprintln!(
+                    "Client id={} addr={} closed for overcoming of output buffer limits (pubsub {} {} {}).",
+                    self.session.client.id,
+                    self.session.client.addr,
+                    limits.hard,
+                    limits.soft,
+                    limits.soft_seconds
+                );
+            }
+        }
+        self.engine.pubsub.unsubscribe_all(&mut self.session.pubsub);
+    }
+
+    async fn run(&mut self) -> std::io::Result<()> {
         loop {
             if self.session.client.is_killed() {
                 return Ok(());
@@ -131,7 +163,12 @@ impl Connection {
                     encode(&reply, self.session.resp, &mut self.output);
                     next = Next::Close;
                 }
-                self.flush().await?;
+                if !self.within_normal_limits() {
+                    return Ok(());
+                }
+                if !self.flush().await? {
+                    return Ok(());
+                }
                 match next {
                     Next::Read => break,
                     Next::Close => return Ok(()),
@@ -150,13 +187,15 @@ impl Connection {
     /// by `CLIENT UNBLOCK`. Keeps reading the socket (Redis buffers what a blocked
     /// client sends) so that a disconnect is noticed; false if the client is gone.
     async fn wait_blocked(&mut self, waiter: Arc<Waiter>) -> std::io::Result<bool> {
-        let blocking = &self.engine.blocking;
+        let engine = self.engine.clone();
+        let blocking = &engine.blocking;
         let deadline = waiter.deadline.map(|at| {
             let now = ferrokv_core::clients::unix_ms();
             tokio::time::Instant::now() + Duration::from_millis(at.saturating_sub(now))
         });
         let mut reply = std::pin::pin!(waiter.wait());
         let mut timed_out = false;
+        let sub = self.session.pubsub.subscriber().cloned();
         let frame = loop {
             let timer = async {
                 match deadline {
@@ -191,11 +230,19 @@ impl Connection {
                         return Ok(false);
                     }
                 }
+                // A RESP3 subscriber keeps receiving messages while blocked.
+                n = drain_messages(sub.as_deref(), &mut self.output) => {
+                    self.pubsub_in_output += n;
+                    if !self.flush().await? {
+                        blocking.forget(&waiter);
+                        return Ok(false);
+                    }
+                }
             }
         };
+        self.drain_all_messages();
         encode(&frame, self.session.resp, &mut self.output);
-        self.flush().await?;
-        Ok(!self.session.client.is_killed())
+        Ok(self.flush().await? && !self.session.client.is_killed())
     }
 
     /// Waits for bytes; false when the peer closed, was killed or idled out.
@@ -205,15 +252,59 @@ impl Connection {
         }
         // Idle clients are closed by the server's client cron (see `lib.rs`), which
         // kills them through `wake`; no per-read timer is needed.
-        tokio::select! {
-            read = self.socket.read_buf(&mut self.input) => {
-                let n = read?;
-                Stats::add(&self.engine.stats.net_input_bytes, n as u64);
-                self.session.client.touch(ferrokv_core::clients::unix_ms());
-                Ok(n > 0)
+        let sub = self.session.pubsub.subscriber().cloned();
+        loop {
+            tokio::select! {
+                read = self.socket.read_buf(&mut self.input) => {
+                    let n = read?;
+                    Stats::add(&self.engine.stats.net_input_bytes, n as u64);
+                    self.session.client.touch(ferrokv_core::clients::unix_ms());
+                    return Ok(n > 0);
+                }
+                _ = self.wake.notified() => {
+                    if self.session.client.is_killed() {
+                        return Ok(false);
+                    }
+                }
+                n = drain_messages(sub.as_deref(), &mut self.output) => {
+                    self.pubsub_in_output += n;
+                    if !self.flush().await? {
+                        return Ok(false);
+                    }
+                }
             }
-            _ = self.wake.notified() => Ok(!self.session.client.is_killed()),
         }
+    }
+
+    /// Moves every queued pub/sub frame into the output, so that messages
+    /// published before a reply was made go out before it.
+    fn drain_all_messages(&mut self) {
+        if let Some(sub) = self.session.pubsub.subscriber() {
+            self.pubsub_in_output += sub.drain(&mut self.output, usize::MAX);
+        }
+    }
+
+    /// Applies the `normal` class of `client-output-buffer-limit` to the replies of
+    /// a batch (the `pubsub` class is enforced by publishers on the queue); false
+    /// when the client must be closed, its replies unsent.
+    fn within_normal_limits(&mut self) -> bool {
+        if self.session.pubsub.is_active() {
+            return true;
+        }
+        let limits = self.engine.pubsub.limits(OutputClass::Normal);
+        if limits.hard == 0 && limits.soft == 0 {
+            return true;
+        }
+        let used = self.output.len() as u64;
+        if limits.exceeded(used, &mut self.soft_limit_since) {
+            eprintln!(
+                "Client id={} addr={} closed for overcoming of output buffer limits (normal).",
+                self.session.client.id, self.session.client.addr
+            );
+            self.output.clear();
+            return false;
+        }
+        true
     }
 
     /// Executes every complete request in the input, up to one that blocks.
@@ -221,9 +312,25 @@ impl Connection {
         loop {
             match self.decoder.decode(&mut self.input) {
                 Ok(Some(argv)) => {
-                    let reply = self.engine.execute(&mut self.session, &argv);
+                    let reply =
+                        match pubsub::refuse_in_subscribed_mode(&self.engine, &self.session, &argv)
+                        {
+                            Some(refusal) => refusal,
+                            None => self.engine.execute(&mut self.session, &argv),
+                        };
                     if let Some(waiter) = self.session.blocked.take() {
                         return Next::Blocked(waiter);
+                    }
+                    if self.session.pubsub.subscriber().is_some() {
+                        self.drain_all_messages();
+                        // The confirmations were queued (and just drained) in order
+                        // with the messages: the nominal reply is not sent again.
+                        if !reply.is_error() && pubsub::is_subscription_command(&argv[0]) {
+                            if self.session.close_after_reply || self.session.client.is_killed() {
+                                return Next::Close;
+                            }
+                            continue;
+                        }
                     }
                     encode(&reply, self.session.resp, &mut self.output);
                     if self.session.close_after_reply || self.session.client.is_killed() {
@@ -250,20 +357,60 @@ impl Connection {
         }
     }
 
-    async fn flush(&mut self) -> std::io::Result<()> {
+    /// Writes the output; false if the client was killed meanwhile (a client that
+    /// stopped reading must not hold its connection open through a stuck write).
+    async fn flush(&mut self) -> std::io::Result<bool> {
         if self.output.is_empty() {
-            return Ok(());
+            return Ok(true);
         }
         Stats::add(
             &self.engine.stats.net_output_bytes,
             self.output.len() as u64,
         );
-        self.socket.write_all(&self.output).await?;
+        let client = self.session.client.clone();
+        client
+            .output_buffer
+            .store(self.output.len(), Ordering::Relaxed);
+        let mut written = 0;
+        while written < self.output.len() {
+            tokio::select! {
+                n = self.socket.write(&self.output[written..]) => {
+                    let n = n?;
+                    if n == 0 {
+                        return Err(std::io::ErrorKind::WriteZero.into());
+                    }
+                    written += n;
+                    client
+                        .output_buffer
+                        .store(self.output.len() - written, Ordering::Relaxed);
+                }
+                _ = self.wake.notified() => {
+                    if client.is_killed() {
+                        return Ok(false);
+                    }
+                }
+            }
+        }
         self.output.clear();
+        if self.pubsub_in_output > 0 {
+            if let Some(sub) = self.session.pubsub.subscriber() {
+                sub.written(self.pubsub_in_output);
+            }
+            self.pubsub_in_output = 0;
+        }
         if self.output.capacity() > 4 * 1024 * 1024 {
             // Do not keep a huge reply buffer around for an idle client.
             self.output = BytesMut::with_capacity(READ_CHUNK);
         }
-        Ok(())
+        Ok(true)
+    }
+}
+
+/// Resolves with the number of bytes moved from the client's pub/sub queue into
+/// `output` once there are any; never, for a client without subscriptions.
+async fn drain_messages(sub: Option<&Subscriber>, output: &mut BytesMut) -> usize {
+    match sub {
+        Some(sub) => std::future::poll_fn(|cx| sub.poll_drain(cx, output, DRAIN_CHUNK)).await,
+        None => std::future::pending().await,
     }
 }

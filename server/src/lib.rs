@@ -126,6 +126,7 @@ pub async fn run(
         let shutdown = shutdown.clone();
         engine.set_shutdown_waker(Box::new(move || shutdown.notify_one()));
     }
+    engine.pubsub.refresh_limits(&engine.config);
     let expiry = tokio::spawn(active_expiry(engine.clone()));
     let cron = tokio::spawn(clients_cron(engine.clone()));
     let accept = accept_loop(engine.clone(), listener);
@@ -174,10 +175,13 @@ async fn active_expiry(engine: Arc<Engine>) {
 
 /// Once a second, closes clients idle for longer than `timeout` seconds (as Redis'
 /// `clientsCronHandleTimeout`); reading the setting each round makes `CONFIG SET
-/// timeout` apply to connections that are already waiting.
+/// timeout` apply to connections that are already waiting. It also re-reads
+/// `client-output-buffer-limit` for the pub/sub queues (which cache it).
 async fn clients_cron(engine: Arc<Engine>) {
     loop {
         tokio::time::sleep(Duration::from_millis(1000)).await;
+        engine.pubsub.refresh_limits(&engine.config);
+        engine.pubsub.enforce_limits();
         let timeout = engine.config.get_i64("timeout");
         if timeout <= 0 {
             continue;

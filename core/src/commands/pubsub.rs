@@ -578,6 +578,31 @@ mod tests {
     }
 
     #[test]
+    fn cron_closes_queues_left_over_the_soft_limit() {
+        let e = engine();
+        e.config
+            .set("client-output-buffer-limit", "pubsub 0 100 0")
+            .unwrap();
+        let mut s = session(&e);
+        let mut quick = session(&e);
+        let mut p = session(&e);
+        run(&e, &mut s, &["SUBSCRIBE", "c"]);
+        run(&e, &mut quick, &["SUBSCRIBE", "c"]);
+        let payload = "x".repeat(200);
+        run(&e, &mut p, &["PUBLISH", "c", &payload]);
+        // One reads everything it was sent; the other does not.
+        queued(&quick);
+        e.pubsub.enforce_limits();
+        assert!(!s.client.is_killed());
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        e.pubsub.enforce_limits();
+        assert!(s.client.is_killed());
+        assert!(!quick.client.is_killed());
+        e.pubsub.enforce_limits();
+        assert!(!quick.client.is_killed());
+    }
+
+    #[test]
     fn drained_bytes_count_until_written() {
         let e = engine();
         let mut s = session(&e);

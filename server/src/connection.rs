@@ -268,6 +268,17 @@ impl Connection {
                 }
                 n = drain_messages(sub.as_deref(), &mut self.output) => {
                     self.pubsub_in_output += n;
+                    if n < DRAIN_CHUNK {
+                        // Let the publishers that are running go on first, and send
+                        // what they added with this write: one write per burst
+                        // instead of one per message, as Redis writes once per
+                        // event loop round.
+                        tokio::task::yield_now().await;
+                        if let Some(sub) = &sub {
+                            self.pubsub_in_output +=
+                                sub.drain(&mut self.output, DRAIN_CHUNK.saturating_sub(n));
+                        }
+                    }
                     if !self.flush().await? {
                         return Ok(false);
                     }

@@ -385,6 +385,9 @@ impl Connection {
         let mut written = 0;
         while written < self.output.len() {
             tokio::select! {
+                // The write first: it usually completes at once, and the kill check
+                // then costs nothing.
+                biased;
                 n = self.socket.write(&self.output[written..]) => {
                     let n = n?;
                     if n == 0 {

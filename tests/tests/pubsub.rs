@@ -393,6 +393,35 @@ backend_tests! {
         assert!(list.contains(" sub=0 psub=0 ssub=0 "), "{list}");
     }
 
+    async fn info_stats_and_client_type_pubsub(server: &TestServer) {
+        let mut c = server.raw().await;
+        let id = as_int(&c.send(&["CLIENT", "ID"]).await).to_string();
+        fire(&mut c, &["SUBSCRIBE", "a", "b"]).await;
+        read_n(&mut c, 2).await;
+        assert_eq!(c.send(&["PSUBSCRIBE", "p*"]).await, event("psubscribe", Some("p*"), 3));
+        assert_eq!(c.send(&["SSUBSCRIBE", "s"]).await, event("ssubscribe", Some("s"), 1));
+        let mut admin = server.raw().await;
+        let stats = admin.send(&["INFO", "stats"]).await;
+        assert_eq!(info_field(&stats, "pubsub_channels"), Some(2));
+        assert_eq!(info_field(&stats, "pubsub_patterns"), Some(1));
+        assert_eq!(info_field(&stats, "pubsubshard_channels"), Some(1));
+        let pubsub = text(&admin.send(&["CLIENT", "LIST", "TYPE", "pubsub"]).await);
+        assert!(pubsub.contains(&format!("id={id} ")), "{pubsub}");
+        assert_eq!(pubsub.lines().count(), 1, "{pubsub}");
+        let normal = text(&admin.send(&["CLIENT", "LIST", "TYPE", "normal"]).await);
+        assert!(!normal.contains(&format!("id={id} ")), "{normal}");
+        assert_eq!(admin.send(&["CLIENT", "KILL", "TYPE", "pubsub"]).await, int(1));
+        assert!(c.is_closed().await);
+        let stats = admin.send(&["INFO", "stats"]).await;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let mut stats = stats;
+        while info_field(&stats, "pubsub_channels") != Some(0) {
+            assert!(std::time::Instant::now() < deadline, "channels never released");
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            stats = admin.send(&["INFO", "stats"]).await;
+        }
+    }
+
     async fn many_messages_arrive_in_publish_order(server: &TestServer) {
         const N: usize = 5000;
         let mut plain = server.raw().await;

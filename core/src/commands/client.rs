@@ -186,9 +186,18 @@ impl ClientType {
         }
     }
 
-    /// The class of a connected client: every connection is a normal one here.
-    fn of(_client: &ClientHandle) -> ClientType {
-        ClientType::Normal
+    /// The class of a connected client: pub/sub while it has any subscription (as
+    /// Redis' `getClientType`), else normal (there are no replicas yet).
+    fn of(client: &ClientHandle) -> ClientType {
+        let subscribed = client
+            .subscriptions
+            .iter()
+            .any(|n| n.load(std::sync::atomic::Ordering::Relaxed) > 0);
+        if subscribed {
+            ClientType::PubSub
+        } else {
+            ClientType::Normal
+        }
     }
 }
 

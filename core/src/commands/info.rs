@@ -500,10 +500,11 @@ fn stats_section(r: &mut Report, ctx: &Ctx<'_>, _dbs: &[DbStats]) {
     ]);
     r.field("keyspace_hits", Stats::get(&s.keyspace_hits));
     r.field("keyspace_misses", Stats::get(&s.keyspace_misses));
+    let pubsub = &ctx.engine.pubsub;
+    r.field("pubsub_channels", pubsub.channel_count());
+    r.field("pubsub_patterns", pubsub.pattern_count());
+    r.field("pubsubshard_channels", pubsub.shard_channel_count());
     r.zeros(&[
-        "pubsub_channels",
-        "pubsub_patterns",
-        "pubsubshard_channels",
         "latest_fork_usec",
         "total_forks",
         "migrate_cached_sockets",

@@ -520,19 +520,30 @@ backend_tests! {
                 reads
             }));
         }
-        // A second writer touches the same keys outside transactions, in pairs that
-        // keep them equal only when atomic too.
-        let mut w = server.raw().await;
-        for i in 0..300 {
-            assert_eq!(w.send(&["MULTI"]).await, ok());
-            assert_eq!(w.send(&["INCR", "a"]).await, queued());
-            assert_eq!(w.send(&["INCR", "b"]).await, queued());
-            assert_eq!(w.send(&["EXEC"]).await, ints(&[i + 1, i + 1]));
+        // Two writers increment both keys in transactions of their own.
+        let mut writers = Vec::new();
+        for _ in 0..2 {
+            let mut w = server.raw().await;
+            writers.push(tokio::spawn(async move {
+                for _ in 0..200 {
+                    assert_eq!(w.send(&["MULTI"]).await, ok());
+                    assert_eq!(w.send(&["INCR", "a"]).await, queued());
+                    assert_eq!(w.send(&["INCR", "b"]).await, queued());
+                    let reply = w.send(&["EXEC"]).await;
+                    let values = items(&reply);
+                    assert_eq!(values[0], values[1], "another EXEC interleaved");
+                }
+            }));
+        }
+        for w in writers {
+            w.await.expect("writer");
         }
         done.store(true, Ordering::Relaxed);
         for r in readers {
             assert!(r.await.expect("reader") > 0);
         }
+        let mut c = server.raw().await;
+        assert_eq!(c.send(&["MGET", "a", "b"]).await, bulks(&["400", "400"]));
     }
 
     async fn watch_cas_increments_lose_no_update(server: &TestServer) {

@@ -46,6 +46,8 @@ pub struct Engine {
     pub blocking: BlockingRegistry,
     /// Pub/sub subscriptions and delivery queues.
     pub pubsub: crate::pubsub::PubSub,
+    /// Enabled keyspace notification classes (`notify-keyspace-events`).
+    pub notify: crate::notify::Notifier,
     /// Keys clients `WATCH`.
     pub watches: Arc<WatchRegistry>,
     /// When the engine started (`uptime_in_seconds`).
@@ -81,6 +83,7 @@ impl Engine {
             command_stats,
             blocking: BlockingRegistry::default(),
             pubsub: Default::default(),
+            notify: Default::default(),
             watches: Arc::default(),
             started: Instant::now(),
             run_id,
@@ -89,6 +92,7 @@ impl Engine {
             dataset_bytes: AtomicU64::new(dataset_bytes),
         };
         engine.apply_encoding_limits();
+        engine.notify.refresh(&engine.config);
         engine
     }
 
@@ -508,10 +512,12 @@ impl Engine {
                 session,
                 txn,
             };
-            match handler(&mut ctx, argv) {
+            let reply = match handler(&mut ctx, argv) {
                 Ok(frame) => frame,
                 Err(e) => e.into(),
-            }
+            };
+            ctx.notify_expired();
+            reply
         };
         if self.watches.any() {
             let mut watched = WatchTxn::new(txn, &self.watches);
@@ -525,7 +531,7 @@ impl Engine {
 
     /// One step of active expiry, as Redis' `activeExpireCycle` runs `hz` times a second.
     pub fn active_expire_cycle(&self) -> ExpireStats {
-        let stats = self.backend.active_expire(2000);
+        let stats = crate::notify::active_expire(self, 2000);
         Stats::add(&self.stats.expired_keys, stats.expired);
         self.dataset_bytes
             .store(self.backend.dataset_bytes(), Ordering::Relaxed);

@@ -15,6 +15,7 @@ pub mod conformance;
 #[cfg(feature = "conformance")]
 pub mod conformance_collections;
 pub mod engine;
+pub mod notify;
 pub mod pubsub;
 pub mod session;
 pub mod stats;

@@ -562,6 +562,15 @@ pub trait Txn {
 
     /// Exchanges two databases. Needs [`Scope::All`].
     fn swap_db(&mut self, a: DbIndex, b: DbIndex) -> StorageResult<()>;
+
+    /// Passes `visit` each key this scope removed because it found it expired (lazy
+    /// expiry, by any operation), once and in order, and forgets them, so that the
+    /// engine can publish Redis' `expired` keyspace events. A backend records them
+    /// only when it removes an expired key, so this costs nothing otherwise. The
+    /// default reports nothing.
+    fn drain_expired(&mut self, visit: &mut dyn FnMut(DbIndex, &[u8])) {
+        let _ = visit;
+    }
 }
 
 /// A keyspace of typed values the engine can run commands on.
@@ -599,6 +608,19 @@ pub trait StorageBackend: Send + Sync {
     /// One bounded step of active expiry: samples volatile keys and removes expired
     /// ones, spending at most about `budget` key checks.
     fn active_expire(&self, budget: usize) -> ExpireStats;
+
+    /// As [`StorageBackend::active_expire`], also passing `on_expired` each key it
+    /// removes (after the removal is applied), for `expired` keyspace events. The
+    /// engine calls it instead of `active_expire` only while those events are
+    /// enabled. The default reports nothing.
+    fn active_expire_reporting(
+        &self,
+        budget: usize,
+        on_expired: &mut dyn FnMut(DbIndex, &[u8]),
+    ) -> ExpireStats {
+        let _ = on_expired;
+        self.active_expire(budget)
+    }
 
     /// Approximate bytes used by the data (`INFO memory` `used_memory_dataset`).
     fn dataset_bytes(&self) -> u64;

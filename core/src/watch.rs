@@ -485,6 +485,10 @@ impl Txn for WatchTxn<'_> {
         }
         self.inner.swap_db(a, b)
     }
+
+    fn drain_expired(&mut self, visit: &mut dyn FnMut(DbIndex, &[u8])) {
+        self.inner.drain_expired(visit)
+    }
 }
 
 /// A list view that notes whether a mutation changed the list.

@@ -9,6 +9,7 @@ use crate::command::{CmdError, CmdFlags, CmdResult, CommandSpec, Ctx, Handler, K
 use crate::commands::args::{int, is};
 use crate::commands::strings::{exceeds_max_string, read_string};
 use crate::engine::Engine;
+use crate::notify;
 use crate::storage::TtlUpdate;
 use crate::util::number::parse_i64;
 
@@ -229,10 +230,13 @@ fn setbit(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     }
     let (byte, mask) = ((offset >> 3) as usize, 0x80u8 >> (offset & 7));
     let mut was_set = false;
+    let mut grown = false;
+    let created = ctx.creates(&argv[1])?;
     ctx.txn
         .update_string(ctx.session.db, &argv[1], true, &mut |value| {
             if value.len() <= byte {
                 value.resize(byte + 1, 0);
+                grown = true;
             }
             was_set = value[byte] & mask != 0;
             if on == 1 {
@@ -241,6 +245,11 @@ fn setbit(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
                 value[byte] &= !mask;
             }
         })?;
+    // Redis publishes only when the string was created, grew or the bit changed.
+    if grown || was_set != (on == 1) {
+        ctx.notify_new(created, &argv[1]);
+        ctx.notify(notify::STRING, "setbit", &argv[1]);
+    }
     Ok(Frame::Integer(was_set as i64))
 }
 
@@ -393,10 +402,15 @@ fn bitop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let result = combine(op, &sources);
     let db = ctx.db();
     if result.is_empty() {
-        ctx.txn.delete(db, &argv[2])?;
+        if ctx.txn.delete(db, &argv[2])? {
+            ctx.notify(notify::GENERIC, "del", &argv[2]);
+        }
     } else {
+        let created = ctx.creates(&argv[2])?;
         ctx.txn
             .set_string(db, &argv[2], &result, TtlUpdate::Clear)?;
+        ctx.notify_new(created, &argv[2]);
+        ctx.notify(notify::STRING, "set", &argv[2]);
     }
     Ok(Frame::Integer(result.len() as i64))
 }
@@ -487,13 +501,30 @@ fn bitfield_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], read_only: bool) -> CmdRe
     }
     let needed = (highest_write >> 3) as usize + 1;
     let mut replies = Vec::with_capacity(fields.len());
+    // Redis publishes when the string was created or grew, or a write changed a field.
+    let track = ctx.notifying(notify::STRING);
+    let mut changed = false;
+    let created = ctx.creates(&argv[1])?;
     ctx.txn
         .update_string(ctx.session.db, &argv[1], true, &mut |value| {
             if value.len() < needed {
                 value.resize(needed, 0);
+                changed = true;
             }
-            replies.extend(fields.iter().map(|f| run_field(value, f)));
+            replies.extend(fields.iter().map(|f| {
+                if !track || f.op == FieldOp::Get {
+                    return run_field(value, f);
+                }
+                let before = get_field(value, f);
+                let reply = run_field(value, f);
+                changed |= get_field(value, f) != before;
+                reply
+            }));
         })?;
+    if changed {
+        ctx.notify_new(created, &argv[1]);
+        ctx.notify(notify::STRING, "setbit", &argv[1]);
+    }
     Ok(Frame::Array(replies))
 }
 

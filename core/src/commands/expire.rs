@@ -9,6 +9,7 @@ use crate::command::{CmdError, CmdFlags, CmdResult, CommandSpec, Ctx, KeyPositio
 use crate::commands::args::{int, is};
 use crate::commands::keys::lookup_read;
 use crate::engine::sanitize;
+use crate::notify;
 
 const KEYSPACE: &[&str] = &["keyspace"];
 const WRITE_FAST: CmdFlags = CmdFlags::WRITE.or(CmdFlags::FAST);
@@ -228,8 +229,10 @@ fn expire_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], base: Base, unit: Unit) -> 
     }
     if when <= now {
         ctx.txn.delete(db, key)?;
+        ctx.notify(notify::GENERIC, "del", key);
     } else {
         ctx.txn.set_expire(db, key, Some(when as u64))?;
+        ctx.notify(notify::GENERIC, "expire", key);
     }
     Ok(Frame::Integer(1))
 }
@@ -293,6 +296,7 @@ fn persist(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         .is_some_and(|m| m.expire_at.is_some());
     if volatile {
         ctx.txn.set_expire(db, key, None)?;
+        ctx.notify(notify::GENERIC, "persist", key);
     }
     Ok(Frame::Integer(i64::from(volatile)))
 }

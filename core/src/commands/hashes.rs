@@ -16,6 +16,7 @@ use ferrokv_protocol::{Frame, RespVersion};
 use crate::command::{CmdError, CmdFlags, CmdResult, CommandSpec, Ctx, KeyPositions};
 use crate::commands::args::{int, is};
 use crate::commands::keys::{parse_cursor, parse_scan_options};
+use crate::notify;
 use crate::storage::{with_hash, HashOps, StorageError, UnixMillis};
 use crate::util::glob::glob_match;
 use crate::util::longdouble::LongDouble;
@@ -305,12 +306,17 @@ fn hset_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], name: &str) -> Result<i64, Cm
     if argv.len() % 2 == 1 {
         return Err(CmdError::arity(name));
     }
+    let mut new_key = false;
     let created = write_hash(ctx, &argv[1], true, |h| {
+        // Stored hashes are never empty: an empty one is being created.
+        new_key = h.is_empty();
         argv[2..]
             .chunks_exact(2)
             .filter(|pair| h.set(&pair[0], &pair[1]))
             .count()
     })?;
+    ctx.notify_new(new_key && ctx.notifying(notify::NEW), &argv[1]);
+    ctx.notify(notify::HASH, "hset", &argv[1]);
     Ok(created.unwrap_or(0) as i64)
 }
 
@@ -325,7 +331,9 @@ fn hmset(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
 
 fn hsetnx(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let (field, value) = (&argv[2], &argv[3]);
+    let mut new_key = false;
     let set = write_hash(ctx, &argv[1], true, |h| {
+        new_key = h.is_empty();
         // An expired field counts as missing (Redis 7.4).
         if h.field_expire(field).is_some() {
             false
@@ -334,7 +342,12 @@ fn hsetnx(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
             true
         }
     })?;
-    Ok(Frame::Integer(set.unwrap_or(false) as i64))
+    let set = set.unwrap_or(false);
+    if set {
+        ctx.notify_new(new_key && ctx.notifying(notify::NEW), &argv[1]);
+        ctx.notify(notify::HASH, "hset", &argv[1]);
+    }
+    Ok(Frame::Integer(set as i64))
 }
 
 fn hget(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
@@ -361,9 +374,17 @@ fn hmget(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
 fn hdel(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let fields = &argv[2..];
     let deleted = write_hash(ctx, &argv[1], false, |h| {
-        fields.iter().filter(|f| h.remove(f)).count()
+        let n = fields.iter().filter(|f| h.remove(f)).count();
+        (n, h.is_empty())
     })?;
-    Ok(Frame::Integer(deleted.unwrap_or(0) as i64))
+    let (deleted, emptied) = deleted.unwrap_or((0, false));
+    if deleted > 0 {
+        ctx.notify(notify::HASH, "hdel", &argv[1]);
+        if emptied {
+            ctx.notify(notify::GENERIC, "del", &argv[1]);
+        }
+    }
+    Ok(Frame::Integer(deleted as i64))
 }
 
 fn hlen(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
@@ -466,7 +487,9 @@ fn not_created<T>() -> Result<T, CmdError> {
 fn hincrby(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let incr = int(&argv[3])?;
     let field = &argv[2];
+    let mut new_key = false;
     let result = write_hash(ctx, &argv[1], true, |h| {
+        new_key = h.is_empty();
         let (old, ttl) = match current(h, field) {
             Some((text, ttl)) => (
                 parse_i64(&text).ok_or_else(|| CmdError::err("hash value is not an integer"))?,
@@ -480,7 +503,10 @@ fn hincrby(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         set_keep_ttl(h, field, value.to_string().as_bytes(), ttl);
         Ok(value)
     })?;
-    Ok(Frame::Integer(result.unwrap_or_else(not_created)?))
+    let value = result.unwrap_or_else(not_created)?;
+    ctx.notify_new(new_key && ctx.notifying(notify::NEW), &argv[1]);
+    ctx.notify(notify::HASH, "hincrby", &argv[1]);
+    Ok(Frame::Integer(value))
 }
 
 /// HINCRBYFLOAT in x87 `long double`, stored and replied as Redis prints it. An
@@ -491,7 +517,9 @@ fn hincrbyfloat(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         return Err(CmdError::err("value is NaN or Infinity"));
     }
     let field = &argv[2];
+    let mut new_key = false;
     let result = write_hash(ctx, &argv[1], true, |h| {
+        new_key = h.is_empty();
         let (old, ttl) = match current(h, field) {
             Some((text, ttl)) => (
                 LongDouble::parse(&text)
@@ -508,9 +536,10 @@ fn hincrbyfloat(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         set_keep_ttl(h, field, &text, ttl);
         Ok(text)
     })?;
-    Ok(Frame::Bulk(Bytes::from(
-        result.unwrap_or_else(not_created)?,
-    )))
+    let text = result.unwrap_or_else(not_created)?;
+    ctx.notify_new(new_key && ctx.notifying(notify::NEW), &argv[1]);
+    ctx.notify(notify::HASH, "hincrbyfloat", &argv[1]);
+    Ok(Frame::Bulk(Bytes::from(text)))
 }
 
 // ---------------------------------------------------------------------------------
@@ -796,15 +825,29 @@ fn hexpire_generic(
     let parsed = parse_expire_args(argv, name, base, seconds);
     let replies = write_hash(ctx, &argv[1], false, |h| {
         let args = parsed.as_ref().map_err(Clone::clone)?;
-        Ok::<_, CmdError>(
-            args.fields
-                .iter()
-                .map(|f| Frame::Integer(expire_field(h, f, args, now)))
-                .collect::<Vec<_>>(),
-        )
+        let replies = args
+            .fields
+            .iter()
+            .map(|f| expire_field(h, f, args, now))
+            .collect::<Vec<_>>();
+        Ok::<_, CmdError>((replies, h.is_empty()))
     })?;
     match replies {
-        Some(replies) => Ok(Frame::Array(replies?)),
+        Some(replies) => {
+            let (replies, emptied) = replies?;
+            // Redis 7.4: `hdel` when a past time removed fields, else `hexpire`.
+            if replies.contains(&2) {
+                ctx.notify(notify::HASH, "hdel", &argv[1]);
+                if emptied {
+                    ctx.notify(notify::GENERIC, "del", &argv[1]);
+                }
+            } else if replies.contains(&1) {
+                ctx.notify(notify::HASH, "hexpire", &argv[1]);
+            }
+            Ok(Frame::Array(
+                replies.into_iter().map(Frame::Integer).collect(),
+            ))
+        }
         None => Ok(Frame::Array(vec![Frame::Integer(-2); parsed?.fields.len()])),
     }
 }
@@ -917,7 +960,13 @@ fn hpersist(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         )
     })?;
     match replies {
-        Some(replies) => Ok(Frame::Array(replies?)),
+        Some(replies) => {
+            let replies = replies?;
+            if replies.contains(&Frame::Integer(1)) {
+                ctx.notify(notify::HASH, "hpersist", &argv[1]);
+            }
+            Ok(Frame::Array(replies))
+        }
         None => Ok(Frame::Array(vec![Frame::Integer(-2); parsed?.len()])),
     }
 }

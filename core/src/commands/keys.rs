@@ -21,6 +21,7 @@ use ferrokv_protocol::Frame;
 
 use crate::command::{CmdError, CmdFlags, CmdResult, CommandSpec, Ctx, KeyPositions};
 use crate::commands::args::{int, is, Args};
+use crate::notify;
 use crate::storage::{DbIndex, KeyMeta};
 use crate::util::glob::glob_match;
 
@@ -201,7 +202,13 @@ fn count_keys(
 
 /// DEL and UNLINK: deletion is never deferred here, so both share one routine.
 fn del(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
-    count_keys(ctx, argv, |ctx, db, key| Ok(ctx.txn.delete(db, key)?))
+    count_keys(ctx, argv, |ctx, db, key| {
+        let deleted = ctx.txn.delete(db, key)?;
+        if deleted {
+            ctx.notify(notify::GENERIC, "del", key);
+        }
+        Ok(deleted)
+    })
 }
 
 fn exists(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
@@ -248,6 +255,10 @@ fn rename_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], nx: bool) -> CmdResult {
         return Ok(Frame::Integer(0));
     }
     ctx.txn.rename(db, src, db, dst)?;
+    // Redis deletes an existing destination, then adds the key anew (`dbAdd`).
+    ctx.notify(notify::NEW, "new", dst);
+    ctx.notify(notify::GENERIC, "rename_from", src);
+    ctx.notify(notify::GENERIC, "rename_to", dst);
     Ok(done)
 }
 
@@ -287,6 +298,8 @@ fn copy(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         return Ok(Frame::Integer(0));
     }
     ctx.txn.copy(src_db, src, dst_db, dst)?;
+    ctx.notify_in(dst_db, notify::NEW, "new", dst);
+    ctx.notify_in(dst_db, notify::GENERIC, "copy_to", dst);
     Ok(Frame::Integer(1))
 }
 
@@ -301,6 +314,9 @@ fn move_key(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         return Ok(Frame::Integer(0));
     }
     ctx.txn.rename(src_db, key, dst_db, key)?;
+    ctx.notify_in(dst_db, notify::NEW, "new", key);
+    ctx.notify_in(src_db, notify::GENERIC, "move_from", key);
+    ctx.notify_in(dst_db, notify::GENERIC, "move_to", key);
     Ok(Frame::Integer(1))
 }
 

@@ -12,6 +12,7 @@ use ferrokv_protocol::Frame;
 
 use crate::command::{CmdError, CmdFlags, CmdResult, CommandSpec, Ctx, KeyPositions};
 use crate::commands::args::{int, is};
+use crate::notify;
 use crate::storage::{self, End, KeyType, ListOps, StorageError};
 use crate::util::slices::SliceBuffer;
 
@@ -219,6 +220,7 @@ pub(crate) fn pop_many(
     count: usize,
 ) -> Result<Option<Vec<Bytes>>, CmdError> {
     let db = ctx.db();
+    let mut emptied = false;
     let popped = storage::with_list(ctx.txn, db, key, false, |l| {
         let n = count.min(l.len());
         let mut out = Vec::with_capacity(n);
@@ -228,8 +230,15 @@ pub(crate) fn pop_many(
                 None => break,
             }
         }
+        emptied = l.is_empty();
         out
     })?;
+    if popped.as_ref().is_some_and(|p| !p.is_empty()) {
+        ctx.notify(notify::LIST, pop_event(end), key);
+        if emptied {
+            ctx.notify(notify::GENERIC, "del", key);
+        }
+    }
     Ok(popped)
 }
 
@@ -252,13 +261,17 @@ pub(crate) fn move_one(
             let v = l.pop(from)?;
             l.push(to, &v);
             Some(v)
-        })?;
-        return Ok(moved.flatten());
+        })?
+        .flatten();
+        if moved.is_some() {
+            // Redis announces the push, then the pop, as for two lists.
+            ctx.notify(notify::LIST, push_event(to), dst);
+            ctx.notify(notify::LIST, pop_event(from), src);
+        }
+        return Ok(moved);
     }
-    let dst_is_list = ctx
-        .txn
-        .meta(db, dst)?
-        .is_none_or(|m| m.key_type == KeyType::List);
+    let dst_meta = ctx.txn.meta(db, dst)?;
+    let dst_is_list = dst_meta.is_none_or(|m| m.key_type == KeyType::List);
     if !dst_is_list {
         // Redis looks at the source first: a missing one is nil whatever `dst` holds.
         return match ctx.txn.meta(db, src)? {
@@ -266,12 +279,40 @@ pub(crate) fn move_one(
             Some(_) => Err(CmdError::wrong_type()),
         };
     }
-    let Some(value) = storage::with_list(ctx.txn, db, src, false, |l| l.pop(from))?.flatten()
-    else {
+    let mut emptied = false;
+    let popped = storage::with_list(ctx.txn, db, src, false, |l| {
+        let v = l.pop(from);
+        emptied = l.is_empty();
+        v
+    })?;
+    let Some(value) = popped.flatten() else {
         return Ok(None);
     };
     storage::with_list(ctx.txn, db, dst, true, |l| l.push(to, &value))?;
+    // Redis' order: the push (creating `dst`), then the pop and the source's deletion.
+    ctx.notify_new(dst_meta.is_none() && ctx.notifying(notify::NEW), dst);
+    ctx.notify(notify::LIST, push_event(to), dst);
+    ctx.notify(notify::LIST, pop_event(from), src);
+    if emptied {
+        ctx.notify(notify::GENERIC, "del", src);
+    }
     Ok(Some(value))
+}
+
+/// The keyspace event of a pop at `end`.
+fn pop_event(end: End) -> &'static str {
+    match end {
+        End::Head => "lpop",
+        End::Tail => "rpop",
+    }
+}
+
+/// The keyspace event of a push at `end`.
+fn push_event(end: End) -> &'static str {
+    match end {
+        End::Head => "lpush",
+        End::Tail => "rpush",
+    }
 }
 
 /// Parses a `LEFT`/`RIGHT` argument (case-insensitive) into the list end it names, as
@@ -347,12 +388,19 @@ fn resolve_index(index: i64, len: usize) -> Option<usize> {
 /// the reply is the new length, or 0 when an X variant finds no list.
 fn push_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], end: End, only_existing: bool) -> CmdResult {
     let db = ctx.db();
+    let mut created = false;
     let len = storage::with_list(ctx.txn, db, &argv[1], !only_existing, |l| {
+        // Stored lists are never empty: an empty one is being created.
+        created = l.is_empty();
         for value in &argv[2..] {
             l.push(end, value);
         }
         l.len()
     })?;
+    if len.is_some() {
+        ctx.notify_new(created && ctx.notifying(notify::NEW), &argv[1]);
+        ctx.notify(notify::LIST, push_event(end), &argv[1]);
+    }
     Ok(Frame::Integer(len.unwrap_or(0) as i64))
 }
 
@@ -618,7 +666,9 @@ fn lset(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
             _ => Err(CmdError::err("index out of range")),
         }
     })?;
-    done.unwrap_or_else(|| Err(CmdError::err("no such key")))
+    let done = done.unwrap_or_else(|| Err(CmdError::err("no such key")))?;
+    ctx.notify(notify::LIST, "lset", &argv[1]);
+    Ok(done)
 }
 
 /// LINSERT: the new length, -1 when the pivot is not found, 0 when the key is missing.
@@ -645,6 +695,9 @@ fn linsert(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         l.insert(if after { at + 1 } else { at }, value);
         Some(l.len() as i64)
     })?;
+    if matches!(len, Some(Some(_))) {
+        ctx.notify(notify::LIST, "linsert", &argv[1]);
+    }
     Ok(Frame::Integer(match len {
         None => 0,
         Some(len) => len.unwrap_or(-1),
@@ -677,9 +730,16 @@ fn lrem(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         if !found.is_empty() {
             l.remove(&found);
         }
-        found.len()
+        (found.len(), l.is_empty())
     })?;
-    Ok(Frame::Integer(removed.unwrap_or(0) as i64))
+    let (removed, emptied) = removed.unwrap_or((0, false));
+    if removed > 0 {
+        ctx.notify(notify::LIST, "lrem", &argv[1]);
+        if emptied {
+            ctx.notify(notify::GENERIC, "del", &argv[1]);
+        }
+    }
+    Ok(Frame::Integer(removed as i64))
 }
 
 /// LTRIM: keeps the inclusive range; an empty range deletes the list.
@@ -687,14 +747,21 @@ fn ltrim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let start = int(&argv[2])?;
     let stop = int(&argv[3])?;
     let db = ctx.db();
-    storage::with_list(ctx.txn, db, &argv[1], false, |l| {
+    let trimmed = storage::with_list(ctx.txn, db, &argv[1], false, |l| {
         let len = l.len();
         match resolve_range(start, stop, len) {
             Some((0, to)) if to == len => {}
             Some((from, to)) => l.trim(from, to),
             None => l.trim(0, 0),
         }
+        l.is_empty()
     })?;
+    if let Some(emptied) = trimmed {
+        ctx.notify(notify::LIST, "ltrim", &argv[1]);
+        if emptied {
+            ctx.notify(notify::GENERIC, "del", &argv[1]);
+        }
+    }
     Ok(Frame::ok())
 }
 

@@ -292,6 +292,7 @@ fn config_set(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         .set_many(&pairs, local)
         .map_err(CmdError::err)?;
     ctx.engine.apply_encoding_limits();
+    ctx.engine.notify.refresh(&ctx.engine.config);
     Ok(Frame::ok())
 }
 

@@ -17,6 +17,7 @@ use rand::Rng;
 use crate::command::{CmdError, CmdFlags, CmdResult, CommandSpec, Ctx, Handler, KeyPositions};
 use crate::commands::args::{int, is};
 use crate::commands::keys::{parse_cursor, parse_scan_options};
+use crate::notify;
 use crate::storage::{self, SetOps, StorageError};
 use crate::util::glob::glob_match;
 use crate::util::number::parse_i64;
@@ -312,17 +313,33 @@ fn sample_distinct(mut all: Vec<Bytes>, count: usize, rng: &mut impl Rng) -> Vec
 // ---------------------------------------------------------------------------------
 
 fn sadd(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
+    let mut new_key = false;
     let added = write_set(ctx, &argv[1], true, |s| {
+        // Stored sets are never empty: an empty one is being created.
+        new_key = s.is_empty();
         argv[2..].iter().filter(|m| s.insert(m)).count()
     })?;
-    Ok(Frame::Integer(added.unwrap_or(0) as i64))
+    let added = added.unwrap_or(0);
+    if added > 0 {
+        ctx.notify_new(new_key && ctx.notifying(notify::NEW), &argv[1]);
+        ctx.notify(notify::SET, "sadd", &argv[1]);
+    }
+    Ok(Frame::Integer(added as i64))
 }
 
 fn srem(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let removed = write_set(ctx, &argv[1], false, |s| {
-        argv[2..].iter().filter(|m| s.remove(m)).count()
+        let n = argv[2..].iter().filter(|m| s.remove(m)).count();
+        (n, s.is_empty())
     })?;
-    Ok(Frame::Integer(removed.unwrap_or(0) as i64))
+    let (removed, emptied) = removed.unwrap_or((0, false));
+    if removed > 0 {
+        ctx.notify(notify::SET, "srem", &argv[1]);
+        if emptied {
+            ctx.notify(notify::GENERIC, "del", &argv[1]);
+        }
+    }
+    Ok(Frame::Integer(removed as i64))
 }
 
 fn scard(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
@@ -374,9 +391,16 @@ fn spop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let popped = write_set(ctx, &argv[1], false, |s| {
         let member = s.random(seed)?;
         s.remove(&member);
-        Some(member)
+        Some((member, s.is_empty()))
     })?;
-    Ok(popped.flatten().map_or(Frame::Null, Frame::Bulk))
+    let Some((member, emptied)) = popped.flatten() else {
+        return Ok(Frame::Null);
+    };
+    ctx.notify(notify::SET, "spop", &argv[1]);
+    if emptied {
+        ctx.notify(notify::GENERIC, "del", &argv[1]);
+    }
+    Ok(Frame::Bulk(member))
 }
 
 /// How much larger than the members left behind a pop must be before SPOP copies the
@@ -420,9 +444,13 @@ fn spop_count(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let Some((members, delete_key)) = popped else {
         return Ok(Frame::Set(Vec::new()));
     };
+    if count > 0 {
+        ctx.notify(notify::SET, "spop", &argv[1]);
+    }
     if delete_key {
         let db = ctx.db();
         ctx.txn.delete(db, &argv[1])?;
+        ctx.notify(notify::GENERIC, "del", &argv[1]);
     }
     Ok(set_reply(members))
 }
@@ -521,14 +549,23 @@ fn smove(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         let found = write_set(ctx, src, false, |s| s.contains(member))?;
         return Ok(Frame::Integer(i64::from(found.unwrap_or(false))));
     }
-    if ctx.txn.meta(db, dst)?.is_some_and(|m| !is_set(m)) {
+    let dst_meta = ctx.txn.meta(db, dst)?;
+    if dst_meta.is_some_and(|m| !is_set(m)) {
         return Err(CmdError::wrong_type());
     }
-    let removed = write_set(ctx, src, false, |s| s.remove(member))?;
-    if removed != Some(true) {
+    let removed = write_set(ctx, src, false, |s| (s.remove(member), s.is_empty()))?;
+    let Some((true, emptied)) = removed else {
         return Ok(Frame::Integer(0));
+    };
+    ctx.notify(notify::SET, "srem", src);
+    if emptied {
+        ctx.notify(notify::GENERIC, "del", src);
     }
-    write_set(ctx, dst, true, |s| s.insert(member))?;
+    let added = write_set(ctx, dst, true, |s| s.insert(member))?;
+    if added == Some(true) {
+        ctx.notify_new(dst_meta.is_none() && ctx.notifying(notify::NEW), dst);
+        ctx.notify(notify::SET, "sadd", dst);
+    }
     Ok(Frame::Integer(1))
 }
 
@@ -671,15 +708,20 @@ fn difference(ctx: &mut Ctx<'_>, keys: &[Bytes]) -> Result<Vec<Bytes>, CmdError>
 
 /// Replaces `dest` with a set of `members` (distinct), or deletes it when there are
 /// none; replies with the new cardinality. The old value's type and expiry go.
-fn store(ctx: &mut Ctx<'_>, dest: &[u8], members: Vec<Bytes>) -> CmdResult {
+fn store(ctx: &mut Ctx<'_>, dest: &[u8], members: Vec<Bytes>, event: &'static str) -> CmdResult {
     let db = ctx.db();
-    ctx.txn.delete(db, dest)?;
+    let existed = ctx.txn.delete(db, dest)?;
     if members.is_empty() {
+        if existed {
+            ctx.notify(notify::GENERIC, "del", dest);
+        }
         return Ok(Frame::Integer(0));
     }
     let added = write_set(ctx, dest, true, |s| {
         members.iter().filter(|m| s.insert(m)).count()
     })?;
+    ctx.notify_new(!existed && ctx.notifying(notify::NEW), dest);
+    ctx.notify(notify::SET, event, dest);
     Ok(Frame::Integer(added.unwrap_or(0) as i64))
 }
 
@@ -689,7 +731,7 @@ fn sinter(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
 
 fn sinterstore(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let members = intersection(ctx, &argv[2..], 0)?;
-    store(ctx, &argv[1], members)
+    store(ctx, &argv[1], members, "sinterstore")
 }
 
 /// SINTERCARD numkeys key [key ...] [LIMIT limit]; a repeated LIMIT takes the last.
@@ -726,7 +768,7 @@ fn sunion(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
 
 fn sunionstore(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let members = union(ctx, &argv[2..])?;
-    store(ctx, &argv[1], members)
+    store(ctx, &argv[1], members, "sunionstore")
 }
 
 fn sdiff(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
@@ -735,7 +777,7 @@ fn sdiff(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
 
 fn sdiffstore(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let members = difference(ctx, &argv[2..])?;
-    store(ctx, &argv[1], members)
+    store(ctx, &argv[1], members, "sdiffstore")
 }
 
 /// SSCAN key cursor [MATCH pattern] [COUNT count]. As in Redis, the cursor is parsed

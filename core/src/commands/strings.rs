@@ -7,6 +7,7 @@ use ferrokv_protocol::Frame;
 use crate::command::{CmdError, CmdFlags, CmdResult, CommandSpec, Ctx, KeyPositions};
 use crate::commands::args::{int, is};
 use crate::engine::Engine;
+use crate::notify;
 use crate::storage::{IncrError, StorageError, TtlUpdate, UnixMillis};
 use crate::util::longdouble::LongDouble;
 
@@ -409,14 +410,23 @@ fn set_generic(
         None if flags & OPT_KEEPTTL != 0 => TtlUpdate::Keep,
         None => TtlUpdate::Clear,
     };
+    let created = ctx.creates(key)?;
     ctx.txn.set_string(db, key, value, ttl)?;
+    ctx.notify_new(created, key);
+    ctx.notify(notify::STRING, "set", key);
+    if at.is_some() {
+        ctx.notify(notify::GENERIC, "expire", key);
+    }
     Ok(old.map_or(replies.ok, bulk_or_null))
 }
 
 fn set(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     if argv.len() == 3 {
+        let created = ctx.creates(&argv[1])?;
         ctx.txn
             .set_string(ctx.session.db, &argv[1], &argv[2], TtlUpdate::Clear)?;
+        ctx.notify_new(created, &argv[1]);
+        ctx.notify(notify::STRING, "set", &argv[1]);
         return Ok(Frame::ok());
     }
     let options = parse_string_options(argv, true)?;
@@ -463,11 +473,20 @@ fn getex(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         let at = expire_at(ctx, arg, flags, "getex")?;
         if flags & (OPT_EXAT | OPT_PXAT) != 0 && at <= ctx.txn.now_ms() {
             ctx.txn.delete(db, &argv[1])?;
+            ctx.notify(notify::GENERIC, "del", &argv[1]);
         } else {
             ctx.txn.set_expire(db, &argv[1], Some(at))?;
+            ctx.notify(notify::GENERIC, "expire", &argv[1]);
         }
     } else if flags & OPT_PERSIST != 0 {
-        ctx.txn.set_expire(db, &argv[1], None)?;
+        if ctx
+            .txn
+            .meta(db, &argv[1])?
+            .is_some_and(|m| m.expire_at.is_some())
+        {
+            ctx.txn.set_expire(db, &argv[1], None)?;
+            ctx.notify(notify::GENERIC, "persist", &argv[1]);
+        }
     }
     Ok(Frame::Bulk(value))
 }
@@ -476,6 +495,7 @@ fn getdel(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let value = read_string(ctx, &argv[1])?;
     if value.is_some() {
         ctx.txn.delete(ctx.session.db, &argv[1])?;
+        ctx.notify(notify::GENERIC, "del", &argv[1]);
     }
     Ok(bulk_or_null(value))
 }
@@ -484,6 +504,8 @@ fn getset(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let old = read_string(ctx, &argv[1])?;
     ctx.txn
         .set_string(ctx.session.db, &argv[1], &argv[2], TtlUpdate::Clear)?;
+    ctx.notify_new(old.is_none() && ctx.notifying(notify::NEW), &argv[1]);
+    ctx.notify(notify::STRING, "set", &argv[1]);
     Ok(bulk_or_null(old))
 }
 
@@ -518,8 +540,11 @@ fn mset_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], nx: bool) -> Result<bool, Cmd
         }
     }
     for pair in argv[1..].chunks_exact(2) {
+        let created = ctx.creates(&pair[0])?;
         ctx.txn
             .set_string(db, &pair[0], &pair[1], TtlUpdate::Clear)?;
+        ctx.notify_new(created, &pair[0]);
+        ctx.notify(notify::STRING, "set", &pair[0]);
     }
     Ok(true)
 }
@@ -540,8 +565,13 @@ fn msetnx(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
 /// INCR, DECR, INCRBY and DECRBY, as Redis' `incrDecrCommand`; the key keeps its TTL.
 fn incr_decr(ctx: &mut Ctx<'_>, key: &[u8], incr: i64) -> CmdResult {
     let db = ctx.db();
+    let created = ctx.creates(key)?;
     match ctx.txn.incr_by(db, key, incr)? {
-        Ok(value) => Ok(Frame::Integer(value)),
+        Ok(value) => {
+            ctx.notify_new(created, key);
+            ctx.notify(notify::STRING, "incrby", key);
+            Ok(Frame::Integer(value))
+        }
         Err(IncrError::NotInteger) => Err(CmdError::not_integer()),
         Err(IncrError::Overflow) => Err(CmdError::err("increment or decrement would overflow")),
     }
@@ -572,7 +602,9 @@ fn decrby(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
 /// keeps its TTL.
 fn incrbyfloat(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let db = ctx.db();
-    let value = match ctx.txn.get_string(db, &argv[1])? {
+    let current = ctx.txn.get_string(db, &argv[1])?;
+    let created = current.is_none() && ctx.notifying(notify::NEW);
+    let value = match current {
         Some(current) => LongDouble::parse(&current).ok_or_else(CmdError::not_float)?,
         None => LongDouble::ZERO,
     };
@@ -583,6 +615,8 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     }
     let text = sum.to_human();
     ctx.txn.set_string(db, &argv[1], &text, TtlUpdate::Keep)?;
+    ctx.notify_new(created, &argv[1]);
+    ctx.notify(notify::STRING, "incrbyfloat", &argv[1]);
     Ok(Frame::Bulk(Bytes::from(text)))
 }
 
@@ -607,7 +641,9 @@ fn append(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     if !existed {
         ctx.txn.set_string(db, &argv[1], suffix, TtlUpdate::Clear)?;
         total = suffix.len();
+        ctx.notify_new(ctx.notifying(notify::NEW), &argv[1]);
     }
+    ctx.notify(notify::STRING, "append", &argv[1]);
     Ok(Frame::Integer(total as i64))
 }
 
@@ -662,6 +698,7 @@ fn setrange(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     }
     let (start, end) = (offset as usize, offset as usize + patch.len());
     let mut total = 0;
+    let created = ctx.creates(&argv[1])?;
     ctx.txn.update_string(db, &argv[1], true, &mut |value| {
         if value.len() < end {
             value.resize(end, 0);
@@ -669,6 +706,8 @@ fn setrange(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         value[start..end].copy_from_slice(patch);
         total = value.len();
     })?;
+    ctx.notify_new(created, &argv[1]);
+    ctx.notify(notify::STRING, "setrange", &argv[1]);
     Ok(Frame::Integer(total as i64))
 }
 

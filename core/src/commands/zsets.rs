@@ -19,6 +19,7 @@ use rand::Rng;
 use crate::command::{CmdError, CmdFlags, CmdResult, CommandSpec, Ctx, Handler, KeyPositions};
 use crate::commands::args::{int, is};
 use crate::commands::keys::{parse_cursor, parse_scan_options};
+use crate::notify;
 use crate::storage::{self, StorageError, ZSetOps};
 use crate::util::glob::glob_match;
 
@@ -466,10 +467,14 @@ fn store_zset(
     dst: &[u8],
     items: &[(Bytes, f64)],
     build: Build,
+    event: &'static str,
 ) -> Result<usize, CmdError> {
     let db = ctx.db();
-    ctx.txn.delete(db, dst)?;
+    let existed = ctx.txn.delete(db, dst)?;
     if items.is_empty() {
+        if existed {
+            ctx.notify(notify::GENERIC, "del", dst);
+        }
         return Ok(0);
     }
     // How many leading members are stored in the compact encoding.
@@ -498,6 +503,8 @@ fn store_zset(
         }
         z.len()
     })?;
+    ctx.notify_new(!existed && ctx.notifying(notify::NEW), dst);
+    ctx.notify(notify::ZSET, event, dst);
     Ok(stored.unwrap_or(0))
 }
 
@@ -553,7 +560,7 @@ pub(crate) fn pop_many(
     max: bool,
     count: usize,
 ) -> Result<Option<Vec<(Bytes, f64)>>, CmdError> {
-    write_zset(ctx, key, false, |z| {
+    let popped = write_zset(ctx, key, false, |z| {
         let mut items = Vec::with_capacity(count.min(z.len()));
         if count > 0 {
             z.range_by_rank(0, max, &mut |member, score| {
@@ -564,8 +571,18 @@ pub(crate) fn pop_many(
         for (member, _) in &items {
             z.remove(member);
         }
-        items
-    })
+        (items, z.is_empty())
+    })?;
+    let Some((items, emptied)) = popped else {
+        return Ok(None);
+    };
+    if !items.is_empty() {
+        ctx.notify(notify::ZSET, if max { "zpopmax" } else { "zpopmin" }, key);
+        if emptied {
+            ctx.notify(notify::GENERIC, "del", key);
+        }
+    }
+    Ok(Some(items))
 }
 
 /// The reply of ZMPOP and BZMPOP: `[key, [[member, score], ...]]` in both protocols.
@@ -696,7 +713,10 @@ fn zadd_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], mut flags: u8) -> CmdResult {
         };
         listpack = compact.then_some((max_entries, max_value));
     }
+    let mut new_key = false;
     let outcome = write_zset(ctx, &argv[1], !xx, |z| {
+        // Stored sorted sets are never empty: an empty one is being created.
+        new_key = z.is_empty();
         let mut out = ZaddOutcome::default();
         for (score, member) in pairs {
             match z.score(member) {
@@ -753,6 +773,10 @@ fn zadd_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], mut flags: u8) -> CmdResult {
         Ok(out)
     })?;
     let outcome = outcome.transpose()?.unwrap_or_default();
+    if outcome.added + outcome.updated > 0 {
+        ctx.notify_new(new_key && ctx.notifying(notify::NEW), &argv[1]);
+        ctx.notify(notify::ZSET, if incr { "zincr" } else { "zadd" }, &argv[1]);
+    }
     if incr {
         return Ok(if outcome.processed > 0 {
             score_frame(ctx, outcome.score)
@@ -781,9 +805,17 @@ fn zincrby(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
 
 fn zrem(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let removed = write_zset(ctx, &argv[1], false, |z| {
-        argv[2..].iter().filter(|m| z.remove(m)).count()
+        let n = argv[2..].iter().filter(|m| z.remove(m)).count();
+        (n, z.is_empty())
     })?;
-    Ok(Frame::Integer(removed.unwrap_or(0) as i64))
+    let (removed, emptied) = removed.unwrap_or((0, false));
+    if removed > 0 {
+        ctx.notify(notify::ZSET, "zrem", &argv[1]);
+        if emptied {
+            ctx.notify(notify::GENERIC, "del", &argv[1]);
+        }
+    }
+    Ok(Frame::Integer(removed as i64))
 }
 
 fn zcard(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {

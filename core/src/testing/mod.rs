@@ -47,6 +47,8 @@ impl SimpleBackend {
 struct SimpleTxn<'a> {
     dbs: &'a mut Vec<Db>,
     now: UnixMillis,
+    /// Keys removed by lazy expiry, for `drain_expired`.
+    expired: Vec<(DbIndex, Bytes)>,
 }
 
 impl SimpleTxn<'_> {
@@ -55,6 +57,7 @@ impl SimpleTxn<'_> {
             matches!(self.dbs[db].get(key), Some(i) if i.expire_at.is_some_and(|t| t <= self.now));
         if expired {
             self.dbs[db].remove(key);
+            self.expired.push((db, Bytes::copy_from_slice(key)));
         }
         self.dbs[db].get_mut(key)
     }
@@ -298,7 +301,14 @@ impl Txn for SimpleTxn<'_> {
         keep: &mut dyn FnMut(&[u8]) -> bool,
     ) -> StorageResult<Vec<Bytes>> {
         let now = self.now;
-        self.dbs[db].retain(|_, i| i.expire_at.is_none_or(|t| t > now));
+        let expired = &mut self.expired;
+        self.dbs[db].retain(|k, i| {
+            let live = i.expire_at.is_none_or(|t| t > now);
+            if !live {
+                expired.push((db, k.clone()));
+            }
+            live
+        });
         Ok(self.dbs[db].keys().filter(|k| keep(k)).cloned().collect())
     }
     fn random_key(&mut self, db: DbIndex) -> StorageResult<Option<Bytes>> {
@@ -324,6 +334,11 @@ impl Txn for SimpleTxn<'_> {
         self.dbs.swap(a, b);
         Ok(())
     }
+    fn drain_expired(&mut self, visit: &mut dyn FnMut(DbIndex, &[u8])) {
+        for (db, key) in self.expired.drain(..) {
+            visit(db, &key);
+        }
+    }
 }
 
 impl StorageBackend for SimpleBackend {
@@ -338,16 +353,30 @@ impl StorageBackend for SimpleBackend {
         let mut txn = SimpleTxn {
             dbs: &mut dbs,
             now: unix_ms(),
+            expired: Vec::new(),
         };
         body(&mut txn);
         Ok(())
     }
-    fn active_expire(&self, _budget: usize) -> ExpireStats {
+    fn active_expire(&self, budget: usize) -> ExpireStats {
+        self.active_expire_reporting(budget, &mut |_, _| {})
+    }
+    fn active_expire_reporting(
+        &self,
+        _budget: usize,
+        on_expired: &mut dyn FnMut(DbIndex, &[u8]),
+    ) -> ExpireStats {
         let now = unix_ms();
         let mut stats = ExpireStats::default();
-        for db in self.dbs.lock().iter_mut() {
+        for (index, db) in self.dbs.lock().iter_mut().enumerate() {
             let before = db.len();
-            db.retain(|_, i| i.expire_at.is_none_or(|t| t > now));
+            db.retain(|key, i| {
+                let live = i.expire_at.is_none_or(|t| t > now);
+                if !live {
+                    on_expired(index, key);
+                }
+                live
+            });
             stats.expired += (before - db.len()) as u64;
             stats.sampled += before as u64;
             // Expired hash fields go too, and a hash left empty with them.

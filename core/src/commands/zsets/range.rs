@@ -9,6 +9,7 @@ use ferrokv_protocol::Frame;
 use super::{members_reply, parse, read_zset, store_zset, write_zset, Build};
 use crate::command::{CmdError, CmdResult, Ctx};
 use crate::commands::args::{int, is};
+use crate::notify;
 use crate::storage::{LexRange, ScoreRange, ZSetOps};
 use crate::util::slices::SliceBuffer;
 
@@ -181,7 +182,8 @@ fn zrange_generic(
     })?;
     match dst {
         Some(dst) => {
-            let stored = store_zset(ctx, dst, &items.unwrap_or_default(), Build::Sequential)?;
+            let items = items.unwrap_or_default();
+            let stored = store_zset(ctx, dst, &items, Build::Sequential, "zrangestore")?;
             Ok(Frame::Integer(stored as i64))
         }
         None => Ok(members_reply(ctx, items.unwrap_or_default(), withscores)),
@@ -231,9 +233,21 @@ fn zremrange_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], request: Request) -> Cmd
         for (member, _) in &doomed {
             z.remove(member);
         }
-        doomed.len()
+        (doomed.len(), z.is_empty())
     })?;
-    Ok(Frame::Integer(removed.unwrap_or(0) as i64))
+    let (removed, emptied) = removed.unwrap_or((0, false));
+    if removed > 0 {
+        let event = match request {
+            Request::Rank(..) => "zremrangebyrank",
+            Request::Score(_) => "zremrangebyscore",
+            Request::Lex(_) => "zremrangebylex",
+        };
+        ctx.notify(notify::ZSET, event, &argv[1]);
+        if emptied {
+            ctx.notify(notify::GENERIC, "del", &argv[1]);
+        }
+    }
+    Ok(Frame::Integer(removed as i64))
 }
 
 /// ZREMRANGEBYRANK key start stop

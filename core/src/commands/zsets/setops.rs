@@ -22,6 +22,17 @@ enum Op {
     Diff,
 }
 
+impl Op {
+    /// The keyspace event of the STORE form.
+    fn store_event(self) -> &'static str {
+        match self {
+            Op::Union => "zunionstore",
+            Op::Inter => "zinterstore",
+            Op::Diff => "zdiffstore",
+        }
+    }
+}
+
 /// How scores of a member found in several inputs combine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Aggregate {
@@ -324,9 +335,11 @@ fn generic(
             .then_with(|| a.0.cmp(&b.0))
     });
     match dst {
-        Some(dst) => Ok(Frame::Integer(
-            store_zset(ctx, dst, &result, Build::Whole)? as i64
-        )),
+        Some(dst) => {
+            Ok(Frame::Integer(
+                store_zset(ctx, dst, &result, Build::Whole, op.store_event())? as i64,
+            ))
+        }
         None => Ok(members_reply(ctx, result, withscores)),
     }
 }

@@ -30,8 +30,8 @@ use bytes::Bytes;
 use parking_lot::Mutex;
 
 use crate::storage::{
-    DbIndex, DbStats, End, HashOps, KeyMeta, LexRange, ListOps, ObjectInfo, ScanPage, ScoreRange,
-    SetOps, StorageResult, TtlUpdate, Txn, UnixMillis, ZSetOps,
+    DbIndex, DbStats, End, HashOps, IncrError, KeyMeta, LexRange, ListOps, ObjectInfo, ScanPage,
+    ScoreRange, SetOps, StorageResult, TtlUpdate, Txn, UnixMillis, ZSetOps,
 };
 
 /// One client's dirty flag, shared between its session and the registry.
@@ -218,7 +218,10 @@ impl Drop for WatchSet {
 }
 
 /// A [`Txn`] that forwards to the backend's and records the keys each mutation
-/// changed, so that clients watching them can be marked dirty.
+/// changed, so that clients watching them can be marked dirty. A `Txn` method with
+/// a default body composed of other methods needs no entry here (the default runs
+/// on this wrapper, so its writes are recorded); one a backend overrides must be
+/// forwarded here, recording what it changed.
 pub struct WatchTxn<'a> {
     inner: &'a mut dyn Txn,
     registry: &'a WatchRegistry,
@@ -303,6 +306,19 @@ impl Txn for WatchTxn<'_> {
     ) -> StorageResult<()> {
         let r = self.inner.set_string(db, key, value, ttl);
         if r.is_ok() {
+            self.note(db, key);
+        }
+        r
+    }
+
+    fn incr_by(
+        &mut self,
+        db: DbIndex,
+        key: &[u8],
+        delta: i64,
+    ) -> StorageResult<Result<i64, IncrError>> {
+        let r = self.inner.incr_by(db, key, delta);
+        if matches!(r, Ok(Ok(_))) {
             self.note(db, key);
         }
         r

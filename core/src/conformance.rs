@@ -94,6 +94,7 @@ pub fn run_all(make: &dyn Fn() -> Box<dyn StorageBackend>) {
         ("random_key", check_random_key),
         ("touch_object_info", check_touch_object_info),
         ("active_expire", check_active_expire),
+        ("expired_reports", check_expired_reports),
         ("many_keys", check_many_keys),
         ("concurrent_atomic", check_concurrent_atomic),
     ];
@@ -841,6 +842,80 @@ pub fn check_active_expire(b: &dyn StorageBackend) {
     assert_eq!((s.keys, s.expires), (200, 100));
     let s = b.active_expire(1000);
     assert_eq!(s.expired, 0, "nothing left to expire");
+}
+
+/// Keys removed by lazy expiry are reported once by `drain_expired`, with their
+/// database, whatever operation met them; `active_expire_reporting` reports the
+/// keys it removes. (Both feed Redis' `expired` keyspace events.)
+pub fn check_expired_reports(b: &dyn StorageBackend) {
+    let drained = |t: &mut dyn Txn| {
+        let mut out = Vec::new();
+        t.drain_expired(&mut |db, key| out.push((db, key.to_vec())));
+        out.sort();
+        out
+    };
+    let keys: [&[u8]; 8] = [b"r1", b"r2", b"r3", b"r4", b"r5", b"r6", b"r7", b"live"];
+    keyed(b, &keys, |t| {
+        let past = t.now_ms() - 10_000;
+        for k in &keys[..7] {
+            ok(t.set_string(0, k, b"v", TtlUpdate::At(past)), "set past");
+        }
+        ok(
+            t.set_string(1, b"r1", b"v", TtlUpdate::At(past)),
+            "set past",
+        );
+        ok(t.set_string(0, b"live", b"v", TtlUpdate::Clear), "set");
+        assert_eq!(drained(t), vec![], "nothing expired by a lookup yet");
+        assert_eq!(get(t, 0, b"r1"), None);
+        assert_eq!(ok(t.meta(1, b"r1"), "meta"), None);
+        assert!(!ok(t.delete(0, b"r2"), "delete"));
+        ok(
+            t.set_string(0, b"r3", b"new", TtlUpdate::Clear),
+            "overwrite",
+        );
+        assert!(!ok(t.with_list(0, b"r4", false, &mut |_| {}), "with_list"));
+        ok(t.rename(0, b"r5", 0, b"r6"), "rename of an expired key");
+        assert_eq!(get(t, 0, b"live").as_deref(), Some(&b"v"[..]));
+        let mut want = vec![
+            (0, b"r1".to_vec()),
+            (0, b"r2".to_vec()),
+            (0, b"r3".to_vec()),
+            (0, b"r4".to_vec()),
+            (0, b"r5".to_vec()),
+            (1, b"r1".to_vec()),
+        ];
+        want.sort();
+        assert_eq!(drained(t), want, "each lazily expired key once");
+        assert_eq!(drained(t), vec![], "drained");
+        assert_eq!(get(t, 0, b"r1"), None);
+        assert_eq!(drained(t), vec![], "a removed key is not reported again");
+    });
+    let now = all(b, |t| t.now_ms());
+    fill(b, 0, "gone:", 30, TtlUpdate::At(now - 10_000));
+    fill(b, 1, "gone:", 20, TtlUpdate::At(now - 10_000));
+    fill(b, 0, "later:", 10, TtlUpdate::At(now + HOUR_MS));
+    let mut reported = HashSet::new();
+    let mut expired = 0;
+    for _ in 0..10_000 {
+        let s = b.active_expire_reporting(50, &mut |db, key| {
+            assert!(reported.insert((db, key.to_vec())), "reported twice");
+        });
+        expired += s.expired;
+        if reported.len() >= 52 {
+            break;
+        }
+    }
+    assert_eq!(expired, 52, "every past-due key removed");
+    // r6 and r7, left expired above, go too.
+    let want: HashSet<(usize, Vec<u8>)> = (0..30)
+        .map(|i| (0, format!("gone:{i}").into_bytes()))
+        .chain((0..20).map(|i| (1, format!("gone:{i}").into_bytes())))
+        .chain([(0, b"r6".to_vec()), (0, b"r7".to_vec())])
+        .collect();
+    assert_eq!(
+        reported, want,
+        "each actively expired key reported with its db"
+    );
 }
 
 /// Tens of thousands of keys in one database read back.

@@ -1,7 +1,7 @@
 //! One database's keys within one shard, with lazy expiry and the access bookkeeping
 //! (LRU clock, LFU counter).
 
-use ferrokv_core::storage::{StorageError, StorageResult, UnixMillis};
+use ferrokv_core::storage::{DbIndex, StorageError, StorageResult, UnixMillis};
 
 use crate::dense::Dense;
 use crate::hash::hash_key;
@@ -12,6 +12,23 @@ use crate::value::{SmallBytes, Value};
 const LFU_LOG_FACTOR: f64 = 10.0;
 /// Redis' default `lfu-decay-time`, in seconds (one minute).
 const LFU_DECAY_SECS: u32 = 60;
+
+/// Where lookups record the keys lazy expiry removes (with their database), until
+/// `Txn::drain_expired` reports them for `expired` keyspace events.
+pub struct Expired<'a> {
+    /// The database of the keys looked up.
+    pub db: DbIndex,
+    /// The scope's log.
+    pub keys: &'a mut Vec<(DbIndex, SmallBytes)>,
+}
+
+impl Expired<'_> {
+    /// Records that `key` was removed as expired.
+    #[cold]
+    pub fn note(&mut self, key: &[u8]) {
+        self.keys.push((self.db, SmallBytes::from_slice(key)));
+    }
+}
 
 /// Keys of one database in one shard.
 #[derive(Debug, Default)]
@@ -44,14 +61,15 @@ impl Db {
                 .is_some_and(|at| is_past(at, now_ms))
     }
 
-    /// Finds a live key and its expiry; an expired key is removed and reported
-    /// missing (lazy expiry).
+    /// Finds a live key and its expiry; an expired key is removed, noted in
+    /// `expired` and reported missing (lazy expiry).
     #[inline]
     pub fn lookup(
         &mut self,
         hash: u64,
         key: &[u8],
         now_ms: UnixMillis,
+        expired: &mut Expired<'_>,
     ) -> Option<(Loc, Option<UnixMillis>)> {
         let loc = self.table.find(hash, key)?;
         if !self.table.get(loc).is_volatile() {
@@ -60,6 +78,7 @@ impl Db {
         match self.table.expire_of(loc) {
             Some(at) if is_past(at, now_ms) => {
                 self.table.remove(loc, hash);
+                expired.note(key);
                 None
             }
             at => Some((loc, at)),
@@ -99,8 +118,14 @@ impl Db {
 
     /// One step of active field expiry: visits registered hashes round robin,
     /// removing expired fields (and a hash left empty), for about `budget` field
-    /// checks. Returns the work done (fields examined plus hashes visited).
-    pub fn expire_fields(&mut self, budget: usize, now_ms: UnixMillis) -> usize {
+    /// checks. Returns the work done (fields examined plus hashes visited). A
+    /// registered key found expired itself is removed and noted in `expired`.
+    pub fn expire_fields(
+        &mut self,
+        budget: usize,
+        now_ms: UnixMillis,
+        expired: &mut Expired<'_>,
+    ) -> usize {
         let mut work = 0;
         let rounds = self.volatile_hashes.len();
         for _ in 0..rounds {
@@ -113,7 +138,7 @@ impl Db {
             let h = hash_key(key.as_slice());
             work += 1;
             let mut keep = false;
-            if let Some((loc, _)) = self.lookup(h, key.as_slice(), now_ms) {
+            if let Some((loc, _)) = self.lookup(h, key.as_slice(), now_ms, expired) {
                 let e = self.table.get_mut(loc);
                 if let Value::Hash(hv) = &mut e.value {
                     let before = hv.heap_bytes();

@@ -38,7 +38,7 @@ use ferrokv_core::storage::{
 };
 use ferrokv_core::util::number::{format_i64, parse_i64};
 
-use crate::db::{decayed_freq, record_access, Db, Rng};
+use crate::db::{decayed_freq, record_access, Db, Expired, Rng};
 pub use crate::hash::SHARDS;
 use crate::hash::{hash_key, local_of, shard_of, SHARD_BITS};
 use crate::hashes::HashHandle;
@@ -177,6 +177,7 @@ impl StorageBackend for MemoryBackend {
     fn atomic(&self, scope: Scope<'_>, body: &mut dyn FnMut(&mut dyn Txn)) -> StorageResult<()> {
         let now_ms = unix_now_ms();
         let mut txn = MemTxn {
+            expired: Vec::new(),
             guards: SmallVec::new(),
             all: false,
             now_ms,
@@ -221,6 +222,14 @@ impl StorageBackend for MemoryBackend {
     }
 
     fn active_expire(&self, budget: usize) -> ExpireStats {
+        self.active_expire_reporting(budget, &mut |_, _| {})
+    }
+
+    fn active_expire_reporting(
+        &self,
+        budget: usize,
+        on_expired: &mut dyn FnMut(DbIndex, &[u8]),
+    ) -> ExpireStats {
         let now_ms = unix_now_ms();
         let mut stats = ExpireStats::default();
         let start = self.expire_pos.load(Ordering::Relaxed);
@@ -231,14 +240,15 @@ impl StorageBackend for MemoryBackend {
             visited += 1;
             loop {
                 let (mut sampled, mut expired) = (0usize, 0usize);
-                for db in shard.dbs.iter_mut() {
+                for (index, db) in shard.dbs.iter_mut().enumerate() {
                     let n = EXPIRE_SAMPLE.min(budget - spent - sampled);
                     let Db {
                         table,
                         expire_cursor,
                         ..
                     } = db;
-                    let (s, e) = table.expire_step(expire_cursor, n, now_ms);
+                    let (s, e) = table
+                        .expire_step(expire_cursor, n, now_ms, &mut |key| on_expired(index, key));
                     sampled += s;
                     expired += e;
                     if spent + sampled >= budget {
@@ -254,11 +264,20 @@ impl StorageBackend for MemoryBackend {
                 }
             }
             // Hash fields with an expiry: a bounded step per database that has any.
-            for db in shard.dbs.iter_mut() {
+            let mut gone = Vec::new();
+            for (index, db) in shard.dbs.iter_mut().enumerate() {
                 if spent >= budget {
                     break;
                 }
-                spent += db.expire_fields(EXPIRE_SAMPLE.min(budget - spent), now_ms);
+                let mut sink = Expired {
+                    db: index,
+                    keys: &mut gone,
+                };
+                spent += db.expire_fields(EXPIRE_SAMPLE.min(budget - spent), now_ms, &mut sink);
+            }
+            stats.expired += gone.len() as u64;
+            for (index, key) in gone {
+                on_expired(index, key.as_slice());
             }
         }
         self.expire_pos
@@ -283,6 +302,8 @@ impl StorageBackend for MemoryBackend {
 
 /// The transaction of one atomic scope: the locked shards and the command's clock.
 struct MemTxn<'a> {
+    /// Keys lazy expiry removed, for `drain_expired` (allocated only when one is).
+    expired: Vec<(DbIndex, SmallBytes)>,
     /// Locked shards, ascending by index (all of them, in order, for `Scope::All`).
     guards: SmallVec<[(u8, MutexGuard<'a, Shard>); 4]>,
     all: bool,
@@ -307,11 +328,12 @@ impl MemTxn<'_> {
         hash_key(key)
     }
 
+    /// Where the guard of the key's shard is in `guards`.
     #[inline]
-    fn shard(&mut self, hash: u64) -> StorageResult<&mut Shard> {
+    fn shard_pos(&self, hash: u64) -> StorageResult<usize> {
         let s = shard_of(hash);
         if self.all {
-            return Ok(&mut self.guards[s].1);
+            return Ok(s);
         }
         let pos = if self.guards.len() <= 8 {
             self.guards.iter().position(|(i, _)| usize::from(*i) == s)
@@ -320,18 +342,20 @@ impl MemTxn<'_> {
                 .binary_search_by_key(&s, |(i, _)| usize::from(*i))
                 .ok()
         };
-        match pos {
-            Some(p) => Ok(&mut self.guards[p].1),
-            None => Err(out_of_scope()),
-        }
+        pos.ok_or_else(out_of_scope)
     }
 
-    /// The key's database in its shard, with the shard's generator.
+    /// The key's database in its shard, with the shard's generator and the log
+    /// where lookups note the keys lazy expiry removes.
     #[inline]
-    fn db(&mut self, db: DbIndex, hash: u64) -> StorageResult<(&mut Db, &mut Rng)> {
-        let shard = self.shard(hash)?;
-        let Shard { dbs, rng } = shard;
-        Ok((dbs.get_mut(db).ok_or_else(bad_db)?, rng))
+    fn db(&mut self, db: DbIndex, hash: u64) -> StorageResult<(&mut Db, &mut Rng, Expired<'_>)> {
+        let pos = self.shard_pos(hash)?;
+        let MemTxn {
+            guards, expired, ..
+        } = self;
+        let Shard { dbs, rng } = &mut *guards[pos].1;
+        let sink = Expired { db, keys: expired };
+        Ok((dbs.get_mut(db).ok_or_else(bad_db)?, rng, sink))
     }
 
     fn check_all(&self) -> StorageResult<()> {
@@ -356,8 +380,8 @@ impl MemTxn<'_> {
     ) -> StorageResult<bool> {
         let (h, now, now_s) = (self.hash(key), self.now_ms, self.now_s);
         let limits = self.limits.load();
-        let (d, rng) = self.db(db, h)?;
-        match d.lookup(h, key, now) {
+        let (d, rng, mut x) = self.db(db, h)?;
+        match d.lookup(h, key, now, &mut x) {
             Some((loc, _)) => {
                 let e = d.table.get_mut(loc);
                 if e.value.key_type() != kind {
@@ -412,21 +436,25 @@ impl Txn for MemTxn<'_> {
 
     fn meta(&mut self, db: DbIndex, key: &[u8]) -> StorageResult<Option<KeyMeta>> {
         let (h, now) = (self.hash(key), self.now_ms);
-        let (d, _) = self.db(db, h)?;
-        Ok(d.lookup(h, key, now).map(|(loc, expire_at)| KeyMeta {
-            key_type: d.table.get(loc).value.key_type(),
-            expire_at,
-        }))
+        let (d, _, mut x) = self.db(db, h)?;
+        Ok(d.lookup(h, key, now, &mut x)
+            .map(|(loc, expire_at)| KeyMeta {
+                key_type: d.table.get(loc).value.key_type(),
+                expire_at,
+            }))
     }
 
     fn delete(&mut self, db: DbIndex, key: &[u8]) -> StorageResult<bool> {
         let (h, now) = (self.hash(key), self.now_ms);
-        let (d, _) = self.db(db, h)?;
+        let (d, _, mut x) = self.db(db, h)?;
         let Some(loc) = d.table.find(h, key) else {
             return Ok(false);
         };
         let expired = d.is_expired(loc, now);
         d.table.remove(loc, h);
+        if expired {
+            x.note(key);
+        }
         Ok(!expired)
     }
 
@@ -437,8 +465,8 @@ impl Txn for MemTxn<'_> {
         at: Option<UnixMillis>,
     ) -> StorageResult<bool> {
         let (h, now) = (self.hash(key), self.now_ms);
-        let (d, _) = self.db(db, h)?;
-        let Some((loc, _)) = d.lookup(h, key, now) else {
+        let (d, _, mut x) = self.db(db, h)?;
+        let Some((loc, _)) = d.lookup(h, key, now, &mut x) else {
             return Ok(false);
         };
         d.table.set_expire(loc, at);
@@ -447,8 +475,8 @@ impl Txn for MemTxn<'_> {
 
     fn get_string(&mut self, db: DbIndex, key: &[u8]) -> StorageResult<Option<Bytes>> {
         let (h, now, now_s) = (self.hash(key), self.now_ms, self.now_s);
-        let (d, rng) = self.db(db, h)?;
-        let Some((loc, _)) = d.lookup(h, key, now) else {
+        let (d, rng, mut x) = self.db(db, h)?;
+        let Some((loc, _)) = d.lookup(h, key, now, &mut x) else {
             return Ok(None);
         };
         let e = d.table.get_mut(loc);
@@ -461,8 +489,8 @@ impl Txn for MemTxn<'_> {
 
     fn string_len(&mut self, db: DbIndex, key: &[u8]) -> StorageResult<Option<usize>> {
         let (h, now, now_s) = (self.hash(key), self.now_ms, self.now_s);
-        let (d, rng) = self.db(db, h)?;
-        let Some((loc, _)) = d.lookup(h, key, now) else {
+        let (d, rng, mut x) = self.db(db, h)?;
+        let Some((loc, _)) = d.lookup(h, key, now, &mut x) else {
             return Ok(None);
         };
         let e = d.table.get_mut(loc);
@@ -481,7 +509,7 @@ impl Txn for MemTxn<'_> {
         ttl: TtlUpdate,
     ) -> StorageResult<()> {
         let (h, now, now_s) = (self.hash(key), self.now_ms, self.now_s);
-        let (d, rng) = self.db(db, h)?;
+        let (d, rng, mut x) = self.db(db, h)?;
         let Some(loc) = d.table.find(h, key) else {
             let expire = match ttl {
                 TtlUpdate::At(at) => Some(at),
@@ -493,6 +521,8 @@ impl Txn for MemTxn<'_> {
         let expired = d.is_expired(loc, now);
         let e = d.table.get_mut(loc);
         if expired {
+            // Overwritten in place, but gone as far as anyone can tell.
+            x.note(key);
             e.freq = LFU_INIT;
             e.lru = now_s;
         } else {
@@ -518,9 +548,9 @@ impl Txn for MemTxn<'_> {
         delta: i64,
     ) -> StorageResult<Result<i64, IncrError>> {
         let (h, now, now_s) = (self.hash(key), self.now_ms, self.now_s);
-        let (d, rng) = self.db(db, h)?;
+        let (d, rng, mut x) = self.db(db, h)?;
         let mut buf = [0u8; 20];
-        let Some((loc, _)) = d.lookup(h, key, now) else {
+        let Some((loc, _)) = d.lookup(h, key, now, &mut x) else {
             let digits = format_i64(delta, &mut buf);
             d.insert(h, Entry::new(key, Value::string(digits), now_s), None)?;
             return Ok(Ok(delta));
@@ -552,8 +582,8 @@ impl Txn for MemTxn<'_> {
         edit: &mut dyn FnMut(&mut Vec<u8>),
     ) -> StorageResult<bool> {
         let (h, now, now_s) = (self.hash(key), self.now_ms, self.now_s);
-        let (d, rng) = self.db(db, h)?;
-        let loc = match d.lookup(h, key, now) {
+        let (d, rng, mut x) = self.db(db, h)?;
+        let loc = match d.lookup(h, key, now, &mut x) {
             Some((loc, _)) => loc,
             None if create => {
                 let empty = Value::Str(StrValue::Raw(Box::default()));
@@ -639,15 +669,15 @@ impl Txn for MemTxn<'_> {
         let (hs, hd, now) = (self.hash(src), self.hash(dst), self.now_ms);
         // Check the destination first so a failure cannot lose the source.
         self.db(dst_db, hd)?;
-        let (sd, _) = self.db(src_db, hs)?;
-        let Some((loc, expire)) = sd.lookup(hs, src, now) else {
+        let (sd, _, mut x) = self.db(src_db, hs)?;
+        let Some((loc, expire)) = sd.lookup(hs, src, now, &mut x) else {
             return Ok(false);
         };
         if src_db == dst_db && src == dst {
             return Ok(true);
         }
         let (mut entry, _) = sd.table.remove(loc, hs);
-        let (dd, _) = self.db(dst_db, hd)?;
+        let (dd, _, _) = self.db(dst_db, hd)?;
         if let Some(old) = dd.table.find(hd, dst) {
             dd.table.remove(old, hd);
         }
@@ -669,15 +699,15 @@ impl Txn for MemTxn<'_> {
     ) -> StorageResult<bool> {
         let (hs, hd, now, now_s) = (self.hash(src), self.hash(dst), self.now_ms, self.now_s);
         self.db(dst_db, hd)?;
-        let (sd, _) = self.db(src_db, hs)?;
-        let Some((loc, expire)) = sd.lookup(hs, src, now) else {
+        let (sd, _, mut x) = self.db(src_db, hs)?;
+        let Some((loc, expire)) = sd.lookup(hs, src, now, &mut x) else {
             return Ok(false);
         };
         if src_db == dst_db && src == dst {
             return Ok(true);
         }
         let value = sd.table.get(loc).value.clone();
-        let (dd, _) = self.db(dst_db, hd)?;
+        let (dd, _, _) = self.db(dst_db, hd)?;
         if let Some(old) = dd.table.find(hd, dst) {
             dd.table.remove(old, hd);
         }
@@ -691,8 +721,8 @@ impl Txn for MemTxn<'_> {
 
     fn touch(&mut self, db: DbIndex, key: &[u8]) -> StorageResult<bool> {
         let (h, now, now_s) = (self.hash(key), self.now_ms, self.now_s);
-        let (d, rng) = self.db(db, h)?;
-        let Some((loc, _)) = d.lookup(h, key, now) else {
+        let (d, rng, mut x) = self.db(db, h)?;
+        let Some((loc, _)) = d.lookup(h, key, now, &mut x) else {
             return Ok(false);
         };
         record_access(d.table.get_mut(loc), now_s, rng);
@@ -701,8 +731,8 @@ impl Txn for MemTxn<'_> {
 
     fn object_info(&mut self, db: DbIndex, key: &[u8]) -> StorageResult<Option<ObjectInfo>> {
         let (h, now, now_s) = (self.hash(key), self.now_ms, self.now_s);
-        let (d, _) = self.db(db, h)?;
-        let Some((loc, _)) = d.lookup(h, key, now) else {
+        let (d, _, mut x) = self.db(db, h)?;
+        let Some((loc, _)) = d.lookup(h, key, now, &mut x) else {
             return Ok(None);
         };
         let e = d.table.get(loc);
@@ -757,6 +787,7 @@ impl Txn for MemTxn<'_> {
                 let h = hash_key(k.as_slice());
                 if let Some(loc) = d.table.find(h, k.as_slice()) {
                     d.table.remove(loc, h);
+                    self.expired.push((db, k));
                 }
             }
             if pos == 0 || page.keys.len() >= count || visits >= max_visits {
@@ -774,6 +805,7 @@ impl Txn for MemTxn<'_> {
     ) -> StorageResult<Vec<Bytes>> {
         let now = self.now_ms;
         let mut out = Vec::new();
+        let mut gone = Vec::new();
         self.each_db(db, |d| {
             let mut expired: Vec<SmallBytes> = Vec::new();
             for seg in d.table.segments() {
@@ -790,9 +822,11 @@ impl Txn for MemTxn<'_> {
                 let h = hash_key(k.as_slice());
                 if let Some(loc) = d.table.find(h, k.as_slice()) {
                     d.table.remove(loc, h);
+                    gone.push((db, k));
                 }
             }
         })?;
+        self.expired.append(&mut gone);
         Ok(out)
     }
 
@@ -828,7 +862,11 @@ impl Txn for MemTxn<'_> {
             };
             let key = d.table.get(loc).key.clone();
             let h = hash_key(key.as_slice());
-            if d.lookup(h, key.as_slice(), now).is_some() {
+            let mut x = Expired {
+                db,
+                keys: &mut self.expired,
+            };
+            if d.lookup(h, key.as_slice(), now, &mut x).is_some() {
                 found = Some(Bytes::copy_from_slice(key.as_slice()));
                 break;
             }
@@ -838,6 +876,10 @@ impl Txn for MemTxn<'_> {
             // Mostly expired keys: fall back to a walk that removes them as it goes.
             for (_, g) in self.guards.iter_mut() {
                 let d = &mut g.dbs[db];
+                let mut x = Expired {
+                    db,
+                    keys: &mut self.expired,
+                };
                 while let Some(key) = d
                     .table
                     .segments()
@@ -846,7 +888,7 @@ impl Txn for MemTxn<'_> {
                     .map(|e| e.key.clone())
                 {
                     let h = hash_key(key.as_slice());
-                    if d.lookup(h, key.as_slice(), now).is_some() {
+                    if d.lookup(h, key.as_slice(), now, &mut x).is_some() {
                         return Ok(Some(Bytes::copy_from_slice(key.as_slice())));
                     }
                 }
@@ -877,6 +919,12 @@ impl Txn for MemTxn<'_> {
             g.dbs.swap(a, b);
         }
         Ok(())
+    }
+
+    fn drain_expired(&mut self, visit: &mut dyn FnMut(DbIndex, &[u8])) {
+        for (db, key) in self.expired.drain(..) {
+            visit(db, key.as_slice());
+        }
     }
 }
 

@@ -618,13 +618,14 @@ impl SegTable {
     }
 
     /// One step of active expiry: examines up to `budget` volatile keys from `cursor`
-    /// on (round robin over the segments' expiry arrays) and removes the expired ones.
-    /// Returns (examined, removed).
+    /// on (round robin over the segments' expiry arrays) and removes the expired ones,
+    /// passing each to `on_removed`. Returns (examined, removed).
     pub fn expire_step(
         &mut self,
         cursor: &mut ExpireCursor,
         budget: usize,
         now_ms: UnixMillis,
+        on_removed: &mut dyn FnMut(&[u8]),
     ) -> (usize, usize) {
         let (mut sampled, mut expired) = (0, 0);
         let nsegs = self.segs.len();
@@ -650,7 +651,8 @@ impl SegTable {
                     slot,
                 };
                 // The last expiry moves into `pos`: examine it next.
-                self.remove(loc, hash);
+                let (entry, _) = self.remove(loc, hash);
+                on_removed(entry.key.as_slice());
                 expired += 1;
             } else {
                 cursor.pos += 1;
@@ -861,7 +863,7 @@ mod tests {
         let mut cursor = ExpireCursor::default();
         let mut removed = 0;
         for _ in 0..1000 {
-            let (sampled, expired) = t.expire_step(&mut cursor, 20, 2000);
+            let (sampled, expired) = t.expire_step(&mut cursor, 20, 2000, &mut |_| {});
             assert!(sampled <= 20);
             removed += expired;
         }

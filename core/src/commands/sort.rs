@@ -34,6 +34,7 @@ use ferrokv_protocol::Frame;
 
 use crate::command::{CmdError, CmdFlags, CmdResult, CommandSpec, Ctx, KeyPositions};
 use crate::commands::args::{int, is};
+use crate::notify;
 use crate::storage::{self, DbIndex, End, KeyType, StorageError};
 
 /// ACL categories Redis gives both commands, besides those implied by the flags.
@@ -841,7 +842,7 @@ fn sort_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], readonly: bool) -> CmdResult 
                     values.push(get.lookup(ctx, &item.element)?.unwrap_or_default());
                 }
             }
-            ctx.txn.delete(db, dest)?;
+            let existed = ctx.txn.delete(db, dest)?;
             if !values.is_empty() {
                 storage::with_list(ctx.txn, db, dest, true, |l| {
                     for v in &values {
@@ -849,6 +850,10 @@ fn sort_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], readonly: bool) -> CmdResult 
                     }
                 })?;
                 ctx.note_written_key(dest);
+                ctx.notify_new(!existed && ctx.notifying(notify::NEW), dest);
+                ctx.notify(notify::LIST, "sortstore", dest);
+            } else if existed {
+                ctx.notify(notify::GENERIC, "del", dest);
             }
             Ok(Frame::Integer(values.len() as i64))
         }

@@ -520,18 +520,32 @@ backend_tests! {
                 reads
             }));
         }
-        // Two writers increment both keys in transactions of their own.
+        // Two writers increment both keys in transactions of their own, with 100
+        // other writes between the two increments (sent as one pipeline) so that a
+        // transaction that was not atomic would leave readers a wide window.
+        let mut transaction = request(&[b"MULTI"]);
+        transaction.extend(request(&[b"INCR", b"a"]));
+        for _ in 0..100 {
+            transaction.extend(request(&[b"INCR", b"pad"]));
+        }
+        transaction.extend(request(&[b"INCR", b"b"]));
+        transaction.extend(request(&[b"EXEC"]));
+        let transaction = Arc::new(transaction);
         let mut writers = Vec::new();
         for _ in 0..2 {
             let mut w = server.raw().await;
+            let transaction = transaction.clone();
             writers.push(tokio::spawn(async move {
                 for _ in 0..200 {
-                    assert_eq!(w.send(&["MULTI"]).await, ok());
-                    assert_eq!(w.send(&["INCR", "a"]).await, queued());
-                    assert_eq!(w.send(&["INCR", "b"]).await, queued());
-                    let reply = w.send(&["EXEC"]).await;
+                    w.send_bytes(&transaction).await;
+                    assert_eq!(w.read_frame().await, ok());
+                    for _ in 0..102 {
+                        assert_eq!(w.read_frame().await, queued());
+                    }
+                    let reply = w.read_frame().await;
                     let values = items(&reply);
-                    assert_eq!(values[0], values[1], "another EXEC interleaved");
+                    assert_eq!(values.len(), 102);
+                    assert_eq!(values[0], values[101], "another EXEC interleaved");
                 }
             }));
         }

@@ -9,7 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use ferrokv_core::storage::{
-    DbStats, EncodingLimits, ExpireStats, KeyType, Scope, StorageBackend, StorageError,
+    DbIndex, DbStats, EncodingLimits, ExpireStats, KeyType, Scope, StorageBackend, StorageError,
     StorageResult, Txn, UnixMillis,
 };
 use parking_lot::{ArcMutexGuard, Mutex, MutexGuard, RawMutex, RwLock};
@@ -714,7 +714,13 @@ impl<S: OrderedStore> KvBackend<S> {
 
     /// Settles a chunk of due expiry entries of one physical database under their
     /// locks, in one batch.
-    fn expire_chunk(&self, db: PhysDb, entries: &[Vec<u8>], stats: &mut ExpireStats) {
+    fn expire_chunk(
+        &self,
+        db: PhysDb,
+        entries: &[Vec<u8>],
+        stats: &mut ExpireStats,
+        on_expired: &mut dyn FnMut(DbIndex, &[u8]),
+    ) {
         let parsed: Vec<(UnixMillis, &[u8], u64)> = entries
             .iter()
             .filter_map(|e| decode_expiry_key(e))
@@ -724,6 +730,8 @@ impl<S: OrderedStore> KvBackend<S> {
         let mut batch = WriteBatch::new();
         let mut removed = 0i64;
         let mut dead_bytes = 0;
+        // Keys whose record goes (or went with the compaction filter), to report.
+        let mut gone: Vec<&[u8]> = Vec::new();
         for ((at, key, hash), entry) in parsed.into_iter().zip(entries) {
             // Re-read under the lock: a command may have settled the key meanwhile.
             match self.store.get(Keyspace::Expiry, entry) {
@@ -742,13 +750,18 @@ impl<S: OrderedStore> KvBackend<S> {
                     return;
                 }
             };
-            if let Some(raw) = meta.filter(|m| raw_expire_at(m) == Some(at)) {
-                // A collection's elements stay for the compaction filter or the
-                // sweeper.
-                if let Ok(rec) = MetaRecord::decode(Bytes::from(raw)) {
-                    dead_bytes += rec.bytes;
+            match meta {
+                Some(raw) if raw_expire_at(&raw) == Some(at) => {
+                    // A collection's elements stay for the compaction filter or the
+                    // sweeper.
+                    if let Ok(rec) = MetaRecord::decode(Bytes::from(raw)) {
+                        dead_bytes += rec.bytes;
+                    }
+                    batch.delete(Keyspace::Meta, mk);
+                    gone.push(key);
                 }
-                batch.delete(Keyspace::Meta, mk);
+                Some(_) => {}
+                None => gone.push(key),
             }
             // Otherwise the record this entry indexed was dropped by the compaction
             // filter (commands keep record and entry in step): it was still counted.
@@ -763,6 +776,14 @@ impl<S: OrderedStore> KvBackend<S> {
                 self.counters[usize::from(db)].add(-removed, -removed);
                 stats.expired += removed as u64;
                 self.add_garbage(dead_bytes);
+                if !gone.is_empty() {
+                    let map = self.dbmap.read().clone();
+                    if let Some(logical) = map.iter().position(|&p| p == db) {
+                        for key in gone {
+                            on_expired(logical, key);
+                        }
+                    }
+                }
             }
             Err(e) => self.record_failure(&e),
         }
@@ -956,6 +977,14 @@ impl<S: OrderedStore> StorageBackend for KvBackend<S> {
     }
 
     fn active_expire(&self, budget: usize) -> ExpireStats {
+        self.active_expire_reporting(budget, &mut |_, _| {})
+    }
+
+    fn active_expire_reporting(
+        &self,
+        budget: usize,
+        on_expired: &mut dyn FnMut(DbIndex, &[u8]),
+    ) -> ExpireStats {
         let mut stats = ExpireStats::default();
         let dbs = self.counters.len();
         let now = now_ms();
@@ -984,7 +1013,7 @@ impl<S: OrderedStore> StorageBackend for KvBackend<S> {
             remaining -= due.len();
             stats.sampled += due.len() as u64;
             for chunk in due.chunks(EXPIRE_CHUNK) {
-                self.expire_chunk(db, chunk, &mut stats);
+                self.expire_chunk(db, chunk, &mut stats, on_expired);
             }
             if remaining == 0 {
                 continue;

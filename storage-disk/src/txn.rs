@@ -196,6 +196,8 @@ pub struct KvTxn<'a, S: OrderedStore> {
     locks: Locks,
     now: UnixMillis,
     p: Pending,
+    /// Keys lazy expiry removed (logical database, key), for `drain_expired`.
+    expired: Vec<(DbIndex, Bytes)>,
 }
 
 impl<'a, S: OrderedStore> KvTxn<'a, S> {
@@ -210,6 +212,7 @@ impl<'a, S: OrderedStore> KvTxn<'a, S> {
             locks,
             now,
             p: pending,
+            expired: Vec::new(),
         }
     }
 
@@ -441,14 +444,24 @@ impl<'a, S: OrderedStore> KvTxn<'a, S> {
         }
     }
 
-    /// The key's record if live; an expired one is deleted (lazy expiry).
+    /// The key's record if live; an expired one is deleted (lazy expiry) and noted
+    /// for `drain_expired`.
     fn live(&mut self, db: PhysDb, key: &[u8]) -> StorageResult<Option<MetaRecord>> {
         match self.load(db, key)? {
             Some(rec) if rec.is_expired(self.now) => {
                 self.write_record(db, key, Some(&rec), None);
+                self.note_expired(db, key);
                 Ok(None)
             }
             other => Ok(other),
+        }
+    }
+
+    /// Notes a key of physical database `db` removed by lazy expiry.
+    #[cold]
+    fn note_expired(&mut self, db: PhysDb, key: &[u8]) {
+        if let Some(logical) = self.p.dbmap.iter().position(|&p| p == db) {
+            self.expired.push((logical, Bytes::copy_from_slice(key)));
         }
     }
 
@@ -491,6 +504,7 @@ impl<'a, S: OrderedStore> KvTxn<'a, S> {
         for (key, raw) in expired {
             let rec = MetaRecord::decode(raw).map_err(io)?;
             self.write_record(db, &key, Some(&rec), None);
+            self.note_expired(db, &key);
         }
         Ok(())
     }
@@ -954,5 +968,11 @@ impl<S: OrderedStore> Txn for KvTxn<'_, S> {
             self.p.dbmap_changed = true;
         }
         Ok(())
+    }
+
+    fn drain_expired(&mut self, visit: &mut dyn FnMut(DbIndex, &[u8])) {
+        for (db, key) in self.expired.drain(..) {
+            visit(db, &key);
+        }
     }
 }

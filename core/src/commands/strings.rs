@@ -478,15 +478,14 @@ fn getex(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
             ctx.txn.set_expire(db, &argv[1], Some(at))?;
             ctx.notify(notify::GENERIC, "expire", &argv[1]);
         }
-    } else if flags & OPT_PERSIST != 0 {
-        if ctx
+    } else if flags & OPT_PERSIST != 0
+        && ctx
             .txn
             .meta(db, &argv[1])?
             .is_some_and(|m| m.expire_at.is_some())
-        {
-            ctx.txn.set_expire(db, &argv[1], None)?;
-            ctx.notify(notify::GENERIC, "persist", &argv[1]);
-        }
+    {
+        ctx.txn.set_expire(db, &argv[1], None)?;
+        ctx.notify(notify::GENERIC, "persist", &argv[1]);
     }
     Ok(Frame::Bulk(value))
 }

@@ -55,6 +55,9 @@ pub const REINCARNATE_MAX: u64 = 1024;
 /// range delete (which RocksDB keeps as a tombstone until compaction).
 pub const POINT_DELETES: u64 = 32;
 
+/// Records a collection view remembers (see `Coll::known`).
+const KNOWN_MAX: usize = 16;
+
 /// A `SCAN`-family page examines at most this many times `COUNT` records.
 const SCAN_VISIT_FACTOR: usize = 10;
 
@@ -80,6 +83,11 @@ pub(crate) struct Coll<'t, 'a, S: OrderedStore> {
     marks: (Bytes, Bytes),
     /// The version the metadata had when the view was opened.
     first_version: u64,
+    /// Records this view read, wrote or met in a walk lately (suffix, value): a
+    /// command that reads a record twice (ZADD looks the score up, then inserts)
+    /// or removes what a walk just found (SPOP, ZPOPMIN) asks the store once.
+    /// At most [`KNOWN_MAX`], oldest dropped first.
+    known: Vec<(Vec<u8>, Option<Bytes>)>,
 }
 
 impl<'t, 'a, S: OrderedStore> Coll<'t, 'a, S> {
@@ -107,6 +115,7 @@ impl<'t, 'a, S: OrderedStore> Coll<'t, 'a, S> {
             wrote: false,
             marks,
             first_version,
+            known: Vec::new(),
         }
     }
 
@@ -143,9 +152,15 @@ impl<'t, 'a, S: OrderedStore> Coll<'t, 'a, S> {
         if self.failed() {
             return None;
         }
+        if let Some((_, v)) = self.known.iter().find(|(k, _)| k == suffix) {
+            return v.clone();
+        }
         let k = self.sk(suffix);
         match self.txn.get_raw(Keyspace::SubKey, &k) {
-            Ok(v) => v,
+            Ok(v) => {
+                self.remember(suffix, v.clone());
+                v
+            }
             Err(e) => {
                 self.fail(e);
                 None
@@ -153,20 +168,35 @@ impl<'t, 'a, S: OrderedStore> Coll<'t, 'a, S> {
         }
     }
 
+    /// Notes what the record at `suffix` holds now (as this view sees it).
+    fn remember(&mut self, suffix: &[u8], value: Option<Bytes>) {
+        if let Some(slot) = self.known.iter_mut().find(|(k, _)| k == suffix) {
+            slot.1 = value;
+            return;
+        }
+        if self.known.len() >= KNOWN_MAX {
+            self.known.remove(0);
+        }
+        self.known.push((suffix.to_vec(), value));
+    }
+
     fn put(&mut self, suffix: &[u8], value: &[u8]) {
         let k = self.sk(suffix);
-        self.txn
-            .put_raw(Keyspace::SubKey, k, Some(Bytes::copy_from_slice(value)));
+        let value = Bytes::copy_from_slice(value);
+        self.txn.put_raw(Keyspace::SubKey, k, Some(value.clone()));
+        self.remember(suffix, Some(value));
     }
 
     fn del(&mut self, suffix: &[u8]) {
         let k = self.sk(suffix);
         self.txn.put_raw(Keyspace::SubKey, k, None);
+        self.remember(suffix, None);
     }
 
     fn del_range(&mut self, from: &[u8], to: &[u8]) {
         let (start, end) = (self.sk(from), self.sk(to));
         self.txn.delete_range(Keyspace::SubKey, start, end);
+        self.known.clear();
     }
 
     /// Visits the records with suffixes in `from..to` (to the end of the
@@ -261,6 +291,7 @@ impl<'t, 'a, S: OrderedStore> Coll<'t, 'a, S> {
         }
         self.rec.version = version;
         self.rec.removed = 0;
+        self.known.clear();
         self.prefix = subkey_prefix(self.db, self.key, version);
         self.end = prefix_end(&self.prefix).unwrap_or_else(|| vec![0xFF; self.prefix.len() + 1]);
         let is_hash = self.rec.key_type == ferrokv_core::storage::KeyType::Hash;
@@ -935,6 +966,8 @@ impl<S: OrderedStore> SetOps for SetView<'_, '_, '_, S> {
         } else {
             self.first_from(&((seed >> 32) as u32).to_be_bytes())
         }?;
+        // SPOP removes it next.
+        self.0.remember(&suffix, Some(Bytes::new()));
         decode_hashed_suffix(&suffix).map(|(_, m)| Bytes::copy_from_slice(m))
     }
 
@@ -1067,8 +1100,15 @@ impl<S: OrderedStore> ZSetView<'_, '_, '_, S> {
         f: &mut dyn FnMut(f64, &[u8]) -> bool,
     ) {
         let mut corrupt = false;
+        // The first members met, whose member records a pop removes next.
+        let mut met: Vec<(Vec<u8>, f64)> = Vec::new();
         self.index_walk(from, to, rev, &mut |k, v| match decode_zscore(k, v) {
-            Some((score, member)) => f(score, member),
+            Some((score, member)) => {
+                if met.len() < KNOWN_MAX {
+                    met.push((member.to_vec(), score));
+                }
+                f(score, member)
+            }
             None => {
                 corrupt = true;
                 false
@@ -1076,6 +1116,12 @@ impl<S: OrderedStore> ZSetView<'_, '_, '_, S> {
         });
         if corrupt {
             self.0.corrupt("sorted set index");
+        }
+        // An index record and its member record agree (both are written
+        // together), so the member records are known without reading them.
+        for (member, score) in met {
+            let value = Bytes::copy_from_slice(&zmember_value(score));
+            self.0.remember(&zmember_suffix(&member), Some(value));
         }
     }
 

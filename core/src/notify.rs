@@ -49,7 +49,7 @@ pub const EXPIRED: u32 = 1 << 8;
 pub const EVICTED: u32 = 1 << 9;
 /// `t`: stream commands.
 pub const STREAM: u32 = 1 << 10;
-/// `m`: reads of missing keys (not published by ferrokv).
+/// `m`: reads of missing keys (`keymiss`).
 pub const KEY_MISS: u32 = 1 << 11;
 /// `d`: module events.
 pub const MODULE: u32 = 1 << 12;
@@ -188,6 +188,23 @@ impl Ctx<'_> {
             self.txn.drain_expired(&mut |db, key| {
                 publish_with(pubsub, flags, "expired", db, key);
             });
+        }
+    }
+
+    /// Counts a read lookup for `INFO` `keyspace_hits`/`keyspace_misses` and, on a
+    /// miss, publishes `keymiss` (class `m`), as Redis' `lookupKeyReadWithFlags`.
+    #[inline]
+    pub fn note_read(&mut self, hit: bool, key: &[u8]) {
+        let db = self.session.db;
+        self.note_read_in(db, hit, key);
+    }
+
+    /// [`Ctx::note_read`] for a key of database `db`.
+    #[inline]
+    pub fn note_read_in(&mut self, db: DbIndex, hit: bool, key: &[u8]) {
+        self.engine.stats.lookup(hit);
+        if !hit {
+            self.notify_in(db, KEY_MISS, "keymiss", key);
         }
     }
 

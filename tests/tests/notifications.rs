@@ -1152,6 +1152,109 @@ backend_tests! {
         assert_eq!(w.events().await, both(&[("set", "a b:\u{e9}")]));
     }
 
+    async fn reads_of_missing_keys_publish_keymiss(server: &TestServer) {
+        let mut w = Watch::new(server, "Em").await;
+        let reads: &[&[&str]] = &[
+            &["GET", "m1"],
+            &["MGET", "m2", "m3"],
+            &["STRLEN", "m4"],
+            &["GETRANGE", "m5", "0", "1"],
+            &["EXISTS", "m6"],
+            &["TYPE", "m7"],
+            &["TTL", "m8"],
+            &["PTTL", "m9"],
+            &["EXPIRETIME", "m10"],
+            &["OBJECT", "ENCODING", "m11"],
+            &["TOUCH", "m12"],
+            &["GETBIT", "m13", "0"],
+            &["BITCOUNT", "m14"],
+            &["BITPOS", "m15", "1"],
+            &["BITFIELD_RO", "m16", "GET", "u8", "0"],
+            &["BITFIELD", "m17", "GET", "u8", "0"],
+            &["LCS", "m18", "m19"],
+            &["LLEN", "m20"],
+            &["LRANGE", "m21", "0", "1"],
+            &["LINDEX", "m22", "0"],
+            &["LPOS", "m23", "a"],
+            &["HGET", "m24", "f"],
+            &["HGETALL", "m25"],
+            &["HLEN", "m26"],
+            &["HEXISTS", "m27", "f"],
+            &["HRANDFIELD", "m28"],
+            &["HSCAN", "m29", "0"],
+            &["SCARD", "m30"],
+            &["SISMEMBER", "m31", "a"],
+            &["SMEMBERS", "m32"],
+            &["SRANDMEMBER", "m33"],
+            &["SINTER", "m34", "m35"],
+            &["SUNION", "m36"],
+            &["SDIFF", "m37"],
+            &["SINTERCARD", "1", "m38"],
+            &["SSCAN", "m39", "0"],
+            &["ZCARD", "m40"],
+            &["ZSCORE", "m41", "a"],
+            &["ZRANGE", "m42", "0", "1"],
+            &["ZRANGEBYSCORE", "m43", "0", "1"],
+            &["ZRANK", "m44", "a"],
+            &["ZUNION", "1", "m45"],
+            &["ZINTER", "1", "m46"],
+            &["ZDIFF", "1", "m47"],
+            &["ZRANDMEMBER", "m48"],
+            &["ZSCAN", "m49", "0"],
+            &["SORT", "m50"],
+            &["SORT_RO", "m51"],
+            &["GETEX", "m52"],
+            &["GETDEL", "m53"],
+            &["HMGET", "m54", "f"],
+            &["ZMSCORE", "m55", "a"],
+            &["SMISMEMBER", "m56", "a"],
+            &["ZCOUNT", "m57", "0", "1"],
+            &["ZLEXCOUNT", "m58", "-", "+"],
+            &["HSTRLEN", "m59", "f"],
+            &["HKEYS", "m60"],
+            &["HVALS", "m61"],
+            &["COPY", "m62", "x"],
+        ];
+        let mut want = Vec::new();
+        for args in reads {
+            w.run(args).await;
+            for key in args.iter().filter(|a| a.starts_with('m') && a.len() > 1) {
+                if *key != "m11" {
+                    want.push(("keymiss", *key));
+                }
+            }
+        }
+        assert_eq!(w.events().await, keyevent(0, &want));
+        // Writes and hits publish no keymiss; nor does a key of another type.
+        w.run(&["SET", "s", "1"]).await;
+        w.run(&["GET", "s"]).await;
+        w.run(&["LPUSH", "l", "a"]).await;
+        assert_eq!(w.run(&["GET", "l"]).await, wrongtype());
+        w.run(&["LPOP", "m65"]).await;
+        w.run(&["DEL", "m66"]).await;
+        w.run(&["APPEND", "m67", "x"]).await;
+        w.run(&["RENAME", "m63", "x"]).await;
+        assert_eq!(w.events().await, vec![]);
+        // SORT's BY and GET patterns: the weights first, then the values.
+        w.run(&["RPUSH", "sl", "1", "2"]).await;
+        assert_eq!(
+            w.run(&["SORT", "sl", "BY", "w_*", "GET", "o_*"]).await,
+            arr(vec![nil(), nil()])
+        );
+        assert_eq!(
+            w.events().await,
+            keyevent(
+                0,
+                &[
+                    ("keymiss", "w_1"),
+                    ("keymiss", "w_2"),
+                    ("keymiss", "o_1"),
+                    ("keymiss", "o_2"),
+                ]
+            )
+        );
+    }
+
     async fn lazy_expiry_publishes_expired(server: &TestServer) {
         let mut w = Watch::new(server, "KEAn").await;
         // Whether a read finds it or the active cycle gets there first, the key's

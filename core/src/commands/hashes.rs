@@ -273,9 +273,10 @@ fn read_hash<R>(
 ) -> Result<Option<R>, CmdError> {
     let db = ctx.db();
     let found = with_hash(&mut *ctx.txn, db, key, false, body);
-    ctx.engine
-        .stats
-        .lookup(matches!(found, Ok(Some(_)) | Err(StorageError::WrongType)));
+    ctx.note_read(
+        matches!(found, Ok(Some(_)) | Err(StorageError::WrongType)),
+        key,
+    );
     Ok(found?)
 }
 

@@ -176,7 +176,7 @@ pub(crate) fn lookup_read(
     key: &[u8],
 ) -> Result<Option<KeyMeta>, CmdError> {
     let meta = ctx.txn.meta(db, key)?;
-    ctx.engine.stats.lookup(meta.is_some());
+    ctx.note_read_in(db, meta.is_some(), key);
     Ok(meta)
 }
 
@@ -221,7 +221,7 @@ fn exists(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
 fn touch(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     count_keys(ctx, argv, |ctx, db, key| {
         let hit = ctx.txn.touch(db, key)?;
-        ctx.engine.stats.lookup(hit);
+        ctx.note_read_in(db, hit, key);
         Ok(hit)
     })
 }

@@ -351,9 +351,10 @@ fn read_list<R>(
 ) -> Result<Option<R>, CmdError> {
     let db = ctx.db();
     let found = storage::with_list(ctx.txn, db, key, false, body);
-    ctx.engine
-        .stats
-        .lookup(matches!(found, Ok(Some(_)) | Err(StorageError::WrongType)));
+    ctx.note_read(
+        matches!(found, Ok(Some(_)) | Err(StorageError::WrongType)),
+        key,
+    );
     Ok(found?)
 }
 

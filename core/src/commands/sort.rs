@@ -170,7 +170,7 @@ impl<'a> Pattern<'a> {
 fn string_value(ctx: &mut Ctx<'_>, db: DbIndex, key: &[u8]) -> Result<Option<Bytes>, CmdError> {
     match ctx.txn.get_string(db, key) {
         Ok(value) => {
-            ctx.engine.stats.lookup(value.is_some());
+            ctx.note_read_in(db, value.is_some(), key);
             Ok(value)
         }
         Err(StorageError::WrongType) => {
@@ -190,7 +190,7 @@ fn hash_field(
 ) -> Result<Option<Bytes>, CmdError> {
     match storage::with_hash(ctx.txn, db, key, false, |h| h.get(field)) {
         Ok(found) => {
-            ctx.engine.stats.lookup(found.is_some());
+            ctx.note_read_in(db, found.is_some(), key);
             Ok(found.flatten())
         }
         Err(StorageError::WrongType) => {
@@ -714,7 +714,7 @@ fn sort_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], readonly: bool) -> CmdResult 
     let key = &argv[1][..];
     let db = ctx.db();
     let meta = ctx.txn.meta(db, key)?;
-    ctx.engine.stats.lookup(meta.is_some());
+    ctx.note_read(meta.is_some(), key);
     let kind = match meta.map(|m| m.key_type) {
         None => None,
         Some(t @ (KeyType::List | KeyType::Set | KeyType::ZSet)) => Some(t),

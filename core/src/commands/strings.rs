@@ -247,9 +247,10 @@ pub static COMMANDS: &[CommandSpec] = &[
 /// hit or miss, and fails with `WRONGTYPE` for another type (a hit).
 pub(crate) fn read_string(ctx: &mut Ctx<'_>, key: &[u8]) -> Result<Option<Bytes>, CmdError> {
     let found = ctx.txn.get_string(ctx.session.db, key);
-    ctx.engine
-        .stats
-        .lookup(matches!(found, Ok(Some(_)) | Err(StorageError::WrongType)));
+    ctx.note_read(
+        matches!(found, Ok(Some(_)) | Err(StorageError::WrongType)),
+        key,
+    );
     Ok(found?)
 }
 
@@ -648,9 +649,10 @@ fn append(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
 
 fn strlen(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let len = ctx.txn.string_len(ctx.session.db, &argv[1]);
-    ctx.engine
-        .stats
-        .lookup(matches!(len, Ok(Some(_)) | Err(StorageError::WrongType)));
+    ctx.note_read(
+        matches!(len, Ok(Some(_)) | Err(StorageError::WrongType)),
+        &argv[1],
+    );
     Ok(Frame::Integer(len?.unwrap_or(0) as i64))
 }
 

@@ -122,7 +122,7 @@ fn lookup_sources(ctx: &mut Ctx<'_>, keys: &[Bytes]) -> Result<Vec<Source>, CmdE
     let mut sources = Vec::with_capacity(keys.len());
     for key in keys {
         let meta = ctx.txn.meta(db, key)?;
-        ctx.engine.stats.lookup(meta.is_some());
+        ctx.note_read(meta.is_some(), key);
         let kind = meta.map(|m| m.key_type);
         let len = match kind {
             None => 0,

@@ -13,9 +13,10 @@ static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 /// jemalloc options read at start: a background thread returns freed pages to the OS
 /// within a second instead of keeping them dirty (1M keys: 87 MB RSS instead of 115).
-/// `_RJEM_MALLOC_CONF` in the environment still overrides it.
+/// jemalloc is the process' `malloc` (RocksDB's C++ uses it too), so this is the
+/// plain `malloc_conf` symbol; `MALLOC_CONF` in the environment still overrides it.
 #[cfg(not(target_env = "msvc"))]
-#[export_name = "_rjem_malloc_conf"]
+#[export_name = "malloc_conf"]
 pub static MALLOC_CONF: &[u8; 60] =
     b"background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0\0";
 

@@ -11,8 +11,9 @@ use parking_lot::RwLock;
 use rocksdb::compaction_filter::{CompactionFilter, Decision};
 use rocksdb::compaction_filter_factory::{CompactionFilterContext, CompactionFilterFactory};
 use rocksdb::{
-    properties, BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, DBCompressionType,
-    ErrorKind, Options, ReadOptions, ReadTier, WriteOptions, DB,
+    properties, BlockBasedIndexType, BlockBasedOptions, Cache, ColumnFamily,
+    ColumnFamilyDescriptor, DBCompressionType, ErrorKind, Options, ReadOptions, ReadTier,
+    WriteOptions, DB,
 };
 
 use crate::backend::{now_ms, KvBackend};
@@ -218,6 +219,16 @@ fn cf_options(
     table.set_cache_index_and_filter_blocks(true);
     table.set_pin_l0_filter_and_index_blocks_in_cache(true);
     table.set_format_version(5);
+    // Partitioned index and filters: a file's index and bloom filter are split into
+    // 4 KB blocks under a small pinned top level, so the cache holds the parts in use.
+    // Whole-file filters (4 MB for a 64 MB file) are larger than a shard of a small
+    // block cache and were re-read from the file on every lookup: a 5M-member sorted
+    // set loading into a 64 MB cache fell from ~60k to under 1k inserts per second.
+    table.set_index_type(BlockBasedIndexType::TwoLevelIndexSearch);
+    table.set_partition_filters(true);
+    table.set_metadata_block_size(4096);
+    table.set_pin_top_level_index_and_filter(true);
+    table.set_cache_index_and_filter_blocks_with_high_priority(true);
     if matches!(ks, Keyspace::Meta | Keyspace::SubKey) {
         // Point lookups dominate: a full-key bloom filter skips most SST reads.
         table.set_bloom_filter(10.0, false);

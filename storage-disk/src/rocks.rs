@@ -516,6 +516,18 @@ impl OrderedStore for RocksStore {
         self.db.flush_wal(true).map_err(err)
     }
 
+    fn after_range_delete(&self, ks: Keyspace) -> StoreResult<()> {
+        // `metadata` updates memtable records in place, and an in-place update keeps
+        // the record's old sequence number: a key rewritten after FLUSHDB's range
+        // tombstone, over a record still in the memtable, would read as deleted.
+        // Flushing the memtable (FLUSHDB is rare and holds every lock) makes every
+        // later write a fresh insert above the tombstone.
+        if ks == Keyspace::Meta {
+            self.db.flush_cf(self.cf(ks)?).map_err(err)?;
+        }
+        Ok(())
+    }
+
     fn run_burst(&self, burst: &mut dyn FnMut()) {
         // Whether recent bursts (of every connection) had to wait is a property of
         // the workload (working set versus block cache), so one shared average.

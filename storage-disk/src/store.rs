@@ -199,6 +199,14 @@ pub trait OrderedStore: Send + Sync {
     /// log).
     fn sync(&self) -> StoreResult<()>;
 
+    /// Called after a batch with range deletes of `ks` was written: a store whose
+    /// in-memory buffer updates records in place (keeping their old sequence number)
+    /// must flush that buffer now, or a record rewritten after the range delete
+    /// would stay hidden under it. The default does nothing.
+    fn after_range_delete(&self, _ks: Keyspace) -> StoreResult<()> {
+        Ok(())
+    }
+
     /// Approximate bytes of live data, for `INFO memory`.
     fn approximate_bytes(&self) -> u64;
 

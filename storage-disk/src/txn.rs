@@ -139,6 +139,12 @@ impl Pending {
             backend.record_failure(&e);
             return Err(StorageError::Io(e.0));
         }
+        if flushed {
+            if let Err(e) = backend.store.after_range_delete(Keyspace::Meta) {
+                backend.record_failure(&e);
+                return Err(StorageError::Io(e.0));
+            }
+        }
         for (db, d) in deltas.iter().enumerate() {
             let c = &backend.counters[db];
             if d.reset {

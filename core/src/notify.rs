@@ -199,6 +199,23 @@ impl Ctx<'_> {
         self.note_read_in(db, hit, key);
     }
 
+    /// Counts the outcome of a read lookup of `key` as Redis' `lookupKeyRead` does (a
+    /// value, or one of another type, is a hit; a missing key a miss) and passes the
+    /// result on, `WRONGTYPE` included.
+    #[inline]
+    pub fn counted_read<R>(
+        &mut self,
+        key: &[u8],
+        found: StorageResult<Option<R>>,
+    ) -> Result<Option<R>, crate::command::CmdError> {
+        let hit = matches!(
+            found,
+            Ok(Some(_)) | Err(crate::storage::StorageError::WrongType)
+        );
+        self.note_read(hit, key);
+        Ok(found?)
+    }
+
     /// [`Ctx::note_read`] for a key of database `db`.
     #[inline]
     pub fn note_read_in(&mut self, db: DbIndex, hit: bool, key: &[u8]) {

@@ -273,11 +273,7 @@ fn read_hash<R>(
 ) -> Result<Option<R>, CmdError> {
     let db = ctx.db();
     let found = with_hash(&mut *ctx.txn, db, key, false, body);
-    ctx.note_read(
-        matches!(found, Ok(Some(_)) | Err(StorageError::WrongType)),
-        key,
-    );
-    Ok(found?)
+    ctx.counted_read(key, found)
 }
 
 /// Runs `body` on the hash at `key` as a write command (no keyspace statistics); a

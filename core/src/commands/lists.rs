@@ -13,7 +13,7 @@ use ferrokv_protocol::Frame;
 use crate::command::{CmdError, CmdFlags, CmdResult, CommandSpec, Ctx, KeyPositions};
 use crate::commands::args::{int, is};
 use crate::notify;
-use crate::storage::{self, End, KeyType, ListOps, StorageError};
+use crate::storage::{self, End, KeyType, ListOps};
 use crate::util::slices::SliceBuffer;
 
 const LIST: &[&str] = &["list"];
@@ -351,11 +351,7 @@ fn read_list<R>(
 ) -> Result<Option<R>, CmdError> {
     let db = ctx.db();
     let found = storage::with_list(ctx.txn, db, key, false, body);
-    ctx.note_read(
-        matches!(found, Ok(Some(_)) | Err(StorageError::WrongType)),
-        key,
-    );
-    Ok(found?)
+    ctx.counted_read(key, found)
 }
 
 /// Resolves Redis' inclusive `start stop` range (negative counts from the end) against

@@ -18,7 +18,7 @@ use crate::command::{CmdError, CmdFlags, CmdResult, CommandSpec, Ctx, Handler, K
 use crate::commands::args::{int, is};
 use crate::commands::keys::{parse_cursor, parse_scan_options};
 use crate::notify;
-use crate::storage::{self, SetOps, StorageError};
+use crate::storage::{self, SetOps};
 use crate::util::glob::glob_match;
 use crate::util::number::parse_i64;
 use crate::util::slices::SliceBuffer;
@@ -248,11 +248,7 @@ fn read_set<R>(
 ) -> Result<Option<R>, CmdError> {
     let db = ctx.db();
     let found = storage::with_set(ctx.txn, db, key, false, body);
-    ctx.note_read(
-        matches!(found, Ok(Some(_)) | Err(StorageError::WrongType)),
-        key,
-    );
-    Ok(found?)
+    ctx.counted_read(key, found)
 }
 
 /// Runs `body` on the set at `key` as a write command (`lookupKeyWrite` counts no

@@ -8,7 +8,7 @@ use crate::command::{CmdError, CmdFlags, CmdResult, CommandSpec, Ctx, KeyPositio
 use crate::commands::args::{int, is};
 use crate::engine::Engine;
 use crate::notify;
-use crate::storage::{IncrError, StorageError, TtlUpdate, UnixMillis};
+use crate::storage::{IncrError, TtlUpdate, UnixMillis};
 use crate::util::longdouble::LongDouble;
 
 const STRING: &[&str] = &["string"];
@@ -247,11 +247,7 @@ pub static COMMANDS: &[CommandSpec] = &[
 /// hit or miss, and fails with `WRONGTYPE` for another type (a hit).
 pub(crate) fn read_string(ctx: &mut Ctx<'_>, key: &[u8]) -> Result<Option<Bytes>, CmdError> {
     let found = ctx.txn.get_string(ctx.session.db, key);
-    ctx.note_read(
-        matches!(found, Ok(Some(_)) | Err(StorageError::WrongType)),
-        key,
-    );
-    Ok(found?)
+    ctx.counted_read(key, found)
 }
 
 /// The smallest `proto-max-bulk-len` Redis accepts: sizes below it need no config read.
@@ -649,11 +645,8 @@ fn append(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
 
 fn strlen(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let len = ctx.txn.string_len(ctx.session.db, &argv[1]);
-    ctx.note_read(
-        matches!(len, Ok(Some(_)) | Err(StorageError::WrongType)),
-        &argv[1],
-    );
-    Ok(Frame::Integer(len?.unwrap_or(0) as i64))
+    let len = ctx.counted_read(&argv[1], len)?;
+    Ok(Frame::Integer(len.unwrap_or(0) as i64))
 }
 
 /// GETRANGE and SUBSTR: inclusive, negative indexes count from the end.

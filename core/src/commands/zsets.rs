@@ -20,7 +20,7 @@ use crate::command::{CmdError, CmdFlags, CmdResult, CommandSpec, Ctx, Handler, K
 use crate::commands::args::{int, is};
 use crate::commands::keys::{parse_cursor, parse_scan_options};
 use crate::notify;
-use crate::storage::{self, StorageError, ZSetOps};
+use crate::storage::{self, ZSetOps};
 use crate::util::glob::glob_match;
 
 mod parse;
@@ -414,11 +414,7 @@ fn read_zset<R>(
 ) -> Result<Option<R>, CmdError> {
     let db = ctx.db();
     let found = storage::with_zset(ctx.txn, db, key, false, body);
-    ctx.note_read(
-        matches!(found, Ok(Some(_)) | Err(StorageError::WrongType)),
-        key,
-    );
-    Ok(found?)
+    ctx.counted_read(key, found)
 }
 
 /// Runs `body` on the sorted set at `key` as a write command (`lookupKeyWrite` counts

@@ -33,6 +33,7 @@ use crate::storage::{
     DbIndex, DbStats, End, HashOps, IncrError, KeyMeta, LexRange, ListOps, ObjectInfo, ScanPage,
     ScoreRange, SetOps, StorageResult, TtlUpdate, Txn, UnixMillis, ZSetOps,
 };
+use crate::tracking::Changes;
 
 /// One client's dirty flag, shared between its session and the registry.
 #[derive(Debug, Default)]
@@ -222,10 +223,16 @@ impl Drop for WatchSet {
 /// a default body composed of other methods needs no entry here (the default runs
 /// on this wrapper, so its writes are recorded); one a backend overrides must be
 /// forwarded here, recording what it changed.
+///
+/// The same record serves client-side caching: [`WatchTxn::finish`] returns the
+/// changed keys, the keys lazy expiry removed and whether a database was flushed
+/// (see `tracking.rs`).
 pub struct WatchTxn<'a> {
     inner: &'a mut dyn Txn,
     registry: &'a WatchRegistry,
     touched: Vec<(DbIndex, Bytes)>,
+    expired: Vec<(DbIndex, Bytes)>,
+    flushed: bool,
 }
 
 impl<'a> WatchTxn<'a> {
@@ -235,6 +242,8 @@ impl<'a> WatchTxn<'a> {
             inner,
             registry,
             touched: Vec::new(),
+            expired: Vec::new(),
+            flushed: false,
         }
     }
 
@@ -243,9 +252,19 @@ impl<'a> WatchTxn<'a> {
         &self.touched
     }
 
-    /// Marks the clients watching the changed keys dirty (inside the scope).
-    pub fn finish(self) {
+    /// Marks the clients watching the changed keys dirty (inside the scope) and
+    /// returns what changed, lazily expired keys included (drained from the
+    /// backend's log if the command did not announce them).
+    pub fn finish(mut self) -> Changes {
         self.registry.touch(&self.touched);
+        let expired = &mut self.expired;
+        self.inner
+            .drain_expired(&mut |db, key| expired.push((db, Bytes::copy_from_slice(key))));
+        Changes {
+            touched: self.touched,
+            expired: self.expired,
+            flushed: self.flushed,
+        }
     }
 
     fn note(&mut self, db: DbIndex, key: &[u8]) {
@@ -487,6 +506,7 @@ impl Txn for WatchTxn<'_> {
                 self.touched.push((db, key));
             }
         }
+        self.flushed = true;
         self.inner.flush_db(db)
     }
 
@@ -503,7 +523,11 @@ impl Txn for WatchTxn<'_> {
     }
 
     fn drain_expired(&mut self, visit: &mut dyn FnMut(DbIndex, &[u8])) {
-        self.inner.drain_expired(visit)
+        let expired = &mut self.expired;
+        self.inner.drain_expired(&mut |db, key| {
+            expired.push((db, Bytes::copy_from_slice(key)));
+            visit(db, key)
+        })
     }
 }
 

@@ -70,6 +70,9 @@ enum Next {
     Close,
     /// A command blocked: wait for this waiter's reply, then go on with the input.
     Blocked(Arc<Waiter>),
+    /// Clients are paused: wait until this Unix ms (or `CLIENT UNPAUSE`), then run
+    /// the held request and go on with the input.
+    Paused(u64),
 }
 
 /// Input a blocked client may pile up before it is disconnected (Redis'
@@ -94,6 +97,8 @@ struct Connection {
     pubsub_in_output: usize,
     /// Since when the output has exceeded the `normal` class soft limit.
     soft_limit_since: Option<std::time::Instant>,
+    /// A decoded request held back by `CLIENT PAUSE`, run first once it may.
+    held: Option<Vec<bytes::Bytes>>,
 }
 
 impl Connection {
@@ -114,11 +119,18 @@ impl Connection {
             decoder: RequestDecoder::new(max_bulk),
             pubsub_in_output: 0,
             soft_limit_since: None,
+            held: None,
         }
     }
 
-    /// Drops the client's subscriptions once the connection is over.
+    /// The client's push queue (pub/sub messages, invalidations), if it has one.
+    fn queue(&self) -> Option<Arc<Subscriber>> {
+        self.session.client.queue()
+    }
+
+    /// Drops the client's subscriptions and tracking once the connection is over.
     fn leave(&mut self) {
+        self.engine.tracking.disable(&self.session.client);
         if let Some(sub) = self.session.pubsub.subscriber() {
             if sub.closed_by_limit() {
                 let limits = self.engine.pubsub.limits(OutputClass::PubSub);
@@ -178,6 +190,11 @@ impl Connection {
                         }
                         // Requests that arrived meanwhile are still in the input.
                     }
+                    Next::Paused(until) => {
+                        if !self.wait_paused(until).await? {
+                            return Ok(());
+                        }
+                    }
                 }
             }
         }
@@ -195,7 +212,7 @@ impl Connection {
         });
         let mut reply = std::pin::pin!(waiter.wait());
         let mut timed_out = false;
-        let sub = self.session.pubsub.subscriber().cloned();
+        let sub = self.queue();
         let frame = loop {
             let timer = async {
                 match deadline {
@@ -245,15 +262,47 @@ impl Connection {
         Ok(self.flush().await? && !self.session.client.is_killed())
     }
 
+    /// Waits while clients are paused: until `until` (Unix ms) or until the pause
+    /// changes, reading (and keeping) what the client sends meanwhile so that a
+    /// disconnect is noticed. False if the client is gone.
+    async fn wait_paused(&mut self, until: u64) -> std::io::Result<bool> {
+        let engine = self.engine.clone();
+        let now = ferrokv_core::clients::unix_ms();
+        let deadline =
+            tokio::time::Instant::now() + Duration::from_millis(until.saturating_sub(now));
+        let changed = engine.pause.changed();
+        tokio::pin!(changed);
+        loop {
+            tokio::select! {
+                _ = &mut changed => return Ok(true),
+                _ = tokio::time::sleep_until(deadline) => return Ok(true),
+                read = self.socket.read_buf(&mut self.input) => {
+                    let n = read?;
+                    if n == 0 || self.input.len() > MAX_BLOCKED_INPUT {
+                        return Ok(false);
+                    }
+                    Stats::add(&self.engine.stats.net_input_bytes, n as u64);
+                }
+                _ = self.wake.notified() => {
+                    if self.session.client.is_killed() {
+                        return Ok(false);
+                    }
+                }
+            }
+        }
+    }
+
     /// Waits for bytes; false when the peer closed, was killed or idled out.
     async fn read_more(&mut self) -> std::io::Result<bool> {
         if self.input.capacity() - self.input.len() < READ_CHUNK / 4 {
             self.input.reserve(READ_CHUNK);
         }
         // Idle clients are closed by the server's client cron (see `lib.rs`), which
-        // kills them through `wake`; no per-read timer is needed.
-        let sub = self.session.pubsub.subscriber().cloned();
+        // kills them through `wake`; no per-read timer is needed. The push queue is
+        // looked up again after every wake: another client may create it (an
+        // invalidation redirected here).
         loop {
+            let sub = self.queue();
             tokio::select! {
                 read = self.socket.read_buf(&mut self.input) => {
                     let n = read?;
@@ -290,8 +339,21 @@ impl Connection {
     /// Moves every queued pub/sub frame into the output, so that messages
     /// published before a reply was made go out before it.
     fn drain_all_messages(&mut self) {
-        if let Some(sub) = self.session.pubsub.subscriber() {
+        if let Some(sub) = self.queue() {
             self.pubsub_in_output += sub.drain(&mut self.output, usize::MAX);
+        }
+    }
+
+    /// Moves the queued frames that precede the reply of the command just run into
+    /// the output: up to the position the engine marked inside the command's scope
+    /// for a tracking client (later invalidations follow the reply), else all.
+    fn drain_before_reply(&mut self) {
+        let mark = self.session.push_mark.take();
+        if let Some(sub) = self.queue() {
+            self.pubsub_in_output += match mark {
+                Some(mark) => sub.drain_until(&mut self.output, mark),
+                None => sub.drain(&mut self.output, usize::MAX),
+            };
         }
     }
 
@@ -318,54 +380,62 @@ impl Connection {
         true
     }
 
-    /// Executes every complete request in the input, up to one that blocks.
+    /// Executes every complete request in the input, up to one that blocks or is
+    /// held by `CLIENT PAUSE`.
     fn process_input(&mut self) -> Next {
         loop {
-            match self.decoder.decode(&mut self.input) {
-                Ok(Some(argv)) => {
-                    let reply =
-                        match pubsub::refuse_in_subscribed_mode(&self.engine, &self.session, &argv)
-                        {
-                            Some(refusal) => refusal,
-                            None => self.engine.execute(&mut self.session, &argv),
-                        };
-                    if let Some(waiter) = self.session.blocked.take() {
-                        return Next::Blocked(waiter);
+            let argv = match self.held.take() {
+                Some(argv) => argv,
+                None => match self.decoder.decode(&mut self.input) {
+                    Ok(Some(argv)) => argv,
+                    Ok(None) => {
+                        self.session
+                            .client
+                            .query_buffer
+                            .store(self.input.len(), Ordering::Relaxed);
+                        return Next::Read;
                     }
-                    if self.session.pubsub.subscriber().is_some() {
-                        self.drain_all_messages();
-                        // The confirmations were queued (and just drained) in order
-                        // with the messages: the nominal reply is not sent again.
-                        if !reply.is_error() && pubsub::is_subscription_command(&argv[0]) {
-                            if self.session.close_after_reply || self.session.client.is_killed() {
-                                return Next::Close;
-                            }
-                            continue;
-                        }
-                    }
-                    encode(&reply, self.session.resp, &mut self.output);
-                    if self.session.close_after_reply || self.session.client.is_killed() {
+                    Err(e) => {
+                        let message = e.message().to_string();
+                        self.engine
+                            .note_error_reply(format!("ERR {message}").as_bytes());
+                        self.output.extend_from_slice(b"-ERR ");
+                        self.output.extend_from_slice(e.message().as_bytes());
+                        self.output.extend_from_slice(b"\r\n");
                         return Next::Close;
                     }
-                }
-                Ok(None) => {
-                    self.session
-                        .client
-                        .query_buffer
-                        .store(self.input.len(), Ordering::Relaxed);
-                    return Next::Read;
-                }
-                Err(e) => {
-                    let message = e.message().to_string();
-                    self.engine
-                        .note_error_reply(format!("ERR {message}").as_bytes());
-                    self.output.extend_from_slice(b"-ERR ");
-                    self.output.extend_from_slice(e.message().as_bytes());
-                    self.output.extend_from_slice(b"\r\n");
-                    return Next::Close;
-                }
+                },
+            };
+            if let Some(until) = self.engine.must_pause(&self.session, &argv) {
+                self.held = Some(argv);
+                return Next::Paused(until);
+            }
+            if let Some(next) = self.run_request(&argv) {
+                return next;
             }
         }
+    }
+
+    /// Runs one request and queues its reply (with the pushes due before it);
+    /// `Some` when the connection must stop processing input.
+    fn run_request(&mut self, argv: &[bytes::Bytes]) -> Option<Next> {
+        let reply = self.engine.execute(&mut self.session, argv);
+        if let Some(waiter) = self.session.blocked.take() {
+            return Some(Next::Blocked(waiter));
+        }
+        let closing = |s: &Self| s.session.close_after_reply || s.session.client.is_killed();
+        if self.queue().is_some() {
+            self.drain_before_reply();
+            // The confirmations were queued (and just drained) in order with the
+            // messages: the nominal reply is not sent again.
+            if !reply.is_error() && pubsub::is_subscription_command(&argv[0]) {
+                return closing(self).then_some(Next::Close);
+            }
+        }
+        if !self.session.suppress_reply {
+            encode(&reply, self.session.resp, &mut self.output);
+        }
+        closing(self).then_some(Next::Close)
     }
 
     /// Writes the output; false if the client was killed meanwhile (a client that
@@ -407,7 +477,7 @@ impl Connection {
         }
         self.output.clear();
         if self.pubsub_in_output > 0 {
-            if let Some(sub) = self.session.pubsub.subscriber() {
+            if let Some(sub) = self.queue() {
                 sub.written(self.pubsub_in_output);
             }
             self.pubsub_in_output = 0;

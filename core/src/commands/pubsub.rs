@@ -22,7 +22,8 @@ const SUBSCRIBING: CmdFlags = CmdFlags::PUBSUB
 const PUBLISHING: CmdFlags = CmdFlags::PUBSUB
     .or(CmdFlags::LOADING)
     .or(CmdFlags::STALE)
-    .or(CmdFlags::FAST);
+    .or(CmdFlags::FAST)
+    .or(CmdFlags::MAY_REPLICATE);
 const INTROSPECTION: CmdFlags = CmdFlags::PUBSUB.or(CmdFlags::LOADING).or(CmdFlags::STALE);
 
 /// A `pubsub`-group spec with the usual defaults.

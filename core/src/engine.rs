@@ -594,6 +594,12 @@ impl Engine {
         let Some(handler) = spec.handler else {
             return CmdError::arity(spec.name).into();
         };
+        // `CLIENT NO-TOUCH` (Redis 7.2): nothing but TOUCH updates access times.
+        let no_touch =
+            session.client.has_flag(crate::clients::FLAG_NO_TOUCH) && spec.name != "touch";
+        if no_touch {
+            txn.set_no_touch(true);
+        }
         let invoke = |session: &mut Session, txn: &mut dyn Txn| {
             let mut ctx = Ctx {
                 engine: self,
@@ -623,6 +629,9 @@ impl Engine {
         } else {
             invoke(session, txn)
         };
+        if no_touch {
+            txn.set_no_touch(false);
+        }
         if session.client.tracking.is_on() {
             self.after_tracked_command(session, spec, argv);
         }

@@ -522,6 +522,10 @@ impl Txn for WatchTxn<'_> {
         self.inner.swap_db(a, b)
     }
 
+    fn set_no_touch(&mut self, on: bool) {
+        self.inner.set_no_touch(on)
+    }
+
     fn drain_expired(&mut self, visit: &mut dyn FnMut(DbIndex, &[u8])) {
         let expired = &mut self.expired;
         self.inner.drain_expired(&mut |db, key| {

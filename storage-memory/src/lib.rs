@@ -184,6 +184,7 @@ impl StorageBackend for MemoryBackend {
             now_s: (now_ms / 1000) as u32,
             hints: SmallVec::new(),
             limits: &self.limits,
+            no_touch: false,
         };
         match scope {
             Scope::All => {
@@ -314,6 +315,8 @@ struct MemTxn<'a> {
     hints: SmallVec<[(usize, usize, u64); 4]>,
     /// The backend's collection encoding thresholds.
     limits: &'a Limits,
+    /// `CLIENT NO-TOUCH`: reads leave access times and frequencies alone.
+    no_touch: bool,
 }
 
 impl MemTxn<'_> {
@@ -379,6 +382,7 @@ impl MemTxn<'_> {
         run: &mut dyn FnMut(&mut Value, &EncodingLimits, UnixMillis),
     ) -> StorageResult<bool> {
         let (h, now, now_s) = (self.hash(key), self.now_ms, self.now_s);
+        let no_touch = self.no_touch;
         let limits = self.limits.load();
         let (d, rng, mut x) = self.db(db, h)?;
         match d.lookup(h, key, now, &mut x) {
@@ -387,7 +391,9 @@ impl MemTxn<'_> {
                 if e.value.key_type() != kind {
                     return Err(StorageError::WrongType);
                 }
-                record_access(e, now_s, rng);
+                if !no_touch {
+                    record_access(e, now_s, rng);
+                }
                 let before = e.value.heap_bytes();
                 run(&mut e.value, &limits, now);
                 let after = e.value.heap_bytes();
@@ -475,12 +481,15 @@ impl Txn for MemTxn<'_> {
 
     fn get_string(&mut self, db: DbIndex, key: &[u8]) -> StorageResult<Option<Bytes>> {
         let (h, now, now_s) = (self.hash(key), self.now_ms, self.now_s);
+        let no_touch = self.no_touch;
         let (d, rng, mut x) = self.db(db, h)?;
         let Some((loc, _)) = d.lookup(h, key, now, &mut x) else {
             return Ok(None);
         };
         let e = d.table.get_mut(loc);
-        record_access(e, now_s, rng);
+        if !no_touch {
+            record_access(e, now_s, rng);
+        }
         match &e.value {
             Value::Str(s) => Ok(Some(Bytes::copy_from_slice(s.as_slice()))),
             _ => Err(StorageError::WrongType),
@@ -489,12 +498,15 @@ impl Txn for MemTxn<'_> {
 
     fn string_len(&mut self, db: DbIndex, key: &[u8]) -> StorageResult<Option<usize>> {
         let (h, now, now_s) = (self.hash(key), self.now_ms, self.now_s);
+        let no_touch = self.no_touch;
         let (d, rng, mut x) = self.db(db, h)?;
         let Some((loc, _)) = d.lookup(h, key, now, &mut x) else {
             return Ok(None);
         };
         let e = d.table.get_mut(loc);
-        record_access(e, now_s, rng);
+        if !no_touch {
+            record_access(e, now_s, rng);
+        }
         match &e.value {
             Value::Str(s) => Ok(Some(s.as_slice().len())),
             _ => Err(StorageError::WrongType),
@@ -548,6 +560,7 @@ impl Txn for MemTxn<'_> {
         delta: i64,
     ) -> StorageResult<Result<i64, IncrError>> {
         let (h, now, now_s) = (self.hash(key), self.now_ms, self.now_s);
+        let no_touch = self.no_touch;
         let (d, rng, mut x) = self.db(db, h)?;
         let mut buf = [0u8; 20];
         let Some((loc, _)) = d.lookup(h, key, now, &mut x) else {
@@ -565,7 +578,9 @@ impl Txn for MemTxn<'_> {
         let Some(value) = current.checked_add(delta) else {
             return Ok(Err(IncrError::Overflow));
         };
-        record_access(e, now_s, rng);
+        if !no_touch {
+            record_access(e, now_s, rng);
+        }
         // Digits always fit inline: no allocation before or after.
         let before = e.value.heap_bytes();
         e.value = Value::string(format_i64(value, &mut buf));
@@ -582,6 +597,7 @@ impl Txn for MemTxn<'_> {
         edit: &mut dyn FnMut(&mut Vec<u8>),
     ) -> StorageResult<bool> {
         let (h, now, now_s) = (self.hash(key), self.now_ms, self.now_s);
+        let no_touch = self.no_touch;
         let (d, rng, mut x) = self.db(db, h)?;
         let loc = match d.lookup(h, key, now, &mut x) {
             Some((loc, _)) => loc,
@@ -592,7 +608,9 @@ impl Txn for MemTxn<'_> {
             None => return Ok(false),
         };
         let e = d.table.get_mut(loc);
-        record_access(e, now_s, rng);
+        if !no_touch {
+            record_access(e, now_s, rng);
+        }
         let before = e.value.heap_bytes();
         let Value::Str(s) = &mut e.value else {
             return Err(StorageError::WrongType);
@@ -721,11 +739,14 @@ impl Txn for MemTxn<'_> {
 
     fn touch(&mut self, db: DbIndex, key: &[u8]) -> StorageResult<bool> {
         let (h, now, now_s) = (self.hash(key), self.now_ms, self.now_s);
+        let no_touch = self.no_touch;
         let (d, rng, mut x) = self.db(db, h)?;
         let Some((loc, _)) = d.lookup(h, key, now, &mut x) else {
             return Ok(false);
         };
-        record_access(d.table.get_mut(loc), now_s, rng);
+        if !no_touch {
+            record_access(d.table.get_mut(loc), now_s, rng);
+        }
         Ok(true)
     }
 
@@ -919,6 +940,10 @@ impl Txn for MemTxn<'_> {
             g.dbs.swap(a, b);
         }
         Ok(())
+    }
+
+    fn set_no_touch(&mut self, on: bool) {
+        self.no_touch = on;
     }
 
     fn drain_expired(&mut self, visit: &mut dyn FnMut(DbIndex, &[u8])) {

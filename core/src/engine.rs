@@ -142,6 +142,7 @@ impl Engine {
     /// (`CLIENT REPLY off|skip`).
     pub fn execute(&self, session: &mut Session, argv: &[Bytes]) -> Frame {
         session.suppress_reply = false;
+        session.push_mark = None;
         let reply = self.dispatch(session, argv);
         self.after_command(session, argv);
         reply

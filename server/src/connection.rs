@@ -212,8 +212,8 @@ impl Connection {
         });
         let mut reply = std::pin::pin!(waiter.wait());
         let mut timed_out = false;
-        let sub = self.queue();
         let frame = loop {
+            let sub = self.queue();
             let timer = async {
                 match deadline {
                     Some(at) if !timed_out => tokio::time::sleep_until(at).await,
@@ -272,10 +272,31 @@ impl Connection {
             tokio::time::Instant::now() + Duration::from_millis(until.saturating_sub(now));
         let changed = engine.pause.changed();
         tokio::pin!(changed);
+        // Shown as blocked (`flags=b`) meanwhile, as Redis' postponed clients.
+        let client = self.session.client.clone();
+        client.blocked.store(true, Ordering::Relaxed);
+        let result = self.wait_paused_for(deadline, changed.as_mut()).await;
+        client.blocked.store(false, Ordering::Relaxed);
+        result
+    }
+
+    async fn wait_paused_for(
+        &mut self,
+        deadline: tokio::time::Instant,
+        mut changed: std::pin::Pin<&mut ferrokv_core::pause::PauseChanged<'_>>,
+    ) -> std::io::Result<bool> {
         loop {
+            let sub = self.queue();
             tokio::select! {
                 _ = &mut changed => return Ok(true),
                 _ = tokio::time::sleep_until(deadline) => return Ok(true),
+                // Pushes (messages, invalidations) still go out meanwhile.
+                n = drain_messages(sub.as_deref(), &mut self.output) => {
+                    self.pubsub_in_output += n;
+                    if !self.flush().await? {
+                        return Ok(false);
+                    }
+                }
                 read = self.socket.read_buf(&mut self.input) => {
                     let n = read?;
                     if n == 0 || self.input.len() > MAX_BLOCKED_INPUT {

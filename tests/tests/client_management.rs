@@ -84,6 +84,7 @@ ferrokv_tests::backend_tests! {
         let mut admin = server.raw().await;
         let mut writer = server.raw().await;
         let mut reader = server.raw().await;
+        let writer_id = client_id(&mut writer).await;
         let mut publisher = server.raw().await;
         let mut sub = server.raw().await;
         sub.send(&["SUBSCRIBE", "ch"]).await;
@@ -103,6 +104,8 @@ ferrokv_tests::backend_tests! {
         assert_eq!(reader.send(&["EXEC"]).await, arr(vec![nil()]));
         no_reply_yet(&mut writer).await;
         no_reply_yet(&mut publisher).await;
+        // A held client shows as blocked.
+        assert_eq!(field_of(&mut reader, writer_id, "flags").await, "b");
         assert_eq!(sub.try_read_frame(Duration::from_millis(50)).await, None);
         assert_eq!(admin.send(&["CLIENT", "UNPAUSE"]).await, ok());
         assert_eq!(writer.read_frame().await, ok());

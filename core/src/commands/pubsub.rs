@@ -665,6 +665,29 @@ mod tests {
     }
 
     #[test]
+    fn execute_refuses_in_subscribed_mode_before_queuing() {
+        // The check is the engine's, so embedders get it, and it precedes MULTI
+        // queuing: a refused command aborts the transaction (Redis' rejectCommand).
+        let e = engine();
+        let mut s = session(&e);
+        run(&e, &mut s, &["HELLO", "3"]);
+        run(&e, &mut s, &["SUBSCRIBE", "c"]);
+        assert_eq!(run(&e, &mut s, &["MULTI"]), Frame::ok());
+        assert_eq!(run(&e, &mut s, &["GET", "k"]), Frame::simple("QUEUED"));
+        s.resp = ferrokv_protocol::RespVersion::Resp2;
+        assert_eq!(
+            run(&e, &mut s, &["GET", "k"]),
+            Frame::error("ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
+        );
+        assert_eq!(
+            run(&e, &mut s, &["EXEC"]),
+            Frame::error("EXECABORT Transaction discarded because of previous errors.")
+        );
+        let errors = crate::stats::Stats::get(&e.stats.error_replies);
+        assert_eq!(errors, 2);
+    }
+
+    #[test]
     fn ping_in_subscribed_mode_and_reset() {
         let e = engine();
         let mut s = session(&e);

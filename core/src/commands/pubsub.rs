@@ -679,12 +679,18 @@ mod tests {
             run(&e, &mut s, &["GET", "k"]),
             Frame::error("ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
         );
+        // EXEC itself is refused too; back in RESP3 it finds the transaction flagged.
+        assert_eq!(
+            run(&e, &mut s, &["EXEC"]),
+            Frame::error("ERR Can't execute 'exec': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
+        );
+        s.resp = ferrokv_protocol::RespVersion::Resp3;
         assert_eq!(
             run(&e, &mut s, &["EXEC"]),
             Frame::error("EXECABORT Transaction discarded because of previous errors.")
         );
         let errors = crate::stats::Stats::get(&e.stats.error_replies);
-        assert_eq!(errors, 2);
+        assert_eq!(errors, 3);
     }
 
     #[test]

@@ -4,8 +4,11 @@
 //! `EXEC` whose queue holds one of them). Held commands wait, they do not fail: the
 //! engine only says whether a command must wait ([`crate::Engine::must_pause`]); the
 //! connection, which can wait without blocking a thread, parks until the pause ends
-//! ([`Pause::changed`] or the deadline) and then runs it. Expiry is paused too: the
-//! active cycle does nothing while clients are paused, so the dataset stays as it is.
+//! ([`Pause::changed`] or the deadline) and then runs it. Held clients resume in the
+//! order they were held, as Redis unblocks its postponed clients: each takes a
+//! ticket ([`Pause::take_ticket`]) and runs its held request only when no earlier
+//! ticket is outstanding. Expiry is paused too: the active cycle does nothing while
+//! clients are paused.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -41,6 +44,9 @@ pub struct Pause {
     /// Bumped when the pause ends or changes, to wake the waiting connections.
     generation: AtomicU64,
     state: Mutex<State>,
+    /// Tickets of held clients that have not yet run their held request.
+    held: Mutex<std::collections::BTreeSet<u64>>,
+    next_ticket: AtomicU64,
 }
 
 impl Pause {
@@ -84,6 +90,28 @@ impl Pause {
             return None;
         }
         Some((kind, until))
+    }
+
+    /// A place in line for a client whose request is held.
+    pub fn take_ticket(&self) -> u64 {
+        let t = self.next_ticket.fetch_add(1, Ordering::Relaxed);
+        self.held.lock().insert(t);
+        t
+    }
+
+    /// Whether no client held before `ticket` is still waiting to run.
+    pub fn is_turn(&self, ticket: u64) -> bool {
+        self.held
+            .lock()
+            .first()
+            .is_none_or(|&first| first >= ticket)
+    }
+
+    /// The held request of `ticket` ran (or its client left): the next may go.
+    pub fn release(&self, ticket: u64) {
+        self.held.lock().remove(&ticket);
+        let mut s = self.state.lock();
+        self.bump(&mut s);
     }
 
     /// Whether clients are paused (any kind): expiry waits meanwhile.
@@ -143,5 +171,17 @@ mod tests {
         assert!(!p.is_paused());
         p.pause(PauseKind::Write, unix_ms().saturating_sub(1));
         assert_eq!(p.current(), None, "a pause past its end is over");
+    }
+
+    #[test]
+    fn held_clients_go_in_order() {
+        let p = Pause::default();
+        let (a, b) = (p.take_ticket(), p.take_ticket());
+        assert!(p.is_turn(a));
+        assert!(!p.is_turn(b));
+        p.release(a);
+        assert!(p.is_turn(b));
+        p.release(b);
+        assert!(p.is_turn(p.take_ticket()));
     }
 }

@@ -75,6 +75,9 @@ enum Next {
     Paused(u64),
 }
 
+/// `Next::Paused` value meaning "wait for the clients held before this one".
+const TURN_POLL: u64 = u64::MAX;
+
 /// Input a blocked client may pile up before it is disconnected (Redis'
 /// `client-query-buffer-limit` default, 1 GB).
 const MAX_BLOCKED_INPUT: usize = 1 << 30;
@@ -99,6 +102,10 @@ struct Connection {
     soft_limit_since: Option<std::time::Instant>,
     /// A decoded request held back by `CLIENT PAUSE`, run first once it may.
     held: Option<Vec<bytes::Bytes>>,
+    /// This client's place among the held ones (see `ferrokv_core::pause`).
+    ticket: Option<u64>,
+    /// A ticket whose held request ran, released after the current batch.
+    finished_ticket: Option<u64>,
 }
 
 impl Connection {
@@ -120,6 +127,8 @@ impl Connection {
             pubsub_in_output: 0,
             soft_limit_since: None,
             held: None,
+            ticket: None,
+            finished_ticket: None,
         }
     }
 
@@ -130,6 +139,12 @@ impl Connection {
 
     /// Drops the client's subscriptions and tracking once the connection is over.
     fn leave(&mut self) {
+        for ticket in [self.ticket.take(), self.finished_ticket.take()]
+            .into_iter()
+            .flatten()
+        {
+            self.engine.pause.release(ticket);
+        }
         self.engine.tracking.disable(&self.session.client);
         if let Some(sub) = self.session.pubsub.subscriber() {
             if sub.closed_by_limit() {
@@ -168,6 +183,9 @@ impl Connection {
                 let engine = self.engine.clone();
                 let mut next = Next::Read;
                 let grouped = engine.backend().group(&mut || next = self.process_input());
+                if let Some(ticket) = self.finished_ticket.take() {
+                    engine.pause.release(ticket);
+                }
                 if let Err(e) = grouped {
                     // Writes of the batch were lost: none of its replies may be sent.
                     let reply = Frame::from(CmdError::from(e));
@@ -258,7 +276,10 @@ impl Connection {
             }
         };
         self.drain_all_messages();
-        encode(&frame, self.session.resp, &mut self.output);
+        // `CLIENT REPLY off|skip` applies to the reply of a blocked command too.
+        if !self.session.suppress_reply {
+            encode(&frame, self.session.resp, &mut self.output);
+        }
         Ok(self.flush().await? && !self.session.client.is_killed())
     }
 
@@ -267,9 +288,15 @@ impl Connection {
     /// disconnect is noticed. False if the client is gone.
     async fn wait_paused(&mut self, until: u64) -> std::io::Result<bool> {
         let engine = self.engine.clone();
-        let now = ferrokv_core::clients::unix_ms();
-        let deadline =
-            tokio::time::Instant::now() + Duration::from_millis(until.saturating_sub(now));
+        let wait = if until == TURN_POLL {
+            // Waiting for earlier held clients: they release their turn with a
+            // wake-up; the short timer only covers a release that came before
+            // this wait began.
+            Duration::from_millis(5)
+        } else {
+            Duration::from_millis(until.saturating_sub(ferrokv_core::clients::unix_ms()))
+        };
+        let deadline = tokio::time::Instant::now() + wait.min(Duration::from_secs(86_400));
         let changed = engine.pause.changed();
         tokio::pin!(changed);
         // Shown as blocked (`flags=b`) meanwhile, as Redis' postponed clients.
@@ -427,9 +454,22 @@ impl Connection {
                     }
                 },
             };
+            let pause = &self.engine.pause;
             if let Some(until) = self.engine.must_pause(&self.session, &argv) {
+                self.ticket.get_or_insert_with(|| pause.take_ticket());
                 self.held = Some(argv);
                 return Next::Paused(until);
+            }
+            if let Some(ticket) = self.ticket {
+                if !pause.is_turn(ticket) {
+                    // Clients held earlier run their requests first.
+                    self.held = Some(argv);
+                    return Next::Paused(TURN_POLL);
+                }
+                // Its turn is over once the requests it already sent have run
+                // (see `run`), as Redis runs a resumed client's whole buffer.
+                self.ticket = None;
+                self.finished_ticket = Some(ticket);
             }
             if let Some(next) = self.run_request(&argv) {
                 return next;

@@ -155,6 +155,33 @@ ferrokv_tests::backend_tests! {
         assert_eq!(c.read_frame().await, int(2));
     }
 
+    async fn held_clients_resume_in_the_order_they_were_held(server: &TestServer) {
+        let mut admin = server.raw().await;
+        assert_eq!(admin.send(&["CLIENT", "PAUSE", "100000", "WRITE"]).await, ok());
+        let mut held = Vec::new();
+        for i in 0..4 {
+            let mut c = server.raw().await;
+            let id = client_id(&mut c).await;
+            fire(&mut c, &["SET", "k", &format!("v{i}")]).await;
+            fire(&mut c, &["RPUSH", "order", &i.to_string()]).await;
+            let mut tries = 0;
+            while field_of(&mut admin, id, "flags").await != "b" {
+                tries += 1;
+                assert!(tries < 250, "client {i} is held");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            held.push(c);
+        }
+        assert_eq!(admin.send(&["CLIENT", "UNPAUSE"]).await, ok());
+        for c in &mut held {
+            assert_eq!(c.read_frame().await, ok());
+            c.read_frame().await;
+        }
+        assert_eq!(admin.send(&["GET", "k"]).await, bulk("v3"));
+        let order = admin.send(&["LRANGE", "order", "0", "-1"]).await;
+        assert_eq!(order, bulks(&["0", "1", "2", "3"]));
+    }
+
     async fn expiry_waits_during_a_pause(server: &TestServer) {
         let mut admin = server.raw().await;
         let mut other = server.raw().await;

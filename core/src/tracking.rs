@@ -569,3 +569,63 @@ pub fn send(registry: &ClientRegistry, target: &Arc<ClientHandle>, message: &Inv
 fn resp3(client: &ClientHandle) -> bool {
     client.resp.load(Ordering::Relaxed) == 3
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{engine, run, session};
+
+    #[test]
+    fn prefixes_must_not_overlap() {
+        let e = engine();
+        let s = session(&e);
+        let b = |v: &[&str]| {
+            v.iter()
+                .map(|p| Bytes::copy_from_slice(p.as_bytes()))
+                .collect::<Vec<_>>()
+        };
+        assert!(overlaps(b"", b"x"));
+        assert!(overlaps(b"ab", b"a"));
+        assert!(!overlaps(b"ab", b"ac"));
+        assert_eq!(Tracking::check_prefixes(&s.client, &b(&["a", "b"])), Ok(()));
+        e.tracking.enable(&s.client, 0, BCAST, &b(&["a"]));
+        assert_eq!(
+            Tracking::check_prefixes(&s.client, &b(&["ax"])),
+            Err("Prefix 'ax' overlaps with an existing prefix 'a'. Prefixes for a single client must not overlap.".into())
+        );
+        assert_eq!(e.tracking.total_prefixes(), 1);
+        e.tracking.disable(&s.client);
+        assert_eq!(e.tracking.total_prefixes(), 0);
+        assert_eq!(e.tracking.tracking_clients(), 0);
+    }
+
+    #[test]
+    fn reads_are_remembered_and_writes_forget_them() {
+        let e = engine();
+        let mut reader = session(&e);
+        let mut writer = session(&e);
+        assert_eq!(
+            run(&e, &mut reader, &["CLIENT", "TRACKING", "on"]),
+            Frame::ok()
+        );
+        assert!(e.tracking.active());
+        run(&e, &mut reader, &["MGET", "a", "b"]);
+        run(&e, &mut reader, &["SET", "c", "1"]);
+        assert_eq!((e.tracking.total_keys(), e.tracking.total_items()), (2, 2));
+        run(&e, &mut writer, &["SET", "a", "1"]);
+        assert_eq!((e.tracking.total_keys(), e.tracking.total_items()), (1, 1));
+        // The reader's own write: its message waits for its reply.
+        run(&e, &mut reader, &["GET", "c"]);
+        run(&e, &mut reader, &["DEL", "b", "c"]);
+        // b did not exist: deleting it changed nothing, it stays remembered.
+        assert_eq!(e.tracking.total_keys(), 1);
+        assert!(
+            reader.pending_invalidations.is_empty(),
+            "sent after the command"
+        );
+        run(&e, &mut writer, &["FLUSHALL"]);
+        assert_eq!(e.tracking.total_keys(), 0);
+        run(&e, &mut reader, &["CLIENT", "TRACKING", "off"]);
+        assert!(!e.tracking.active());
+    }
+}

@@ -601,6 +601,11 @@ impl Engine {
         if no_touch {
             txn.set_no_touch(true);
         }
+        // While clients are paused, reads leave expired keys in place.
+        let keep_expired = !spec.flags.has(CmdFlags::WRITE) && self.pause.is_paused();
+        if keep_expired {
+            txn.set_keep_expired(true);
+        }
         let invoke = |session: &mut Session, txn: &mut dyn Txn| {
             let mut ctx = Ctx {
                 engine: self,
@@ -632,6 +637,9 @@ impl Engine {
         };
         if no_touch {
             txn.set_no_touch(false);
+        }
+        if keep_expired {
+            txn.set_keep_expired(false);
         }
         if session.client.tracking.is_on() {
             self.after_tracked_command(session, spec, argv);

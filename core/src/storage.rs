@@ -568,6 +568,12 @@ pub trait Txn {
     /// access times ignore it.
     fn set_no_touch(&mut self, _on: bool) {}
 
+    /// While clients are paused (`CLIENT PAUSE`), a read-only command's scope reports
+    /// expired keys as missing without removing them, as Redis keeps the dataset
+    /// unchanged during a pause. Never set for a command that writes. The default
+    /// removes them as usual.
+    fn set_keep_expired(&mut self, _on: bool) {}
+
     /// Passes `visit` each key this scope removed because it found it expired (lazy
     /// expiry, by any operation), once and in order, and forgets them, so that the
     /// engine can publish Redis' `expired` keyspace events. A backend records them

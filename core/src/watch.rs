@@ -526,6 +526,10 @@ impl Txn for WatchTxn<'_> {
         self.inner.set_no_touch(on)
     }
 
+    fn set_keep_expired(&mut self, on: bool) {
+        self.inner.set_keep_expired(on)
+    }
+
     fn drain_expired(&mut self, visit: &mut dyn FnMut(DbIndex, &[u8])) {
         let expired = &mut self.expired;
         self.inner.drain_expired(&mut |db, key| {

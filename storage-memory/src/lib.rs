@@ -185,6 +185,7 @@ impl StorageBackend for MemoryBackend {
             hints: SmallVec::new(),
             limits: &self.limits,
             no_touch: false,
+            keep_expired: false,
         };
         match scope {
             Scope::All => {
@@ -273,6 +274,7 @@ impl StorageBackend for MemoryBackend {
                 let mut sink = Expired {
                     db: index,
                     keys: &mut gone,
+                    keep: false,
                 };
                 spent += db.expire_fields(EXPIRE_SAMPLE.min(budget - spent), now_ms, &mut sink);
             }
@@ -317,6 +319,8 @@ struct MemTxn<'a> {
     limits: &'a Limits,
     /// `CLIENT NO-TOUCH`: reads leave access times and frequencies alone.
     no_touch: bool,
+    /// Clients are paused: expired keys are reported missing but not removed.
+    keep_expired: bool,
 }
 
 impl MemTxn<'_> {
@@ -354,10 +358,17 @@ impl MemTxn<'_> {
     fn db(&mut self, db: DbIndex, hash: u64) -> StorageResult<(&mut Db, &mut Rng, Expired<'_>)> {
         let pos = self.shard_pos(hash)?;
         let MemTxn {
-            guards, expired, ..
+            guards,
+            expired,
+            keep_expired,
+            ..
         } = self;
         let Shard { dbs, rng } = &mut *guards[pos].1;
-        let sink = Expired { db, keys: expired };
+        let sink = Expired {
+            db,
+            keys: expired,
+            keep: *keep_expired,
+        };
         Ok((dbs.get_mut(db).ok_or_else(bad_db)?, rng, sink))
     }
 
@@ -804,7 +815,7 @@ impl Txn for MemTxn<'_> {
                 (None, None) if s + 1 == SHARDS => 0,
                 (None, None) => ((s + 1) as u64) << (64 - SHARD_BITS),
             };
-            for k in expired {
+            for k in expired.into_iter().filter(|_| !self.keep_expired) {
                 let h = hash_key(k.as_slice());
                 if let Some(loc) = d.table.find(h, k.as_slice()) {
                     d.table.remove(loc, h);
@@ -825,6 +836,7 @@ impl Txn for MemTxn<'_> {
         keep: &mut dyn FnMut(&[u8]) -> bool,
     ) -> StorageResult<Vec<Bytes>> {
         let now = self.now_ms;
+        let keep_expired = self.keep_expired;
         let mut out = Vec::new();
         let mut gone = Vec::new();
         self.each_db(db, |d| {
@@ -839,7 +851,7 @@ impl Txn for MemTxn<'_> {
                     }
                 }
             }
-            for k in expired {
+            for k in expired.into_iter().filter(|_| !keep_expired) {
                 let h = hash_key(k.as_slice());
                 if let Some(loc) = d.table.find(h, k.as_slice()) {
                     d.table.remove(loc, h);
@@ -886,6 +898,7 @@ impl Txn for MemTxn<'_> {
             let mut x = Expired {
                 db,
                 keys: &mut self.expired,
+                keep: self.keep_expired,
             };
             if d.lookup(h, key.as_slice(), now, &mut x).is_some() {
                 found = Some(Bytes::copy_from_slice(key.as_slice()));
@@ -893,6 +906,18 @@ impl Txn for MemTxn<'_> {
             }
         }
         self.guards[0].1.rng = rng;
+        if found.is_none() && self.keep_expired {
+            // Mostly expired keys, which must stay: the first live one, if any.
+            let live = self.guards.iter().find_map(|(_, g)| {
+                g.dbs[db].table.segments().iter().find_map(|seg| {
+                    seg.entries()
+                        .iter()
+                        .find(|e| !seg.is_expired(e, now))
+                        .map(|e| Bytes::copy_from_slice(e.key.as_slice()))
+                })
+            });
+            return Ok(live);
+        }
         if found.is_none() {
             // Mostly expired keys: fall back to a walk that removes them as it goes.
             for (_, g) in self.guards.iter_mut() {
@@ -900,6 +925,7 @@ impl Txn for MemTxn<'_> {
                 let mut x = Expired {
                     db,
                     keys: &mut self.expired,
+                    keep: false,
                 };
                 while let Some(key) = d
                     .table
@@ -944,6 +970,10 @@ impl Txn for MemTxn<'_> {
 
     fn set_no_touch(&mut self, on: bool) {
         self.no_touch = on;
+    }
+
+    fn set_keep_expired(&mut self, on: bool) {
+        self.keep_expired = on;
     }
 
     fn drain_expired(&mut self, visit: &mut dyn FnMut(DbIndex, &[u8])) {

@@ -121,7 +121,7 @@ static SUBCOMMANDS: &[CommandSpec] = &[
         name: "pause",
         arity: -3,
         flags: ADMIN,
-        since: "3.0.0",
+        since: "2.9.50",
         summary: "Suspends commands processing.",
         syntax: "timeout [WRITE | ALL]",
         handler: Some(pause),

@@ -61,6 +61,8 @@ pub struct ClientHandle {
 
 /// `flags=x`: inside `MULTI`.
 pub const FLAG_MULTI: u32 = 1;
+/// `flags=d`: a watched key changed (the next `EXEC` will fail).
+pub const FLAG_DIRTY_CAS: u32 = 1 << 1;
 /// `flags=e`: `CLIENT NO-EVICT on`.
 pub const FLAG_NO_EVICT: u32 = 1 << 2;
 /// `flags=T`: `CLIENT NO-TOUCH on` (Redis 7.2).
@@ -155,6 +157,7 @@ impl ClientHandle {
         put(tracking & t::ON != 0, 't');
         put(tracking & t::BROKEN_REDIRECT != 0, 'R');
         put(tracking & t::BCAST != 0, 'B');
+        put(flags & FLAG_DIRTY_CAS != 0, 'd');
         put(flags & FLAG_NO_EVICT != 0, 'e');
         put(flags & FLAG_NO_TOUCH != 0, 'T');
         if out.is_empty() {

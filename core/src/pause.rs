@@ -107,6 +107,12 @@ impl Pause {
             .is_none_or(|&first| first >= ticket)
     }
 
+    /// Clients whose request is held (counted in `blocked_clients`, as Redis'
+    /// postponed clients).
+    pub fn held_clients(&self) -> usize {
+        self.held.lock().len()
+    }
+
     /// The held request of `ticket` ran (or its client left): the next may go.
     pub fn release(&self, ticket: u64) {
         self.held.lock().remove(&ticket);

@@ -24,11 +24,12 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use bytes::Bytes;
 use parking_lot::Mutex;
 
+use crate::clients::{ClientHandle, FLAG_DIRTY_CAS};
 use crate::storage::{
     DbIndex, DbStats, End, HashOps, IncrError, KeyMeta, LexRange, ListOps, ObjectInfo, ScanPage,
     ScoreRange, SetOps, StorageResult, TtlUpdate, Txn, UnixMillis, ZSetOps,
@@ -39,6 +40,17 @@ use crate::tracking::Changes;
 #[derive(Debug, Default)]
 pub struct Watcher {
     dirty: AtomicBool,
+    /// The client, whose `CLIENT LIST` shows `flags=d` once dirty.
+    client: Weak<ClientHandle>,
+}
+
+impl Watcher {
+    fn mark_dirty(&self) {
+        self.dirty.store(true, Ordering::Release);
+        if let Some(client) = self.client.upgrade() {
+            client.set_flag(FLAG_DIRTY_CAS, true);
+        }
+    }
 }
 
 impl Watcher {
@@ -107,7 +119,7 @@ impl WatchRegistry {
         for (db, key) in keys {
             if let Some(entries) = map.get(key) {
                 for e in entries.iter().filter(|e| e.db == *db) {
-                    e.watcher.dirty.store(true, Ordering::Release);
+                    e.watcher.mark_dirty();
                 }
             }
         }
@@ -174,6 +186,7 @@ impl WatchSet {
     pub fn watch(
         &mut self,
         registry: &Arc<WatchRegistry>,
+        client: &Arc<ClientHandle>,
         db: DbIndex,
         key: &Bytes,
         deadline: Option<UnixMillis>,
@@ -181,7 +194,15 @@ impl WatchSet {
         if self.contains(db, key) {
             return;
         }
-        let watcher = self.watcher.get_or_insert_with(Arc::default).clone();
+        let watcher = self
+            .watcher
+            .get_or_insert_with(|| {
+                Arc::new(Watcher {
+                    dirty: AtomicBool::new(false),
+                    client: Arc::downgrade(client),
+                })
+            })
+            .clone();
         self.registry.get_or_insert_with(|| registry.clone());
         registry.add(db, key, &watcher);
         self.keys.push(WatchedKey {
@@ -196,6 +217,9 @@ impl WatchSet {
         if let (Some(registry), Some(watcher)) = (&self.registry, &self.watcher) {
             if !self.keys.is_empty() {
                 registry.remove_all(&self.keys, watcher);
+            }
+            if let Some(client) = watcher.client.upgrade() {
+                client.set_flag(FLAG_DIRTY_CAS, false);
             }
         }
         self.keys.clear();

@@ -106,6 +106,8 @@ ferrokv_tests::backend_tests! {
         no_reply_yet(&mut publisher).await;
         // A held client shows as blocked.
         assert_eq!(field_of(&mut reader, writer_id, "flags").await, "b");
+        let info = text(&reader.send(&["INFO", "clients"]).await);
+        assert!(info.contains("blocked_clients:2\r\n"), "{info}");
         assert_eq!(sub.try_read_frame(Duration::from_millis(50)).await, None);
         assert_eq!(admin.send(&["CLIENT", "UNPAUSE"]).await, ok());
         assert_eq!(writer.read_frame().await, ok());
@@ -388,6 +390,15 @@ ferrokv_tests::backend_tests! {
         assert_eq!(field_of(&mut admin, tx_id, "multi").await, "2");
         assert_eq!(tx.send(&["EXEC"]).await, arr(vec![ok(), bulk("1")]));
         assert_eq!(field_of(&mut admin, tx_id, "multi").await, "-1");
+        assert_eq!(field_of(&mut admin, tx_id, "flags").await, "N");
+        // A watched key that changed: flags=d until the watches go.
+        assert_eq!(tx.send(&["WATCH", "w"]).await, ok());
+        assert_eq!(field_of(&mut admin, tx_id, "flags").await, "N");
+        assert_eq!(admin.send(&["SET", "w", "1"]).await, ok());
+        assert_eq!(field_of(&mut admin, tx_id, "flags").await, "d");
+        assert_eq!(tx.send(&["MULTI"]).await, ok());
+        assert_eq!(field_of(&mut admin, tx_id, "flags").await, "xd");
+        assert_eq!(tx.send(&["EXEC"]).await, nil_array());
         assert_eq!(field_of(&mut admin, tx_id, "flags").await, "N");
         // Pub/sub clients: flags=P and the TYPE filter.
         let mut sub = server.raw().await;

@@ -274,7 +274,8 @@ fn clients_section(r: &mut Report, ctx: &Ctx<'_>, _dbs: &[DbStats]) {
     r.field("maxclients", ctx.engine.config.get_i64("maxclients"));
     r.field("client_recent_max_input_buffer", max_in);
     r.field("client_recent_max_output_buffer", max_out);
-    r.field("blocked_clients", ctx.engine.blocking.blocked_clients());
+    let blocked = ctx.engine.blocking.blocked_clients() + ctx.engine.pause.held_clients();
+    r.field("blocked_clients", blocked);
     r.field("tracking_clients", ctx.engine.tracking.tracking_clients());
     r.field("clients_in_timeout_table", 0);
 }

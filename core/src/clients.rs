@@ -56,6 +56,8 @@ pub struct ClientHandle {
     /// tracking invalidations) the connection drains into its socket; created on
     /// first use, possibly by another client (an invalidation redirected here).
     outbox: Mutex<Option<Arc<crate::pubsub::Subscriber>>>,
+    /// Whether `outbox` was ever filled: spares most commands the lock.
+    has_outbox: AtomicBool,
     waker: Option<Waker>,
 }
 
@@ -101,6 +103,9 @@ impl ClientHandle {
 
     /// The client's push queue, if it has one.
     pub fn queue(&self) -> Option<Arc<crate::pubsub::Subscriber>> {
+        if !self.has_outbox.load(Ordering::Acquire) {
+            return None;
+        }
         self.outbox.lock().clone()
     }
 
@@ -113,6 +118,7 @@ impl ClientHandle {
         }
         let q = Arc::new(crate::pubsub::Subscriber::new(self.clone()));
         *slot = Some(q.clone());
+        self.has_outbox.store(true, Ordering::Release);
         drop(slot);
         self.wake();
         q
@@ -262,6 +268,7 @@ impl ClientRegistry {
             multi: std::sync::atomic::AtomicI64::new(-1),
             flags: Default::default(),
             outbox: Mutex::new(None),
+            has_outbox: AtomicBool::new(false),
             waker,
         });
         self.clients.lock().insert(id, handle.clone());

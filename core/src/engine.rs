@@ -183,10 +183,12 @@ impl Engine {
             self.send_pending_invalidations(session);
         }
         let in_multi = session.multi.is_some();
-        let client_command = argv
-            .first()
-            .is_some_and(|n| n.eq_ignore_ascii_case(b"client"));
-        if session.tracking_caching && !in_multi && !client_command {
+        if session.tracking_caching
+            && !in_multi
+            && !argv
+                .first()
+                .is_some_and(|n| n.eq_ignore_ascii_case(b"client"))
+        {
             session.tracking_caching = false;
         }
         session.suppress_reply |= session.reply_off || session.reply_skip;

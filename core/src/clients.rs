@@ -44,8 +44,31 @@ pub struct ClientHandle {
     /// Channels, patterns and shard channels subscribed (`sub=`, `psub=`, `ssub=`;
     /// any of them makes `flags=P`), mirrored by the pub/sub registry.
     pub subscriptions: [AtomicUsize; 3],
+    /// Client-side caching state (`CLIENT TRACKING`), read by the writers that
+    /// invalidate this client's keys.
+    pub tracking: crate::tracking::ClientTracking,
+    /// Queued commands while in `MULTI` (`multi=`), -1 outside a transaction.
+    pub multi: std::sync::atomic::AtomicI64,
+    /// Connection-level flags other clients see (`CLIENT LIST` `flags=`,
+    /// `CLIENT KILL`): see the `FLAG_*` constants.
+    pub flags: std::sync::atomic::AtomicU32,
+    /// The queue of out-of-band frames (pub/sub messages, RESP3 pushes such as
+    /// tracking invalidations) the connection drains into its socket; created on
+    /// first use, possibly by another client (an invalidation redirected here).
+    outbox: Mutex<Option<Arc<crate::pubsub::Subscriber>>>,
+    /// Whether `outbox` was ever filled: spares most commands the lock.
+    has_outbox: AtomicBool,
     waker: Option<Waker>,
 }
+
+/// `flags=x`: inside `MULTI`.
+pub const FLAG_MULTI: u32 = 1;
+/// `flags=d`: a watched key changed (the next `EXEC` will fail).
+pub const FLAG_DIRTY_CAS: u32 = 1 << 1;
+/// `flags=e`: `CLIENT NO-EVICT on`.
+pub const FLAG_NO_EVICT: u32 = 1 << 2;
+/// `flags=T`: `CLIENT NO-TOUCH on` (Redis 7.2).
+pub const FLAG_NO_TOUCH: u32 = 1 << 3;
 
 impl std::fmt::Debug for ClientHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -68,9 +91,85 @@ impl ClientHandle {
     /// Asks the connection to close (`CLIENT KILL`).
     pub fn kill(&self) {
         self.killed.store(true, Ordering::SeqCst);
+        self.wake();
+    }
+
+    /// Wakes the connection task (kill, or a push queue created by another client).
+    pub fn wake(&self) {
         if let Some(w) = &self.waker {
             w();
         }
+    }
+
+    /// The client's push queue, if it has one.
+    pub fn queue(&self) -> Option<Arc<crate::pubsub::Subscriber>> {
+        if !self.has_outbox.load(Ordering::Acquire) {
+            return None;
+        }
+        self.outbox.lock().clone()
+    }
+
+    /// The client's push queue, created (and the connection woken to drain it) if
+    /// it had none.
+    pub fn push_queue(self: &Arc<Self>) -> Arc<crate::pubsub::Subscriber> {
+        let mut slot = self.outbox.lock();
+        if let Some(q) = &*slot {
+            return q.clone();
+        }
+        let q = Arc::new(crate::pubsub::Subscriber::new(self.clone()));
+        *slot = Some(q.clone());
+        self.has_outbox.store(true, Ordering::Release);
+        drop(slot);
+        self.wake();
+        q
+    }
+
+    /// Whether a connection flag (`FLAG_*`) is set.
+    pub fn has_flag(&self, flag: u32) -> bool {
+        self.flags.load(Ordering::Relaxed) & flag != 0
+    }
+
+    /// Sets or clears a connection flag (`FLAG_*`).
+    pub fn set_flag(&self, flag: u32, on: bool) {
+        if on {
+            self.flags.fetch_or(flag, Ordering::Relaxed);
+        } else {
+            self.flags.fetch_and(!flag, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether the client has any channel, pattern or shard channel subscription
+    /// (Redis' `CLIENT_PUBSUB`).
+    pub fn is_subscribed(&self) -> bool {
+        self.subscriptions
+            .iter()
+            .any(|n| n.load(Ordering::Relaxed) > 0)
+    }
+
+    /// Redis' `flags=` letters of `CLIENT LIST`, in Redis' order (`N` for none).
+    pub fn flag_letters(&self) -> String {
+        let flags = self.flags.load(Ordering::Relaxed);
+        let tracking = self.tracking.flags();
+        let mut out = String::new();
+        let mut put = |on: bool, c: char| {
+            if on {
+                out.push(c);
+            }
+        };
+        use crate::tracking as t;
+        put(self.is_subscribed(), 'P');
+        put(flags & FLAG_MULTI != 0, 'x');
+        put(self.blocked.load(Ordering::Relaxed), 'b');
+        put(tracking & t::ON != 0, 't');
+        put(tracking & t::BROKEN_REDIRECT != 0, 'R');
+        put(tracking & t::BCAST != 0, 'B');
+        put(flags & FLAG_DIRTY_CAS != 0, 'd');
+        put(flags & FLAG_NO_EVICT != 0, 'e');
+        put(flags & FLAG_NO_TOUCH != 0, 'T');
+        if out.is_empty() {
+            out.push('N');
+        }
+        out
     }
 
     /// Whether `CLIENT KILL` targeted this client.
@@ -114,7 +213,7 @@ impl ClientHandle {
             .each_ref()
             .map(|n| n.load(Ordering::Relaxed));
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir={} resp={}",
             self.id,
             self.addr,
             self.laddr,
@@ -122,22 +221,18 @@ impl ClientHandle {
             name,
             self.created.elapsed().as_secs(),
             idle,
-            if self.blocked.load(Ordering::Relaxed) {
-                "b"
-            } else if subs.iter().any(|&n| n > 0) {
-                "P"
-            } else {
-                "N"
-            },
+            self.flag_letters(),
             self.db.load(Ordering::Relaxed),
             subs[0],
             subs[1],
             subs[2],
+            self.multi.load(Ordering::Relaxed),
             qbuf,
             16384usize.saturating_sub(qbuf),
             omem,
             qbuf + omem + 16384,
             self.last_cmd.lock(),
+            self.tracking.redirect_for_list(),
             self.resp.load(Ordering::Relaxed),
         )
     }
@@ -169,15 +264,24 @@ impl ClientRegistry {
             killed: AtomicBool::new(false),
             blocked: AtomicBool::new(false),
             subscriptions: Default::default(),
+            tracking: Default::default(),
+            multi: std::sync::atomic::AtomicI64::new(-1),
+            flags: Default::default(),
+            outbox: Mutex::new(None),
+            has_outbox: AtomicBool::new(false),
             waker,
         });
         self.clients.lock().insert(id, handle.clone());
         handle
     }
 
-    /// Removes a closed connection.
+    /// Removes a closed connection, dropping its push queue (which refers back to
+    /// the handle).
     pub fn unregister(&self, id: u64) {
-        self.clients.lock().remove(&id);
+        let client = self.clients.lock().remove(&id);
+        if let Some(client) = client {
+            client.outbox.lock().take();
+        }
     }
 
     /// Number of connected clients.

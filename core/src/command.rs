@@ -44,6 +44,9 @@ impl CmdFlags {
     /// Does not mark the client as having sent a command for stats (`no-mandatory-keys`
     /// in Redis means the keys may be absent).
     pub const NO_MANDATORY_KEYS: CmdFlags = CmdFlags(1 << 14);
+    /// Does not write but is propagated (Redis' `may_replicate`, not reported by
+    /// `COMMAND`): held back by `CLIENT PAUSE WRITE` like a write.
+    pub const MAY_REPLICATE: CmdFlags = CmdFlags(1 << 30);
     /// Reads/writes random keys or the whole keyspace: the scope locks everything.
     /// Not a Redis flag; never reported by `COMMAND`.
     pub const WHOLE_KEYSPACE: CmdFlags = CmdFlags(1 << 31);

@@ -95,6 +95,7 @@ pub fn run_all(make: &dyn Fn() -> Box<dyn StorageBackend>) {
         ("touch_object_info", check_touch_object_info),
         ("active_expire", check_active_expire),
         ("expired_reports", check_expired_reports),
+        ("keep_expired", check_keep_expired),
         ("many_keys", check_many_keys),
         ("concurrent_atomic", check_concurrent_atomic),
     ];
@@ -842,6 +843,44 @@ pub fn check_active_expire(b: &dyn StorageBackend) {
     assert_eq!((s.keys, s.expires), (200, 100));
     let s = b.active_expire(1000);
     assert_eq!(s.expired, 0, "nothing left to expire");
+}
+
+/// With `set_keep_expired` (clients paused), reads report expired keys missing
+/// but leave them in place and report nothing; without it they are removed again.
+pub fn check_keep_expired(b: &dyn StorageBackend) {
+    keyed(b, &[b"gone", b"live"], |t| {
+        let past = t.now_ms() - 10_000;
+        ok(
+            t.set_string(0, b"gone", b"v", TtlUpdate::At(past)),
+            "set past",
+        );
+        ok(t.set_string(0, b"live", b"v", TtlUpdate::Clear), "set");
+    });
+    all(b, |t| {
+        t.set_keep_expired(true);
+        assert_eq!(get(t, 0, b"gone"), None);
+        assert_eq!(ok(t.meta(0, b"gone"), "meta"), None);
+        let keys = ok(t.keys(0, &mut |_| true), "keys");
+        assert_eq!(keys, vec![Bytes::from_static(b"live")]);
+        let page = ok(t.scan(0, 0, 100), "scan");
+        assert_eq!(page.keys, vec![Bytes::from_static(b"live")]);
+        assert_eq!(
+            ok(t.random_key(0), "random_key").as_deref(),
+            Some(&b"live"[..])
+        );
+        let mut reported = 0;
+        t.drain_expired(&mut |_, _| reported += 1);
+        assert_eq!(reported, 0, "nothing was removed");
+        t.set_keep_expired(false);
+    });
+    let s = all(b, |t| ok(t.db_size(0), "size"));
+    assert_eq!(s.keys, 2, "the expired key is still stored");
+    keyed(b, &[b"gone"], |t| {
+        assert_eq!(get(t, 0, b"gone"), None);
+        let mut reported = 0;
+        t.drain_expired(&mut |_, _| reported += 1);
+        assert_eq!(reported, 1, "removed by a normal read");
+    });
 }
 
 /// Keys removed by lazy expiry are reported once by `drain_expired`, with their

@@ -50,6 +50,10 @@ pub struct Engine {
     pub notify: crate::notify::Notifier,
     /// Keys clients `WATCH`.
     pub watches: Arc<WatchRegistry>,
+    /// Client-side caching: keys tracking clients read, broadcast prefixes.
+    pub tracking: crate::tracking::Tracking,
+    /// `CLIENT PAUSE` state.
+    pub pause: crate::pause::Pause,
     /// When the engine started (`uptime_in_seconds`).
     pub started: Instant,
     /// Random 40-hex-digit id of this run (`run_id`).
@@ -85,6 +89,8 @@ impl Engine {
             pubsub: Default::default(),
             notify: Default::default(),
             watches: Arc::default(),
+            tracking: Default::default(),
+            pause: Default::default(),
             started: Instant::now(),
             run_id,
             shutdown: Mutex::new(None),
@@ -93,6 +99,7 @@ impl Engine {
         };
         engine.apply_encoding_limits();
         engine.notify.refresh(&engine.config);
+        engine.tracking.refresh(&engine.config);
         engine
     }
 
@@ -130,8 +137,87 @@ impl Engine {
         self.table.values().copied()
     }
 
-    /// Runs one command for `session` and returns its reply.
+    /// Runs one command for `session` and returns its reply. When
+    /// `session.suppress_reply` is set afterwards, the reply must not be sent
+    /// (`CLIENT REPLY off|skip`).
     pub fn execute(&self, session: &mut Session, argv: &[Bytes]) -> Frame {
+        session.suppress_reply = false;
+        session.push_mark = None;
+        let reply = self.dispatch(session, argv);
+        self.after_command(session, argv);
+        reply
+    }
+
+    /// While clients are paused: the Unix ms until which this request must wait
+    /// before [`Engine::execute`] runs it (Redis' `processCommand` pause check, after
+    /// the checks that refuse a command outright). `None` when it may run now.
+    pub fn must_pause(&self, session: &Session, argv: &[Bytes]) -> Option<u64> {
+        let (kind, until) = self.pause.current()?;
+        let spec = self.resolve(argv).ok()?;
+        if crate::pubsub::refused_in_subscribed_mode(session, spec) {
+            return None;
+        }
+        let writes = |spec: &CommandSpec| {
+            spec.flags.has(CmdFlags::WRITE) || spec.flags.has(CmdFlags::MAY_REPLICATE)
+        };
+        let held = match kind {
+            crate::pause::PauseKind::All => true,
+            crate::pause::PauseKind::Write => {
+                writes(spec)
+                    || (spec.name == "exec"
+                        && session
+                            .multi
+                            .as_ref()
+                            .is_some_and(|m| m.commands.iter().any(|(s, _)| writes(s))))
+            }
+        };
+        held.then_some(until)
+    }
+
+    /// Per-client bookkeeping after every request, as Redis' `resetClient` and
+    /// `trackingHandlePendingKeyInvalidations`: the invalidations the command caused
+    /// for its own client, the one-command `CLIENT CACHING` and `CLIENT REPLY skip`
+    /// states, and the `MULTI` state `CLIENT LIST` shows.
+    fn after_command(&self, session: &mut Session, argv: &[Bytes]) {
+        if !session.pending_invalidations.is_empty() {
+            self.send_pending_invalidations(session);
+        }
+        let in_multi = session.multi.is_some();
+        if session.tracking_caching
+            && !in_multi
+            && !argv
+                .first()
+                .is_some_and(|n| n.eq_ignore_ascii_case(b"client"))
+        {
+            session.tracking_caching = false;
+        }
+        session.suppress_reply |= session.reply_off || session.reply_skip;
+        session.reply_skip = std::mem::take(&mut session.reply_skip_next);
+        let queued = session
+            .multi
+            .as_ref()
+            .map_or(-1, |m| m.commands.len() as i64);
+        let client = &session.client;
+        if client.multi.load(Ordering::Relaxed) != queued {
+            client.multi.store(queued, Ordering::Relaxed);
+            client.set_flag(crate::clients::FLAG_MULTI, in_multi);
+        }
+    }
+
+    /// Sends the invalidations a client's own command caused (after its reply).
+    fn send_pending_invalidations(&self, session: &mut Session) {
+        for message in std::mem::take(&mut session.pending_invalidations) {
+            crate::tracking::send(&self.clients, &session.client, &message);
+        }
+    }
+
+    /// [`Engine::execute`] before the per-client bookkeeping.
+    fn dispatch(&self, session: &mut Session, argv: &[Bytes]) -> Frame {
+        if let Some(refusal) = crate::pubsub::refuse_in_subscribed_mode(self, session, argv) {
+            // Refused as Redis' `rejectCommand`, which also aborts an open transaction.
+            flag_transaction(session);
+            return refusal;
+        }
         if session.multi.is_some() {
             if let Some(reply) = self.execute_in_multi(session, argv) {
                 return reply;
@@ -219,9 +305,11 @@ impl Engine {
                 CmdError::err("Command not allowed inside a transaction").into()
             }
             Ok(spec) => {
+                let dirty = session.watched.is_dirty();
                 if let Some(multi) = session.multi.as_mut() {
-                    // No sense keeping the commands of a transaction that will abort.
-                    if !multi.failed {
+                    // No sense keeping the commands of a transaction that will abort
+                    // (Redis' `queueMultiCommand`).
+                    if !multi.failed && !dirty {
                         multi.commands.push((spec, argv.to_vec()));
                     }
                 }
@@ -365,6 +453,9 @@ impl Engine {
                 session.resp = waiter.resp;
                 session.no_block = true;
                 let reply = self.run(&mut session, spec, &waiter.argv);
+                if !session.pending_invalidations.is_empty() {
+                    self.send_pending_invalidations(&mut session);
+                }
                 if matches!(reply, Frame::Null | Frame::NullArray | Frame::Error(_)) {
                     return None;
                 }
@@ -510,6 +601,17 @@ impl Engine {
         let Some(handler) = spec.handler else {
             return CmdError::arity(spec.name).into();
         };
+        // `CLIENT NO-TOUCH` (Redis 7.2): nothing but TOUCH updates access times.
+        let no_touch =
+            session.client.has_flag(crate::clients::FLAG_NO_TOUCH) && spec.name != "touch";
+        if no_touch {
+            txn.set_no_touch(true);
+        }
+        // While clients are paused, reads leave expired keys in place.
+        let keep_expired = !spec.flags.has(CmdFlags::WRITE) && self.pause.is_paused();
+        if keep_expired {
+            txn.set_keep_expired(true);
+        }
         let invoke = |session: &mut Session, txn: &mut dyn Txn| {
             let mut ctx = Ctx {
                 engine: self,
@@ -523,18 +625,71 @@ impl Engine {
             ctx.notify_expired();
             reply
         };
-        if self.watches.any() {
-            let mut watched = WatchTxn::new(txn, &self.watches);
-            let reply = invoke(session, &mut watched);
-            watched.finish();
+        let reply = if self.watches.any() || self.tracking.active() {
+            let mut observed = WatchTxn::new(txn, &self.watches);
+            let reply = invoke(session, &mut observed);
+            let changes = observed.finish();
+            if self.tracking.active() {
+                self.tracking.keys_changed(
+                    &self.clients,
+                    &changes,
+                    &session.client,
+                    &mut session.pending_invalidations,
+                );
+            }
             reply
         } else {
             invoke(session, txn)
+        };
+        if no_touch {
+            txn.set_no_touch(false);
+        }
+        if keep_expired {
+            txn.set_keep_expired(false);
+        }
+        if session.client.tracking.is_on() {
+            self.after_tracked_command(session, spec, argv);
+        }
+        reply
+    }
+
+    /// For a tracking client, inside the command's scope: remembers the keys of a
+    /// read-only command (Redis' `trackingRememberKeys`, with the OPTIN/OPTOUT rule)
+    /// and marks the position of its push queue (see [`Session::push_mark`]).
+    fn after_tracked_command(
+        &self,
+        session: &mut Session,
+        spec: &'static CommandSpec,
+        argv: &[Bytes],
+    ) {
+        let flags = session.client.tracking.flags();
+        let readonly = spec.flags.has(CmdFlags::READONLY) && !spec.flags.has(CmdFlags::PUBSUB);
+        let (optin, optout) = (
+            flags & crate::tracking::OPTIN != 0,
+            flags & crate::tracking::OPTOUT != 0,
+        );
+        let caching = session.tracking_caching;
+        // OPTIN needs `CLIENT CACHING yes` first, OPTOUT skips after `... no`.
+        let wanted = if optin { caching } else { !(optout && caching) };
+        if readonly && wanted && flags & crate::tracking::BCAST == 0 {
+            let keys = spec.keys.key_indexes(argv);
+            self.tracking.remember(
+                &self.clients,
+                &session.client,
+                keys.into_iter().map(|i| &argv[i]),
+            );
+        }
+        if let Some(queue) = session.client.queue() {
+            session.push_mark = Some(queue.position());
         }
     }
 
     /// One step of active expiry, as Redis' `activeExpireCycle` runs `hz` times a second.
+    /// Nothing expires while clients are paused.
     pub fn active_expire_cycle(&self) -> ExpireStats {
+        if self.pause.is_paused() {
+            return ExpireStats::default();
+        }
         let stats = crate::notify::active_expire(self, 2000);
         Stats::add(&self.stats.expired_keys, stats.expired);
         self.dataset_bytes
@@ -583,7 +738,6 @@ impl Engine {
 fn flag_transaction(session: &mut Session) {
     if let Some(multi) = session.multi.as_mut() {
         multi.failed = true;
-        multi.commands = Vec::new();
     }
 }
 

@@ -16,11 +16,13 @@ pub mod conformance;
 pub mod conformance_collections;
 pub mod engine;
 pub mod notify;
+pub mod pause;
 pub mod pubsub;
 pub mod session;
 pub mod stats;
 pub mod storage;
 pub mod testing;
+pub mod tracking;
 pub mod util;
 pub mod watch;
 

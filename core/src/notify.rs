@@ -133,16 +133,29 @@ fn publish_with(pubsub: &PubSub, flags: u32, event: &'static str, db: DbIndex, k
 }
 
 /// One step of active expiry that publishes `expired` for each key it removes, when
-/// those events are enabled (otherwise the backend's plain, non-reporting step).
+/// those events are enabled, and invalidates them for client-side caching while a
+/// client tracks (otherwise the backend's plain, non-reporting step).
 pub fn active_expire(engine: &Engine, budget: usize) -> ExpireStats {
     let backend = engine.backend();
-    if !engine.notify.enabled(EXPIRED) {
+    let notifying = engine.notify.enabled(EXPIRED);
+    let tracking = engine.tracking.active();
+    if !notifying && !tracking {
         return backend.active_expire(budget);
     }
     let (notify, pubsub) = (&engine.notify, &engine.pubsub);
-    backend.active_expire_reporting(budget, &mut |db, key| {
-        notify.publish(pubsub, EXPIRED, "expired", db, key)
-    })
+    let mut removed: Vec<Bytes> = Vec::new();
+    let stats = backend.active_expire_reporting(budget, &mut |db, key| {
+        if notifying {
+            notify.publish(pubsub, EXPIRED, "expired", db, key);
+        }
+        if tracking {
+            removed.push(Bytes::copy_from_slice(key));
+        }
+    });
+    if !removed.is_empty() {
+        engine.tracking.keys_expired(&engine.clients, &removed);
+    }
+    stats
 }
 
 impl Ctx<'_> {

@@ -153,6 +153,9 @@ struct Outbox {
     closed: bool,
     soft_since: Option<Instant>,
     waker: Option<Waker>,
+    /// Frames ever queued and ever drained: positions for [`Subscriber::drain_until`].
+    pushed: u64,
+    drained: u64,
 }
 
 impl std::fmt::Debug for Subscriber {
@@ -193,6 +196,7 @@ impl Subscriber {
         }
         o.bytes += frame.len();
         o.frames.push_back(frame.clone());
+        o.pushed += 1;
         let mut went_over_soft = false;
         if let Some(limits) = limits {
             let was_over = o.soft_since.is_some();
@@ -215,6 +219,7 @@ impl Subscriber {
     fn close(&self, mut o: parking_lot::MutexGuard<'_, Outbox>) {
         o.closed = true;
         o.frames = VecDeque::new();
+        o.drained = o.pushed;
         o.bytes = 0;
         let waker = o.waker.take();
         drop(o);
@@ -234,19 +239,52 @@ impl Subscriber {
     }
 
     fn drain_locked(o: &mut Outbox, out: &mut BytesMut, max: usize) -> usize {
+        Self::drain_upto(o, out, max, u64::MAX)
+    }
+
+    /// Drains frames (at least one if any) fitting in `max` bytes, stopping at
+    /// frame position `mark`.
+    fn drain_upto(o: &mut Outbox, out: &mut BytesMut, max: usize, mark: u64) -> usize {
         let mut moved = 0;
         while let Some(front) = o.frames.front() {
-            if moved > 0 && moved + front.len() > max {
+            if (moved > 0 && moved + front.len() > max) || o.drained >= mark {
                 break;
             }
             moved += front.len();
             out.extend_from_slice(front);
             o.frames.pop_front();
+            o.drained += 1;
         }
         if o.frames.capacity() > 1024 && o.frames.len() < 64 {
             o.frames.shrink_to(64);
         }
         moved
+    }
+
+    /// Moves the frames queued before position `mark` (a [`Subscriber::position`]
+    /// taken earlier) into `out`, leaving later ones queued. Returns the bytes moved.
+    pub fn drain_until(&self, out: &mut BytesMut, mark: u64) -> usize {
+        let mut o = self.outbox.lock();
+        Self::drain_upto(&mut o, out, usize::MAX, mark)
+    }
+
+    /// The number of frames queued so far: frames queued later are after this
+    /// position (see [`Subscriber::drain_until`]).
+    pub fn position(&self) -> u64 {
+        self.outbox.lock().pushed
+    }
+
+    /// Queues one out-of-band frame (a RESP3 push such as an invalidation),
+    /// encoded for the client's protocol, outside the pub/sub output limit.
+    pub fn push(&self, frame: &Frame) {
+        let version = if self.resp3() {
+            RespVersion::Resp3
+        } else {
+            RespVersion::Resp2
+        };
+        let mut out = BytesMut::new();
+        encode(frame, version, &mut out);
+        self.deliver(&out.freeze(), None);
     }
 
     /// [`Subscriber::drain`] as a poll: `Pending` (waking the task later) while the
@@ -334,7 +372,7 @@ impl ClientPubSub {
 
     fn ensure_subscriber(&mut self, client: &Arc<ClientHandle>) -> Arc<Subscriber> {
         self.subscriber
-            .get_or_insert_with(|| Arc::new(Subscriber::new(client.clone())))
+            .get_or_insert_with(|| client.push_queue())
             .clone()
     }
 
@@ -554,7 +592,7 @@ impl PubSub {
                     ns.active.fetch_add(1, Ordering::Relaxed);
                 }
                 let frame = confirmation(kind.subscribe_word(), Some(name), state.count(kind));
-                sub.deliver(Encoded::new(frame.clone()).get(sub.resp3()), None);
+                sub.push(&frame);
                 frame
             }
             Kind::Pattern => {
@@ -566,7 +604,7 @@ impl PubSub {
                     }
                 }
                 let frame = confirmation(kind.subscribe_word(), Some(name), state.count(kind));
-                sub.deliver(Encoded::new(frame.clone()).get(sub.resp3()), None);
+                sub.push(&frame);
                 frame
             }
         };
@@ -602,7 +640,7 @@ impl PubSub {
         }
         if frames.is_empty() {
             let frame = confirmation(kind.unsubscribe_word(), None, state.count(kind));
-            sub.deliver(Encoded::new(frame.clone()).get(sub.resp3()), None);
+            sub.push(&frame);
             frames.push(frame);
         }
         state.mirror_counts();
@@ -621,7 +659,7 @@ impl PubSub {
         let id = sub.client.id;
         let deliver = |frame: &Frame| {
             if notify {
-                sub.deliver(Encoded::new(frame.clone()).get(sub.resp3()), None);
+                sub.push(frame);
             }
         };
         match kind {
@@ -813,6 +851,17 @@ pub fn is_subscription_command(name: &[u8]) -> bool {
         .any(|c| name.eq_ignore_ascii_case(c.as_bytes()))
 }
 
+/// Whether a RESP2 client in subscribed mode may not run `spec` (a top-level
+/// spec or one of its subcommands).
+pub fn refused_in_subscribed_mode(
+    session: &crate::Session,
+    spec: &crate::command::CommandSpec,
+) -> bool {
+    session.resp == RespVersion::Resp2
+        && session.pubsub.is_active()
+        && !SUBSCRIBED_MODE_COMMANDS.contains(&spec.name)
+}
+
 /// The refusal a RESP2 client in subscribed mode gets for a command outside the
 /// subscription commands, PING, QUIT and RESET (Redis' `processCommand` check, which
 /// comes after the unknown-command and arity checks: those are left to the engine,
@@ -826,7 +875,7 @@ pub fn refuse_in_subscribed_mode(
         return None;
     }
     let spec = engine.command(argv.first()?)?;
-    if SUBSCRIBED_MODE_COMMANDS.contains(&spec.name) {
+    if !refused_in_subscribed_mode(session, spec) {
         return None;
     }
     let (spec, fullname) = if spec.subcommands.is_empty() || argv.len() < 2 {

@@ -36,6 +36,24 @@ pub struct Session {
     /// Keys this connection `WATCH`es; unwatched on `EXEC`, `DISCARD`, `UNWATCH`,
     /// `RESET` and when the session is dropped (disconnect).
     pub watched: crate::watch::WatchSet,
+    /// `CLIENT CACHING yes|no` given for the next command (OPTIN/OPTOUT tracking).
+    pub tracking_caching: bool,
+    /// Invalidations this client's own command caused, sent after its reply.
+    pub pending_invalidations: crate::tracking::Pending,
+    /// Position of the push queue when a tracking client's command finished inside
+    /// its scope: the server sends the frames queued before it ahead of the reply
+    /// and later ones after, so an invalidation of a key this command read always
+    /// follows the value read.
+    pub push_mark: Option<u64>,
+    /// `CLIENT REPLY off` is in effect.
+    pub reply_off: bool,
+    /// `CLIENT REPLY skip`: the reply of the current command is not sent.
+    pub reply_skip: bool,
+    /// `CLIENT REPLY skip` was just run: skip the next command's reply.
+    pub reply_skip_next: bool,
+    /// Set by the engine: the reply of the command just executed must not be sent
+    /// (`CLIENT REPLY off|skip`).
+    pub suppress_reply: bool,
 }
 
 impl Session {
@@ -52,6 +70,13 @@ impl Session {
             pubsub: Default::default(),
             multi: None,
             watched: crate::watch::WatchSet::default(),
+            tracking_caching: false,
+            pending_invalidations: Vec::new(),
+            push_mark: None,
+            reply_off: false,
+            reply_skip: false,
+            reply_skip_next: false,
+            suppress_reply: false,
         }
     }
 

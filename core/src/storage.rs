@@ -563,6 +563,17 @@ pub trait Txn {
     /// Exchanges two databases. Needs [`Scope::All`].
     fn swap_db(&mut self, a: DbIndex, b: DbIndex) -> StorageResult<()>;
 
+    /// `CLIENT NO-TOUCH`: while on, reads do not update the access time and
+    /// frequency of the keys (`OBJECT IDLETIME` / `FREQ`). Backends that record no
+    /// access times ignore it.
+    fn set_no_touch(&mut self, _on: bool) {}
+
+    /// While clients are paused (`CLIENT PAUSE`), a read-only command's scope reports
+    /// expired keys as missing without removing them, as Redis keeps the dataset
+    /// unchanged during a pause. Never set for a command that writes. The default
+    /// removes them as usual.
+    fn set_keep_expired(&mut self, _on: bool) {}
+
     /// Passes `visit` each key this scope removed because it found it expired (lazy
     /// expiry, by any operation), once and in order, and forgets them, so that the
     /// engine can publish Redis' `expired` keyspace events. A backend records them

@@ -24,20 +24,33 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use bytes::Bytes;
 use parking_lot::Mutex;
 
+use crate::clients::{ClientHandle, FLAG_DIRTY_CAS};
 use crate::storage::{
     DbIndex, DbStats, End, HashOps, IncrError, KeyMeta, LexRange, ListOps, ObjectInfo, ScanPage,
     ScoreRange, SetOps, StorageResult, TtlUpdate, Txn, UnixMillis, ZSetOps,
 };
+use crate::tracking::Changes;
 
 /// One client's dirty flag, shared between its session and the registry.
 #[derive(Debug, Default)]
 pub struct Watcher {
     dirty: AtomicBool,
+    /// The client, whose `CLIENT LIST` shows `flags=d` once dirty.
+    client: Weak<ClientHandle>,
+}
+
+impl Watcher {
+    fn mark_dirty(&self) {
+        self.dirty.store(true, Ordering::Release);
+        if let Some(client) = self.client.upgrade() {
+            client.set_flag(FLAG_DIRTY_CAS, true);
+        }
+    }
 }
 
 impl Watcher {
@@ -106,7 +119,7 @@ impl WatchRegistry {
         for (db, key) in keys {
             if let Some(entries) = map.get(key) {
                 for e in entries.iter().filter(|e| e.db == *db) {
-                    e.watcher.dirty.store(true, Ordering::Release);
+                    e.watcher.mark_dirty();
                 }
             }
         }
@@ -173,6 +186,7 @@ impl WatchSet {
     pub fn watch(
         &mut self,
         registry: &Arc<WatchRegistry>,
+        client: &Arc<ClientHandle>,
         db: DbIndex,
         key: &Bytes,
         deadline: Option<UnixMillis>,
@@ -180,7 +194,15 @@ impl WatchSet {
         if self.contains(db, key) {
             return;
         }
-        let watcher = self.watcher.get_or_insert_with(Arc::default).clone();
+        let watcher = self
+            .watcher
+            .get_or_insert_with(|| {
+                Arc::new(Watcher {
+                    dirty: AtomicBool::new(false),
+                    client: Arc::downgrade(client),
+                })
+            })
+            .clone();
         self.registry.get_or_insert_with(|| registry.clone());
         registry.add(db, key, &watcher);
         self.keys.push(WatchedKey {
@@ -195,6 +217,9 @@ impl WatchSet {
         if let (Some(registry), Some(watcher)) = (&self.registry, &self.watcher) {
             if !self.keys.is_empty() {
                 registry.remove_all(&self.keys, watcher);
+            }
+            if let Some(client) = watcher.client.upgrade() {
+                client.set_flag(FLAG_DIRTY_CAS, false);
             }
         }
         self.keys.clear();
@@ -222,10 +247,16 @@ impl Drop for WatchSet {
 /// a default body composed of other methods needs no entry here (the default runs
 /// on this wrapper, so its writes are recorded); one a backend overrides must be
 /// forwarded here, recording what it changed.
+///
+/// The same record serves client-side caching: [`WatchTxn::finish`] returns the
+/// changed keys, the keys lazy expiry removed and whether a database was flushed
+/// (see `tracking.rs`).
 pub struct WatchTxn<'a> {
     inner: &'a mut dyn Txn,
     registry: &'a WatchRegistry,
     touched: Vec<(DbIndex, Bytes)>,
+    expired: Vec<(DbIndex, Bytes)>,
+    flushed: bool,
 }
 
 impl<'a> WatchTxn<'a> {
@@ -235,6 +266,8 @@ impl<'a> WatchTxn<'a> {
             inner,
             registry,
             touched: Vec::new(),
+            expired: Vec::new(),
+            flushed: false,
         }
     }
 
@@ -243,9 +276,19 @@ impl<'a> WatchTxn<'a> {
         &self.touched
     }
 
-    /// Marks the clients watching the changed keys dirty (inside the scope).
-    pub fn finish(self) {
+    /// Marks the clients watching the changed keys dirty (inside the scope) and
+    /// returns what changed, lazily expired keys included (drained from the
+    /// backend's log if the command did not announce them).
+    pub fn finish(mut self) -> Changes {
         self.registry.touch(&self.touched);
+        let expired = &mut self.expired;
+        self.inner
+            .drain_expired(&mut |db, key| expired.push((db, Bytes::copy_from_slice(key))));
+        Changes {
+            touched: self.touched,
+            expired: self.expired,
+            flushed: self.flushed,
+        }
     }
 
     fn note(&mut self, db: DbIndex, key: &[u8]) {
@@ -487,6 +530,7 @@ impl Txn for WatchTxn<'_> {
                 self.touched.push((db, key));
             }
         }
+        self.flushed = true;
         self.inner.flush_db(db)
     }
 
@@ -502,8 +546,20 @@ impl Txn for WatchTxn<'_> {
         self.inner.swap_db(a, b)
     }
 
+    fn set_no_touch(&mut self, on: bool) {
+        self.inner.set_no_touch(on)
+    }
+
+    fn set_keep_expired(&mut self, on: bool) {
+        self.inner.set_keep_expired(on)
+    }
+
     fn drain_expired(&mut self, visit: &mut dyn FnMut(DbIndex, &[u8])) {
-        self.inner.drain_expired(visit)
+        let expired = &mut self.expired;
+        self.inner.drain_expired(&mut |db, key| {
+            expired.push((db, Bytes::copy_from_slice(key)));
+            visit(db, key)
+        })
     }
 }
 

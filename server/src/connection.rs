@@ -70,7 +70,13 @@ enum Next {
     Close,
     /// A command blocked: wait for this waiter's reply, then go on with the input.
     Blocked(Arc<Waiter>),
+    /// Clients are paused: wait until this Unix ms (or `CLIENT UNPAUSE`), then run
+    /// the held request and go on with the input.
+    Paused(u64),
 }
+
+/// `Next::Paused` value meaning "wait for the clients held before this one".
+const TURN_POLL: u64 = u64::MAX;
 
 /// Input a blocked client may pile up before it is disconnected (Redis'
 /// `client-query-buffer-limit` default, 1 GB).
@@ -94,6 +100,12 @@ struct Connection {
     pubsub_in_output: usize,
     /// Since when the output has exceeded the `normal` class soft limit.
     soft_limit_since: Option<std::time::Instant>,
+    /// A decoded request held back by `CLIENT PAUSE`, run first once it may.
+    held: Option<Vec<bytes::Bytes>>,
+    /// This client's place among the held ones (see `ferrokv_core::pause`).
+    ticket: Option<u64>,
+    /// A ticket whose held request ran, released after the current batch.
+    finished_ticket: Option<u64>,
 }
 
 impl Connection {
@@ -114,11 +126,26 @@ impl Connection {
             decoder: RequestDecoder::new(max_bulk),
             pubsub_in_output: 0,
             soft_limit_since: None,
+            held: None,
+            ticket: None,
+            finished_ticket: None,
         }
     }
 
-    /// Drops the client's subscriptions once the connection is over.
+    /// The client's push queue (pub/sub messages, invalidations), if it has one.
+    fn queue(&self) -> Option<Arc<Subscriber>> {
+        self.session.client.queue()
+    }
+
+    /// Drops the client's subscriptions and tracking once the connection is over.
     fn leave(&mut self) {
+        for ticket in [self.ticket.take(), self.finished_ticket.take()]
+            .into_iter()
+            .flatten()
+        {
+            self.engine.pause.release(ticket);
+        }
+        self.engine.tracking.disable(&self.session.client);
         if let Some(sub) = self.session.pubsub.subscriber() {
             if sub.closed_by_limit() {
                 let limits = self.engine.pubsub.limits(OutputClass::PubSub);
@@ -156,6 +183,9 @@ impl Connection {
                 let engine = self.engine.clone();
                 let mut next = Next::Read;
                 let grouped = engine.backend().group(&mut || next = self.process_input());
+                if let Some(ticket) = self.finished_ticket.take() {
+                    engine.pause.release(ticket);
+                }
                 if let Err(e) = grouped {
                     // Writes of the batch were lost: none of its replies may be sent.
                     let reply = Frame::from(CmdError::from(e));
@@ -178,6 +208,11 @@ impl Connection {
                         }
                         // Requests that arrived meanwhile are still in the input.
                     }
+                    Next::Paused(until) => {
+                        if !self.wait_paused(until).await? {
+                            return Ok(());
+                        }
+                    }
                 }
             }
         }
@@ -195,8 +230,8 @@ impl Connection {
         });
         let mut reply = std::pin::pin!(waiter.wait());
         let mut timed_out = false;
-        let sub = self.session.pubsub.subscriber().cloned();
         let frame = loop {
+            let sub = self.queue();
             let timer = async {
                 match deadline {
                     Some(at) if !timed_out => tokio::time::sleep_until(at).await,
@@ -241,8 +276,68 @@ impl Connection {
             }
         };
         self.drain_all_messages();
-        encode(&frame, self.session.resp, &mut self.output);
+        // `CLIENT REPLY off|skip` applies to the reply of a blocked command too.
+        if !self.session.suppress_reply {
+            encode(&frame, self.session.resp, &mut self.output);
+        }
         Ok(self.flush().await? && !self.session.client.is_killed())
+    }
+
+    /// Waits while clients are paused: until `until` (Unix ms) or until the pause
+    /// changes, reading (and keeping) what the client sends meanwhile so that a
+    /// disconnect is noticed. False if the client is gone.
+    async fn wait_paused(&mut self, until: u64) -> std::io::Result<bool> {
+        let engine = self.engine.clone();
+        let wait = if until == TURN_POLL {
+            // Waiting for earlier held clients: they release their turn with a
+            // wake-up; the short timer only covers a release that came before
+            // this wait began.
+            Duration::from_millis(5)
+        } else {
+            Duration::from_millis(until.saturating_sub(ferrokv_core::clients::unix_ms()))
+        };
+        let deadline = tokio::time::Instant::now() + wait.min(Duration::from_secs(86_400));
+        let changed = engine.pause.changed();
+        tokio::pin!(changed);
+        // Shown as blocked (`flags=b`) meanwhile, as Redis' postponed clients.
+        let client = self.session.client.clone();
+        client.blocked.store(true, Ordering::Relaxed);
+        let result = self.wait_paused_for(deadline, changed.as_mut()).await;
+        client.blocked.store(false, Ordering::Relaxed);
+        result
+    }
+
+    async fn wait_paused_for(
+        &mut self,
+        deadline: tokio::time::Instant,
+        mut changed: std::pin::Pin<&mut ferrokv_core::pause::PauseChanged<'_>>,
+    ) -> std::io::Result<bool> {
+        loop {
+            let sub = self.queue();
+            tokio::select! {
+                _ = &mut changed => return Ok(true),
+                _ = tokio::time::sleep_until(deadline) => return Ok(true),
+                // Pushes (messages, invalidations) still go out meanwhile.
+                n = drain_messages(sub.as_deref(), &mut self.output) => {
+                    self.pubsub_in_output += n;
+                    if !self.flush().await? {
+                        return Ok(false);
+                    }
+                }
+                read = self.socket.read_buf(&mut self.input) => {
+                    let n = read?;
+                    if n == 0 || self.input.len() > MAX_BLOCKED_INPUT {
+                        return Ok(false);
+                    }
+                    Stats::add(&self.engine.stats.net_input_bytes, n as u64);
+                }
+                _ = self.wake.notified() => {
+                    if self.session.client.is_killed() {
+                        return Ok(false);
+                    }
+                }
+            }
+        }
     }
 
     /// Waits for bytes; false when the peer closed, was killed or idled out.
@@ -251,9 +346,11 @@ impl Connection {
             self.input.reserve(READ_CHUNK);
         }
         // Idle clients are closed by the server's client cron (see `lib.rs`), which
-        // kills them through `wake`; no per-read timer is needed.
-        let sub = self.session.pubsub.subscriber().cloned();
+        // kills them through `wake`; no per-read timer is needed. The push queue is
+        // looked up again after every wake: another client may create it (an
+        // invalidation redirected here).
         loop {
+            let sub = self.queue();
             tokio::select! {
                 read = self.socket.read_buf(&mut self.input) => {
                     let n = read?;
@@ -290,8 +387,21 @@ impl Connection {
     /// Moves every queued pub/sub frame into the output, so that messages
     /// published before a reply was made go out before it.
     fn drain_all_messages(&mut self) {
-        if let Some(sub) = self.session.pubsub.subscriber() {
+        if let Some(sub) = self.queue() {
             self.pubsub_in_output += sub.drain(&mut self.output, usize::MAX);
+        }
+    }
+
+    /// Moves the queued frames that precede the reply of the command just run into
+    /// the output: up to the position the engine marked inside the command's scope
+    /// for a tracking client (later invalidations follow the reply), else all.
+    fn drain_before_reply(&mut self) {
+        let mark = self.session.push_mark.take();
+        if let Some(sub) = self.queue() {
+            self.pubsub_in_output += match mark {
+                Some(mark) => sub.drain_until(&mut self.output, mark),
+                None => sub.drain(&mut self.output, usize::MAX),
+            };
         }
     }
 
@@ -318,54 +428,75 @@ impl Connection {
         true
     }
 
-    /// Executes every complete request in the input, up to one that blocks.
+    /// Executes every complete request in the input, up to one that blocks or is
+    /// held by `CLIENT PAUSE`.
     fn process_input(&mut self) -> Next {
         loop {
-            match self.decoder.decode(&mut self.input) {
-                Ok(Some(argv)) => {
-                    let reply =
-                        match pubsub::refuse_in_subscribed_mode(&self.engine, &self.session, &argv)
-                        {
-                            Some(refusal) => refusal,
-                            None => self.engine.execute(&mut self.session, &argv),
-                        };
-                    if let Some(waiter) = self.session.blocked.take() {
-                        return Next::Blocked(waiter);
+            let argv = match self.held.take() {
+                Some(argv) => argv,
+                None => match self.decoder.decode(&mut self.input) {
+                    Ok(Some(argv)) => argv,
+                    Ok(None) => {
+                        self.session
+                            .client
+                            .query_buffer
+                            .store(self.input.len(), Ordering::Relaxed);
+                        return Next::Read;
                     }
-                    if self.session.pubsub.subscriber().is_some() {
-                        self.drain_all_messages();
-                        // The confirmations were queued (and just drained) in order
-                        // with the messages: the nominal reply is not sent again.
-                        if !reply.is_error() && pubsub::is_subscription_command(&argv[0]) {
-                            if self.session.close_after_reply || self.session.client.is_killed() {
-                                return Next::Close;
-                            }
-                            continue;
-                        }
-                    }
-                    encode(&reply, self.session.resp, &mut self.output);
-                    if self.session.close_after_reply || self.session.client.is_killed() {
+                    Err(e) => {
+                        let message = e.message().to_string();
+                        self.engine
+                            .note_error_reply(format!("ERR {message}").as_bytes());
+                        self.output.extend_from_slice(b"-ERR ");
+                        self.output.extend_from_slice(e.message().as_bytes());
+                        self.output.extend_from_slice(b"\r\n");
                         return Next::Close;
                     }
+                },
+            };
+            let pause = &self.engine.pause;
+            if let Some(until) = self.engine.must_pause(&self.session, &argv) {
+                self.ticket.get_or_insert_with(|| pause.take_ticket());
+                self.held = Some(argv);
+                return Next::Paused(until);
+            }
+            if let Some(ticket) = self.ticket {
+                if !pause.is_turn(ticket) {
+                    // Clients held earlier run their requests first.
+                    self.held = Some(argv);
+                    return Next::Paused(TURN_POLL);
                 }
-                Ok(None) => {
-                    self.session
-                        .client
-                        .query_buffer
-                        .store(self.input.len(), Ordering::Relaxed);
-                    return Next::Read;
-                }
-                Err(e) => {
-                    let message = e.message().to_string();
-                    self.engine
-                        .note_error_reply(format!("ERR {message}").as_bytes());
-                    self.output.extend_from_slice(b"-ERR ");
-                    self.output.extend_from_slice(e.message().as_bytes());
-                    self.output.extend_from_slice(b"\r\n");
-                    return Next::Close;
-                }
+                // Its turn is over once the requests it already sent have run
+                // (see `run`), as Redis runs a resumed client's whole buffer.
+                self.ticket = None;
+                self.finished_ticket = Some(ticket);
+            }
+            if let Some(next) = self.run_request(&argv) {
+                return next;
             }
         }
+    }
+
+    /// Runs one request and queues its reply (with the pushes due before it);
+    /// `Some` when the connection must stop processing input.
+    fn run_request(&mut self, argv: &[bytes::Bytes]) -> Option<Next> {
+        let reply = self.engine.execute(&mut self.session, argv);
+        if let Some(waiter) = self.session.blocked.take() {
+            return Some(Next::Blocked(waiter));
+        }
+        let closing = |s: &Self| s.session.close_after_reply || s.session.client.is_killed();
+        if self.queue().is_some() {
+            self.drain_before_reply();
+            // The confirmations were queued (and just drained) in order with the
+            // messages: the nominal reply is not sent again.
+            if !reply.is_error() && pubsub::is_subscription_command(&argv[0]) {
+                return closing(self).then_some(Next::Close);
+            }
+        }
+        if !self.session.suppress_reply {
+            encode(&reply, self.session.resp, &mut self.output);
+        }
+        closing(self).then_some(Next::Close)
     }
 
     /// Writes the output; false if the client was killed meanwhile (a client that
@@ -407,7 +538,7 @@ impl Connection {
         }
         self.output.clear();
         if self.pubsub_in_output > 0 {
-            if let Some(sub) = self.session.pubsub.subscriber() {
+            if let Some(sub) = self.queue() {
                 sub.written(self.pubsub_in_output);
             }
             self.pubsub_in_output = 0;

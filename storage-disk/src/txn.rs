@@ -204,6 +204,8 @@ pub struct KvTxn<'a, S: OrderedStore> {
     p: Pending,
     /// Keys lazy expiry removed (logical database, key), for `drain_expired`.
     expired: Vec<(DbIndex, Bytes)>,
+    /// Clients are paused: expired keys are reported missing but not removed.
+    keep_expired: bool,
 }
 
 impl<'a, S: OrderedStore> KvTxn<'a, S> {
@@ -219,6 +221,7 @@ impl<'a, S: OrderedStore> KvTxn<'a, S> {
             now,
             p: pending,
             expired: Vec::new(),
+            keep_expired: false,
         }
     }
 
@@ -455,8 +458,10 @@ impl<'a, S: OrderedStore> KvTxn<'a, S> {
     fn live(&mut self, db: PhysDb, key: &[u8]) -> StorageResult<Option<MetaRecord>> {
         match self.load(db, key)? {
             Some(rec) if rec.is_expired(self.now) => {
-                self.write_record(db, key, Some(&rec), None);
-                self.note_expired(db, key);
+                if !self.keep_expired {
+                    self.write_record(db, key, Some(&rec), None);
+                    self.note_expired(db, key);
+                }
                 Ok(None)
             }
             other => Ok(other),
@@ -507,6 +512,9 @@ impl<'a, S: OrderedStore> KvTxn<'a, S> {
 
     /// Deletes records an iteration found expired.
     fn delete_expired(&mut self, db: PhysDb, expired: Vec<(Vec<u8>, Bytes)>) -> StorageResult<()> {
+        if self.keep_expired {
+            return Ok(());
+        }
         for (key, raw) in expired {
             let rec = MetaRecord::decode(raw).map_err(io)?;
             self.write_record(db, &key, Some(&rec), None);
@@ -974,6 +982,10 @@ impl<S: OrderedStore> Txn for KvTxn<'_, S> {
             self.p.dbmap_changed = true;
         }
         Ok(())
+    }
+
+    fn set_keep_expired(&mut self, on: bool) {
+        self.keep_expired = on;
     }
 
     fn drain_expired(&mut self, visit: &mut dyn FnMut(DbIndex, &[u8])) {

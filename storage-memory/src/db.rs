@@ -20,6 +20,8 @@ pub struct Expired<'a> {
     pub db: DbIndex,
     /// The scope's log.
     pub keys: &'a mut Vec<(DbIndex, SmallBytes)>,
+    /// Leave expired keys in place (reported missing): clients are paused.
+    pub keep: bool,
 }
 
 impl Expired<'_> {
@@ -77,8 +79,10 @@ impl Db {
         }
         match self.table.expire_of(loc) {
             Some(at) if is_past(at, now_ms) => {
-                self.table.remove(loc, hash);
-                expired.note(key);
+                if !expired.keep {
+                    self.table.remove(loc, hash);
+                    expired.note(key);
+                }
                 None
             }
             at => Some((loc, at)),

@@ -184,6 +184,8 @@ impl StorageBackend for MemoryBackend {
             now_s: (now_ms / 1000) as u32,
             hints: SmallVec::new(),
             limits: &self.limits,
+            no_touch: false,
+            keep_expired: false,
         };
         match scope {
             Scope::All => {
@@ -272,6 +274,7 @@ impl StorageBackend for MemoryBackend {
                 let mut sink = Expired {
                     db: index,
                     keys: &mut gone,
+                    keep: false,
                 };
                 spent += db.expire_fields(EXPIRE_SAMPLE.min(budget - spent), now_ms, &mut sink);
             }
@@ -314,6 +317,10 @@ struct MemTxn<'a> {
     hints: SmallVec<[(usize, usize, u64); 4]>,
     /// The backend's collection encoding thresholds.
     limits: &'a Limits,
+    /// `CLIENT NO-TOUCH`: reads leave access times and frequencies alone.
+    no_touch: bool,
+    /// Clients are paused: expired keys are reported missing but not removed.
+    keep_expired: bool,
 }
 
 impl MemTxn<'_> {
@@ -351,10 +358,17 @@ impl MemTxn<'_> {
     fn db(&mut self, db: DbIndex, hash: u64) -> StorageResult<(&mut Db, &mut Rng, Expired<'_>)> {
         let pos = self.shard_pos(hash)?;
         let MemTxn {
-            guards, expired, ..
+            guards,
+            expired,
+            keep_expired,
+            ..
         } = self;
         let Shard { dbs, rng } = &mut *guards[pos].1;
-        let sink = Expired { db, keys: expired };
+        let sink = Expired {
+            db,
+            keys: expired,
+            keep: *keep_expired,
+        };
         Ok((dbs.get_mut(db).ok_or_else(bad_db)?, rng, sink))
     }
 
@@ -379,6 +393,7 @@ impl MemTxn<'_> {
         run: &mut dyn FnMut(&mut Value, &EncodingLimits, UnixMillis),
     ) -> StorageResult<bool> {
         let (h, now, now_s) = (self.hash(key), self.now_ms, self.now_s);
+        let no_touch = self.no_touch;
         let limits = self.limits.load();
         let (d, rng, mut x) = self.db(db, h)?;
         match d.lookup(h, key, now, &mut x) {
@@ -387,7 +402,9 @@ impl MemTxn<'_> {
                 if e.value.key_type() != kind {
                     return Err(StorageError::WrongType);
                 }
-                record_access(e, now_s, rng);
+                if !no_touch {
+                    record_access(e, now_s, rng);
+                }
                 let before = e.value.heap_bytes();
                 run(&mut e.value, &limits, now);
                 let after = e.value.heap_bytes();
@@ -475,12 +492,15 @@ impl Txn for MemTxn<'_> {
 
     fn get_string(&mut self, db: DbIndex, key: &[u8]) -> StorageResult<Option<Bytes>> {
         let (h, now, now_s) = (self.hash(key), self.now_ms, self.now_s);
+        let no_touch = self.no_touch;
         let (d, rng, mut x) = self.db(db, h)?;
         let Some((loc, _)) = d.lookup(h, key, now, &mut x) else {
             return Ok(None);
         };
         let e = d.table.get_mut(loc);
-        record_access(e, now_s, rng);
+        if !no_touch {
+            record_access(e, now_s, rng);
+        }
         match &e.value {
             Value::Str(s) => Ok(Some(Bytes::copy_from_slice(s.as_slice()))),
             _ => Err(StorageError::WrongType),
@@ -489,12 +509,15 @@ impl Txn for MemTxn<'_> {
 
     fn string_len(&mut self, db: DbIndex, key: &[u8]) -> StorageResult<Option<usize>> {
         let (h, now, now_s) = (self.hash(key), self.now_ms, self.now_s);
+        let no_touch = self.no_touch;
         let (d, rng, mut x) = self.db(db, h)?;
         let Some((loc, _)) = d.lookup(h, key, now, &mut x) else {
             return Ok(None);
         };
         let e = d.table.get_mut(loc);
-        record_access(e, now_s, rng);
+        if !no_touch {
+            record_access(e, now_s, rng);
+        }
         match &e.value {
             Value::Str(s) => Ok(Some(s.as_slice().len())),
             _ => Err(StorageError::WrongType),
@@ -548,6 +571,7 @@ impl Txn for MemTxn<'_> {
         delta: i64,
     ) -> StorageResult<Result<i64, IncrError>> {
         let (h, now, now_s) = (self.hash(key), self.now_ms, self.now_s);
+        let no_touch = self.no_touch;
         let (d, rng, mut x) = self.db(db, h)?;
         let mut buf = [0u8; 20];
         let Some((loc, _)) = d.lookup(h, key, now, &mut x) else {
@@ -565,7 +589,9 @@ impl Txn for MemTxn<'_> {
         let Some(value) = current.checked_add(delta) else {
             return Ok(Err(IncrError::Overflow));
         };
-        record_access(e, now_s, rng);
+        if !no_touch {
+            record_access(e, now_s, rng);
+        }
         // Digits always fit inline: no allocation before or after.
         let before = e.value.heap_bytes();
         e.value = Value::string(format_i64(value, &mut buf));
@@ -582,6 +608,7 @@ impl Txn for MemTxn<'_> {
         edit: &mut dyn FnMut(&mut Vec<u8>),
     ) -> StorageResult<bool> {
         let (h, now, now_s) = (self.hash(key), self.now_ms, self.now_s);
+        let no_touch = self.no_touch;
         let (d, rng, mut x) = self.db(db, h)?;
         let loc = match d.lookup(h, key, now, &mut x) {
             Some((loc, _)) => loc,
@@ -592,7 +619,9 @@ impl Txn for MemTxn<'_> {
             None => return Ok(false),
         };
         let e = d.table.get_mut(loc);
-        record_access(e, now_s, rng);
+        if !no_touch {
+            record_access(e, now_s, rng);
+        }
         let before = e.value.heap_bytes();
         let Value::Str(s) = &mut e.value else {
             return Err(StorageError::WrongType);
@@ -721,11 +750,14 @@ impl Txn for MemTxn<'_> {
 
     fn touch(&mut self, db: DbIndex, key: &[u8]) -> StorageResult<bool> {
         let (h, now, now_s) = (self.hash(key), self.now_ms, self.now_s);
+        let no_touch = self.no_touch;
         let (d, rng, mut x) = self.db(db, h)?;
         let Some((loc, _)) = d.lookup(h, key, now, &mut x) else {
             return Ok(false);
         };
-        record_access(d.table.get_mut(loc), now_s, rng);
+        if !no_touch {
+            record_access(d.table.get_mut(loc), now_s, rng);
+        }
         Ok(true)
     }
 
@@ -783,7 +815,7 @@ impl Txn for MemTxn<'_> {
                 (None, None) if s + 1 == SHARDS => 0,
                 (None, None) => ((s + 1) as u64) << (64 - SHARD_BITS),
             };
-            for k in expired {
+            for k in expired.into_iter().filter(|_| !self.keep_expired) {
                 let h = hash_key(k.as_slice());
                 if let Some(loc) = d.table.find(h, k.as_slice()) {
                     d.table.remove(loc, h);
@@ -804,6 +836,7 @@ impl Txn for MemTxn<'_> {
         keep: &mut dyn FnMut(&[u8]) -> bool,
     ) -> StorageResult<Vec<Bytes>> {
         let now = self.now_ms;
+        let keep_expired = self.keep_expired;
         let mut out = Vec::new();
         let mut gone = Vec::new();
         self.each_db(db, |d| {
@@ -818,7 +851,7 @@ impl Txn for MemTxn<'_> {
                     }
                 }
             }
-            for k in expired {
+            for k in expired.into_iter().filter(|_| !keep_expired) {
                 let h = hash_key(k.as_slice());
                 if let Some(loc) = d.table.find(h, k.as_slice()) {
                     d.table.remove(loc, h);
@@ -865,6 +898,7 @@ impl Txn for MemTxn<'_> {
             let mut x = Expired {
                 db,
                 keys: &mut self.expired,
+                keep: self.keep_expired,
             };
             if d.lookup(h, key.as_slice(), now, &mut x).is_some() {
                 found = Some(Bytes::copy_from_slice(key.as_slice()));
@@ -872,6 +906,18 @@ impl Txn for MemTxn<'_> {
             }
         }
         self.guards[0].1.rng = rng;
+        if found.is_none() && self.keep_expired {
+            // Mostly expired keys, which must stay: the first live one, if any.
+            let live = self.guards.iter().find_map(|(_, g)| {
+                g.dbs[db].table.segments().iter().find_map(|seg| {
+                    seg.entries()
+                        .iter()
+                        .find(|e| !seg.is_expired(e, now))
+                        .map(|e| Bytes::copy_from_slice(e.key.as_slice()))
+                })
+            });
+            return Ok(live);
+        }
         if found.is_none() {
             // Mostly expired keys: fall back to a walk that removes them as it goes.
             for (_, g) in self.guards.iter_mut() {
@@ -879,6 +925,7 @@ impl Txn for MemTxn<'_> {
                 let mut x = Expired {
                     db,
                     keys: &mut self.expired,
+                    keep: false,
                 };
                 while let Some(key) = d
                     .table
@@ -919,6 +966,14 @@ impl Txn for MemTxn<'_> {
             g.dbs.swap(a, b);
         }
         Ok(())
+    }
+
+    fn set_no_touch(&mut self, on: bool) {
+        self.no_touch = on;
+    }
+
+    fn set_keep_expired(&mut self, on: bool) {
+        self.keep_expired = on;
     }
 
     fn drain_expired(&mut self, visit: &mut dyn FnMut(DbIndex, &[u8])) {

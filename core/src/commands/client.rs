@@ -1,6 +1,8 @@
-//! The CLIENT container: ID, INFO, LIST, KILL, GETNAME, SETNAME, NO-EVICT and HELP, as
-//! Redis 7.0's `clientCommand`. Every connection is a normal client of the `default`
-//! user: there are no replicas, and pub/sub clients are not told apart yet.
+//! The CLIENT container, as Redis 7.0's `clientCommand`: ID, INFO, LIST, KILL,
+//! GETNAME, SETNAME, PAUSE, UNPAUSE, REPLY, NO-EVICT, NO-TOUCH (Redis 7.2),
+//! UNBLOCK, client-side caching (TRACKING, CACHING, GETREDIR, TRACKINGINFO) and
+//! HELP. Every connection is a normal (or pub/sub) client of the `default` user:
+//! there are no replicas.
 
 use std::sync::Arc;
 
@@ -8,11 +10,13 @@ use bytes::Bytes;
 use ferrokv_protocol::Frame;
 
 use crate::blocking::UnblockMode;
-use crate::clients::ClientHandle;
+use crate::clients::{ClientHandle, FLAG_NO_EVICT, FLAG_NO_TOUCH};
 use crate::command::{CmdError, CmdFlags, CmdResult, CommandSpec, Ctx};
 use crate::commands::args::is;
 use crate::commands::connection::validate_client_name;
 use crate::commands::object::help_reply;
+use crate::pause::PauseKind;
+use crate::tracking::{self as t, Tracking};
 use crate::util::number::parse_i64;
 
 const CONN: &[&str] = &["connection"];
@@ -101,6 +105,78 @@ static SUBCOMMANDS: &[CommandSpec] = &[
         summary: "Sets the client eviction mode of the connection.",
         syntax: "<ON | OFF>",
         handler: Some(no_evict),
+        ..SUB
+    },
+    CommandSpec {
+        name: "no-touch",
+        arity: 3,
+        flags: BASE,
+        since: "7.2.0",
+        summary: "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.",
+        syntax: "<ON | OFF>",
+        handler: Some(no_touch),
+        ..SUB
+    },
+    CommandSpec {
+        name: "pause",
+        arity: -3,
+        flags: ADMIN,
+        since: "2.9.50",
+        summary: "Suspends commands processing.",
+        syntax: "timeout [WRITE | ALL]",
+        handler: Some(pause),
+        ..SUB
+    },
+    CommandSpec {
+        name: "unpause",
+        arity: 2,
+        flags: ADMIN,
+        since: "6.2.0",
+        summary: "Resumes processing commands from paused clients.",
+        handler: Some(unpause),
+        ..SUB
+    },
+    CommandSpec {
+        name: "reply",
+        arity: 3,
+        since: "3.2.0",
+        summary: "Instructs the server whether to reply to commands.",
+        syntax: "<ON | OFF | SKIP>",
+        handler: Some(reply),
+        ..SUB
+    },
+    CommandSpec {
+        name: "tracking",
+        arity: -3,
+        since: "6.0.0",
+        summary: "Controls server-assisted client-side caching for the connection.",
+        syntax: "<ON | OFF> [REDIRECT client-id] [PREFIX prefix [PREFIX prefix ...]] [BCAST] [OPTIN] [OPTOUT] [NOLOOP]",
+        handler: Some(tracking),
+        ..SUB
+    },
+    CommandSpec {
+        name: "caching",
+        arity: 3,
+        since: "6.0.0",
+        summary: "Instructs the server whether to track the keys in the next request.",
+        syntax: "<YES | NO>",
+        handler: Some(caching),
+        ..SUB
+    },
+    CommandSpec {
+        name: "getredir",
+        arity: 2,
+        since: "6.0.0",
+        summary: "Returns the client ID to which the connection's tracking notifications are redirected.",
+        handler: Some(getredir),
+        ..SUB
+    },
+    CommandSpec {
+        name: "trackinginfo",
+        arity: 2,
+        since: "6.2.0",
+        summary: "Returns information about server-assisted client-side caching for the connection.",
+        handler: Some(trackinginfo),
         ..SUB
     },
     CommandSpec {
@@ -370,14 +446,239 @@ fn setname(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     Ok(Frame::ok())
 }
 
-fn no_evict(_ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
-    // Client eviction (`maxmemory-clients`) is not implemented, so the mode has no
-    // effect; it is checked as Redis does.
-    if is(&argv[2], "on") || is(&argv[2], "off") {
-        Ok(Frame::ok())
+/// `ON` / `OFF` of NO-EVICT and NO-TOUCH (`ERR syntax error` otherwise).
+fn on_off(arg: &[u8]) -> Result<bool, CmdError> {
+    if is(arg, "on") {
+        Ok(true)
+    } else if is(arg, "off") {
+        Ok(false)
     } else {
         Err(CmdError::syntax())
     }
+}
+
+fn no_evict(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
+    // Client eviction (`maxmemory-clients`) is not implemented: the mode only shows
+    // in `CLIENT LIST` (`flags=e`).
+    let on = on_off(&argv[2])?;
+    ctx.session.client.set_flag(FLAG_NO_EVICT, on);
+    Ok(Frame::ok())
+}
+
+/// `CLIENT NO-TOUCH on|off` (Redis 7.2): the client's commands, except `TOUCH`, do
+/// not update the access time and frequency of the keys they read.
+fn no_touch(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
+    let on = on_off(&argv[2])?;
+    ctx.session.client.set_flag(FLAG_NO_TOUCH, on);
+    Ok(Frame::ok())
+}
+
+/// `CLIENT PAUSE timeout [WRITE|ALL]`: the mode is checked before the timeout, as in
+/// Redis.
+fn pause(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
+    if argv.len() > 4 {
+        return Err(CmdError::err(
+            "unknown subcommand or wrong number of arguments for 'PAUSE'. Try CLIENT HELP.",
+        ));
+    }
+    let kind = match argv.get(3) {
+        None => PauseKind::All,
+        Some(a) if is(a, "all") => PauseKind::All,
+        Some(a) if is(a, "write") => PauseKind::Write,
+        Some(_) => return Err(CmdError::err("CLIENT PAUSE mode must be WRITE or ALL")),
+    };
+    let ms = parse_i64(&argv[2])
+        .ok_or_else(|| CmdError::err("timeout is not an integer or out of range"))?;
+    if ms < 0 {
+        return Err(CmdError::err("timeout is negative"));
+    }
+    let until = crate::clients::unix_ms().saturating_add(ms as u64);
+    ctx.engine.pause.pause(kind, until);
+    Ok(Frame::ok())
+}
+
+fn unpause(ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> CmdResult {
+    ctx.engine.pause.unpause();
+    Ok(Frame::ok())
+}
+
+/// `CLIENT REPLY on|off|skip`. OFF and SKIP are not answered; SKIP also silences
+/// the next command (see `Engine::execute`).
+fn reply(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
+    let s = &mut *ctx.session;
+    if is(&argv[2], "on") {
+        s.reply_off = false;
+        s.reply_skip = false;
+    } else if is(&argv[2], "off") {
+        s.reply_off = true;
+        s.suppress_reply = true;
+    } else if is(&argv[2], "skip") {
+        if !s.reply_off {
+            s.reply_skip_next = true;
+        }
+        s.suppress_reply = true;
+    } else {
+        return Err(CmdError::syntax());
+    }
+    Ok(Frame::ok())
+}
+
+/// `CLIENT TRACKING on|off [REDIRECT id] [BCAST] [PREFIX p ...] [OPTIN] [OPTOUT]
+/// [NOLOOP]`, with Redis' checks in Redis' order.
+fn tracking(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
+    let mut redirect = 0u64;
+    let mut options = 0u32;
+    let mut prefixes: Vec<Bytes> = Vec::new();
+    let mut j = 3;
+    while j < argv.len() {
+        let more = j + 1 < argv.len();
+        let opt = &argv[j];
+        if is(opt, "redirect") && more {
+            j += 1;
+            if redirect != 0 {
+                return Err(CmdError::err(
+                    "A client can only redirect to a single other client",
+                ));
+            }
+            let id = parse_i64(&argv[j]).ok_or_else(CmdError::not_integer)?;
+            let found = u64::try_from(id)
+                .ok()
+                .and_then(|id| ctx.engine.clients.get(id));
+            let Some(target) = found else {
+                return Err(CmdError::err(
+                    "The client ID you want redirect to does not exist",
+                ));
+            };
+            redirect = target.id;
+        } else if is(opt, "bcast") {
+            options |= t::BCAST;
+        } else if is(opt, "optin") {
+            options |= t::OPTIN;
+        } else if is(opt, "optout") {
+            options |= t::OPTOUT;
+        } else if is(opt, "noloop") {
+            options |= t::NOLOOP;
+        } else if is(opt, "prefix") && more {
+            j += 1;
+            prefixes.push(argv[j].clone());
+        } else {
+            return Err(CmdError::syntax());
+        }
+        j += 1;
+    }
+    let client = ctx.session.client.clone();
+    if is(&argv[2], "off") {
+        ctx.engine.tracking.disable(&client);
+        return Ok(Frame::ok());
+    }
+    if !is(&argv[2], "on") {
+        return Err(CmdError::syntax());
+    }
+    let current = client.tracking.flags();
+    if options & t::BCAST == 0 && !prefixes.is_empty() {
+        return Err(CmdError::err(
+            "PREFIX option requires BCAST mode to be enabled",
+        ));
+    }
+    if current & t::ON != 0 && (current & t::BCAST != 0) != (options & t::BCAST != 0) {
+        return Err(CmdError::err(
+            "You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode.",
+        ));
+    }
+    if options & t::BCAST != 0 && options & (t::OPTIN | t::OPTOUT) != 0 {
+        return Err(CmdError::err(
+            "OPTIN and OPTOUT are not compatible with BCAST",
+        ));
+    }
+    if options & t::OPTIN != 0 && options & t::OPTOUT != 0 {
+        return Err(CmdError::err(
+            "You can't specify both OPTIN mode and OPTOUT mode",
+        ));
+    }
+    if (options & t::OPTIN != 0 && current & t::OPTOUT != 0)
+        || (options & t::OPTOUT != 0 && current & t::OPTIN != 0)
+    {
+        return Err(CmdError::err(
+            "You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode.",
+        ));
+    }
+    if options & t::BCAST != 0 {
+        Tracking::check_prefixes(&client, &prefixes).map_err(CmdError::err)?;
+    }
+    // The queue exists before the first read is remembered, so that every
+    // invalidation is ordered after the reply it concerns (see `Session::push_mark`).
+    client.push_queue();
+    ctx.engine
+        .tracking
+        .enable(&client, redirect, options, &prefixes);
+    Ok(Frame::ok())
+}
+
+/// `CLIENT CACHING yes|no`: whether the next command's keys are tracked, in OPTIN
+/// (yes) or OPTOUT (no) mode.
+fn caching(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
+    let flags = ctx.session.client.tracking.flags();
+    if flags & t::ON == 0 {
+        return Err(CmdError::err(
+            "CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled",
+        ));
+    }
+    if is(&argv[2], "yes") {
+        if flags & t::OPTIN == 0 {
+            return Err(CmdError::err(
+                "CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.",
+            ));
+        }
+    } else if is(&argv[2], "no") {
+        if flags & t::OPTOUT == 0 {
+            return Err(CmdError::err(
+                "CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.",
+            ));
+        }
+    } else {
+        return Err(CmdError::syntax());
+    }
+    ctx.session.tracking_caching = true;
+    Ok(Frame::ok())
+}
+
+fn getredir(ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> CmdResult {
+    Ok(Frame::Integer(
+        ctx.session.client.tracking.redirect_for_list(),
+    ))
+}
+
+/// `CLIENT TRACKINGINFO`: a map of the mode flags (a set), the redirect target and
+/// the broadcast prefixes.
+fn trackinginfo(ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> CmdResult {
+    let tracking = &ctx.session.client.tracking;
+    let flags = tracking.flags();
+    let caching = ctx.session.tracking_caching;
+    let mut names: Vec<&str> = vec![if flags & t::ON != 0 { "on" } else { "off" }];
+    let named = [
+        (flags & t::BCAST != 0, "bcast"),
+        (flags & t::OPTIN != 0, "optin"),
+        (flags & t::OPTIN != 0 && caching, "caching-yes"),
+        (flags & t::OPTOUT != 0, "optout"),
+        (flags & t::OPTOUT != 0 && caching, "caching-no"),
+        (flags & t::NOLOOP != 0, "noloop"),
+        (flags & t::BROKEN_REDIRECT != 0, "broken_redirect"),
+    ];
+    names.extend(named.iter().filter(|(on, _)| *on).map(|(_, n)| *n));
+    Ok(Frame::Map(vec![
+        (
+            Frame::bulk("flags"),
+            Frame::Set(names.into_iter().map(Frame::bulk).collect()),
+        ),
+        (
+            Frame::bulk("redirect"),
+            Frame::Integer(tracking.redirect_for_list()),
+        ),
+        (
+            Frame::bulk("prefixes"),
+            Frame::Array(tracking.prefixes().into_iter().map(Frame::Bulk).collect()),
+        ),
+    ]))
 }
 
 const HELP: &[&str] = &[
@@ -430,6 +731,8 @@ const HELP: &[&str] = &[
     "    Report tracking status for the current connection.",
     "NO-EVICT (ON|OFF)",
     "    Protect current client connection from eviction.",
+    "NO-TOUCH (ON|OFF)",
+    "    Will not touch LRU/LFU stats when this mode is on.",
 ];
 
 fn help(_ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {

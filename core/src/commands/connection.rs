@@ -218,6 +218,15 @@ fn reset(ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> CmdResult {
         .resp
         .store(2, std::sync::atomic::Ordering::Relaxed);
     *ctx.session.client.name.lock() = None;
+    // Tracking, `CLIENT REPLY` and (as Redis 7.2) `CLIENT NO-TOUCH` go back to their
+    // defaults; `CLIENT NO-EVICT` stays, as in Redis 7.0.
+    ctx.engine.tracking.disable(&ctx.session.client);
+    ctx.session.tracking_caching = false;
+    ctx.session.reply_off = false;
+    ctx.session.reply_skip_next = false;
+    ctx.session
+        .client
+        .set_flag(crate::clients::FLAG_NO_TOUCH, false);
     Ok(Frame::simple("RESET"))
 }
 

@@ -274,8 +274,10 @@ fn clients_section(r: &mut Report, ctx: &Ctx<'_>, _dbs: &[DbStats]) {
     r.field("maxclients", ctx.engine.config.get_i64("maxclients"));
     r.field("client_recent_max_input_buffer", max_in);
     r.field("client_recent_max_output_buffer", max_out);
-    r.field("blocked_clients", ctx.engine.blocking.blocked_clients());
-    r.zeros(&["tracking_clients", "clients_in_timeout_table"]);
+    let blocked = ctx.engine.blocking.blocked_clients() + ctx.engine.pause.held_clients();
+    r.field("blocked_clients", blocked);
+    r.field("tracking_clients", ctx.engine.tracking.tracking_clients());
+    r.field("clients_in_timeout_table", 0);
 }
 
 /// Bytes as Redis' `bytesToHuman`: `100B`, `1.50K`, `2.00M`, ...
@@ -515,11 +517,12 @@ fn stats_section(r: &mut Report, ctx: &Ctx<'_>, _dbs: &[DbStats]) {
         "active_defrag_key_misses",
         "total_active_defrag_time",
         "current_active_defrag_time",
-        "tracking_total_keys",
-        "tracking_total_items",
-        "tracking_total_prefixes",
-        "unexpected_error_replies",
     ]);
+    let tracking = &ctx.engine.tracking;
+    r.field("tracking_total_keys", tracking.total_keys());
+    r.field("tracking_total_items", tracking.total_items());
+    r.field("tracking_total_prefixes", tracking.total_prefixes());
+    r.field("unexpected_error_replies", 0);
     r.field("total_error_replies", Stats::get(&s.error_replies));
     r.field("dump_payload_sanitizations", 0);
     // Every command is one read and one reply write.

@@ -22,7 +22,8 @@ const SUBSCRIBING: CmdFlags = CmdFlags::PUBSUB
 const PUBLISHING: CmdFlags = CmdFlags::PUBSUB
     .or(CmdFlags::LOADING)
     .or(CmdFlags::STALE)
-    .or(CmdFlags::FAST);
+    .or(CmdFlags::FAST)
+    .or(CmdFlags::MAY_REPLICATE);
 const INTROSPECTION: CmdFlags = CmdFlags::PUBSUB.or(CmdFlags::LOADING).or(CmdFlags::STALE);
 
 /// A `pubsub`-group spec with the usual defaults.
@@ -661,6 +662,35 @@ mod tests {
         assert_eq!(refuse(&s, &["reset"]), None);
         s.resp = ferrokv_protocol::RespVersion::Resp3;
         assert_eq!(refuse(&s, &["GET", "k"]), None);
+    }
+
+    #[test]
+    fn execute_refuses_in_subscribed_mode_before_queuing() {
+        // The check is the engine's, so embedders get it, and it precedes MULTI
+        // queuing: a refused command aborts the transaction (Redis' rejectCommand).
+        let e = engine();
+        let mut s = session(&e);
+        run(&e, &mut s, &["HELLO", "3"]);
+        run(&e, &mut s, &["SUBSCRIBE", "c"]);
+        assert_eq!(run(&e, &mut s, &["MULTI"]), Frame::ok());
+        assert_eq!(run(&e, &mut s, &["GET", "k"]), Frame::simple("QUEUED"));
+        s.resp = ferrokv_protocol::RespVersion::Resp2;
+        assert_eq!(
+            run(&e, &mut s, &["GET", "k"]),
+            Frame::error("ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
+        );
+        // EXEC itself is refused too; back in RESP3 it finds the transaction flagged.
+        assert_eq!(
+            run(&e, &mut s, &["EXEC"]),
+            Frame::error("ERR Can't execute 'exec': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
+        );
+        s.resp = ferrokv_protocol::RespVersion::Resp3;
+        assert_eq!(
+            run(&e, &mut s, &["EXEC"]),
+            Frame::error("EXECABORT Transaction discarded because of previous errors.")
+        );
+        let errors = crate::stats::Stats::get(&e.stats.error_replies);
+        assert_eq!(errors, 3);
     }
 
     #[test]

@@ -293,6 +293,7 @@ fn config_set(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         .map_err(CmdError::err)?;
     ctx.engine.apply_encoding_limits();
     ctx.engine.notify.refresh(&ctx.engine.config);
+    ctx.engine.tracking.refresh(&ctx.engine.config);
     Ok(Frame::ok())
 }
 

@@ -119,9 +119,10 @@ fn watch(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
             continue;
         }
         let deadline = ctx.txn.meta(db, key)?.and_then(|m| m.expire_at);
+        let client = ctx.session.client.clone();
         ctx.session
             .watched
-            .watch(&ctx.engine.watches, db, key, deadline);
+            .watch(&ctx.engine.watches, &client, db, key, deadline);
     }
     Ok(Frame::ok())
 }

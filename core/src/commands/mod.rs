@@ -11,6 +11,7 @@ pub mod command_docs;
 pub mod connection;
 pub mod expire;
 pub mod hashes;
+pub mod hyperloglog;
 pub mod info;
 pub mod keys;
 pub mod lists;
@@ -25,7 +26,7 @@ pub mod zsets;
 
 /// Every top-level command spec of every family.
 pub fn all() -> Vec<&'static CommandSpec> {
-    let families: [&'static [CommandSpec]; 18] = [
+    let families: [&'static [CommandSpec]; 19] = [
         connection::COMMANDS,
         keys::COMMANDS,
         expire::COMMANDS,
@@ -44,6 +45,7 @@ pub fn all() -> Vec<&'static CommandSpec> {
         sort::COMMANDS,
         pubsub::COMMANDS,
         transactions::COMMANDS,
+        hyperloglog::COMMANDS,
     ];
     families.iter().flat_map(|f| f.iter()).collect()
 }

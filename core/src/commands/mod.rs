@@ -10,6 +10,7 @@ pub mod client;
 pub mod command_docs;
 pub mod connection;
 pub mod expire;
+pub mod geo;
 pub mod hashes;
 pub mod hyperloglog;
 pub mod info;
@@ -26,7 +27,7 @@ pub mod zsets;
 
 /// Every top-level command spec of every family.
 pub fn all() -> Vec<&'static CommandSpec> {
-    let families: [&'static [CommandSpec]; 19] = [
+    let families: [&'static [CommandSpec]; 20] = [
         connection::COMMANDS,
         keys::COMMANDS,
         expire::COMMANDS,
@@ -46,6 +47,7 @@ pub fn all() -> Vec<&'static CommandSpec> {
         pubsub::COMMANDS,
         transactions::COMMANDS,
         hyperloglog::COMMANDS,
+        geo::COMMANDS,
     ];
     families.iter().flat_map(|f| f.iter()).collect()
 }

@@ -415,6 +415,44 @@ fn search_command(rng: &mut Rng, members: usize) -> Vec<String> {
     cmd
 }
 
+/// A GEOADD updating an existing member and adding a new one, with random options.
+fn geoadd_command(rng: &mut Rng, members: usize) -> Vec<String> {
+    let mut cmd = vec!["GEOADD".to_string(), "g".to_string()];
+    for opt in ["NX", "XX", "CH"] {
+        if rng.below(3) == 0 && !(opt == "XX" && cmd.iter().any(|c| c == "NX")) {
+            cmd.push(opt.into());
+        }
+    }
+    let (x, y) = point(rng);
+    cmd.extend([x, y, format!("m{}", rng.below(members as u64))]);
+    let (x, y) = point(rng);
+    cmd.extend([x, y, format!("new{}", rng.below(5))]);
+    cmd
+}
+
+/// The storing form of a search: GEOSEARCHSTORE, or GEORADIUS[BYMEMBER] with STORE
+/// or STOREDIST, into `dst`, without the WITH* options.
+fn store_form(cmd: &[String], dist: bool) -> Option<Vec<String>> {
+    let kept = cmd.iter().filter(|a| !a.starts_with("WITH")).cloned();
+    match cmd[0].as_str() {
+        "GEOSEARCH" => {
+            let mut out = vec!["GEOSEARCHSTORE".to_string(), "dst".to_string()];
+            out.extend(kept.skip(1));
+            if dist {
+                out.push("STOREDIST".into());
+            }
+            Some(out)
+        }
+        "GEORADIUS" | "GEORADIUSBYMEMBER" => {
+            let mut out: Vec<String> = kept.collect();
+            out.push(if dist { "STOREDIST" } else { "STORE" }.into());
+            out.push("dst".into());
+            Some(out)
+        }
+        _ => None,
+    }
+}
+
 /// Random geo sets and searches: every reply must equal redis-server's, wire bytes
 /// compared, in RESP2 and RESP3.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -450,7 +488,7 @@ async fn random_geo_ops_match_redis() {
             assert_eq!(c.send(&args).await, int(members as i64));
         }
         for step in 0..500 {
-            let cmd = match rng.below(10) {
+            let first = match rng.below(11) {
                 0 => vec![
                     "GEODIST".into(),
                     "g".into(),
@@ -469,25 +507,52 @@ async fn random_geo_ops_match_redis() {
                     "g".into(),
                     format!("m{}", rng.below(members as u64)),
                 ],
+                3 => geoadd_command(&mut rng, members),
                 _ => search_command(&mut rng, members),
             };
-            let args: Vec<&str> = cmd.iter().map(String::as_str).collect();
-            let mut replies = Vec::new();
-            for c in clients.iter_mut() {
-                let (frame, wire) = c
-                    .send_raw_reply(&args.iter().map(|a| a.as_bytes()).collect::<Vec<_>>())
-                    .await;
-                replies.push((frame, wire));
+            let mut batch = vec![first.clone()];
+            if first[0] != "GEOADD"
+                && first[0].starts_with("GEO")
+                && first.len() > 4
+                && rng.below(3) == 0
+            {
+                if let Some(store) = store_form(&first, rng.below(2) == 0) {
+                    batch = vec![
+                        store,
+                        ["ZRANGE", "dst", "0", "-1", "WITHSCORES"]
+                            .map(String::from)
+                            .to_vec(),
+                    ];
+                }
             }
-            for i in 1..3 {
-                assert!(
-                    replies[i].1 == replies[0].1,
-                    "round {round} step {step} `{}`\n{}: {:?}\nredis: {:?}",
-                    args.join(" "),
-                    names[i],
-                    replies[i].0,
-                    replies[0].0
-                );
+            if first[0] == "GEOADD" {
+                batch.push(vec![
+                    "ZRANGE".into(),
+                    "g".into(),
+                    "0".into(),
+                    "-1".into(),
+                    "WITHSCORES".into(),
+                ]);
+            }
+            for cmd in batch {
+                let args: Vec<&str> = cmd.iter().map(String::as_str).collect();
+                let mut replies = Vec::new();
+                for c in clients.iter_mut() {
+                    let (frame, wire) = c
+                        .send_raw_reply(&args.iter().map(|a| a.as_bytes()).collect::<Vec<_>>())
+                        .await;
+                    replies.push((frame, wire));
+                }
+                for i in 1..3 {
+                    assert!(
+                        replies[i].1 == replies[0].1,
+                        "round {round} step {step} `{}`\n{}: {:?}\nredis: {:?}",
+                        args.join(" "),
+                        names[i],
+                        replies[i].0,
+                        replies[0].0
+                    );
+                }
             }
         }
     }

@@ -150,7 +150,7 @@ pub fn dense_put(regs: &mut [u8], index: usize, value: u8) {
 }
 
 /// Raises dense register `index` to `count`; true if it was lower.
-fn dense_set(regs: &mut [u8], index: usize, count: u8) -> bool {
+pub fn dense_set(regs: &mut [u8], index: usize, count: u8) -> bool {
     if count > dense_get(regs, index) {
         dense_put(regs, index, count);
         true

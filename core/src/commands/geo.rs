@@ -150,14 +150,20 @@ pub static COMMANDS: &[CommandSpec] = &[
     },
 ];
 
-/// Every argument following a `STORE` or `STOREDIST` token of GEORADIUS and
-/// GEORADIUSBYMEMBER (a superset of the destination Redis' `georadiusGetKeys` finds,
-/// locked with the source).
+/// The destination of GEORADIUS / GEORADIUSBYMEMBER ... STORE|STOREDIST key, found as
+/// Redis' `georadiusGetKeys` finds it (the last such option wins), so that the
+/// command's scope holds it.
 fn store_keys(argv: &[Bytes]) -> Vec<usize> {
-    (2..argv.len().saturating_sub(1))
-        .filter(|&i| is(&argv[i], "store") || is(&argv[i], "storedist"))
-        .map(|i| i + 1)
-        .collect()
+    let mut found = None;
+    let mut i = 5;
+    while i + 1 < argv.len() {
+        if is(&argv[i], "store") || is(&argv[i], "storedist") {
+            found = Some(i + 1);
+            i += 1;
+        }
+        i += 1;
+    }
+    found.into_iter().collect()
 }
 
 // ---------------------------------------------------------------------------------
@@ -756,6 +762,6 @@ mod tests {
         .iter()
         .map(|s| Bytes::from(s.to_string()))
         .collect();
-        assert_eq!(store_keys(&argv), [7, 9]);
+        assert_eq!(store_keys(&argv), [9]);
     }
 }

@@ -32,7 +32,33 @@ async fn pfadd(c: &mut RawClient, key: &str, members: &[String]) -> Frame {
 const NOT_HLL: &str = "WRONGTYPE Key is not a valid HyperLogLog string value.";
 const CORRUPT: &str = "INVALIDOBJ Corrupted HLL object detected";
 
+/// `keyspace_hits` and `keyspace_misses` from INFO stats.
+async fn hits_misses(c: &mut RawClient) -> (i64, i64) {
+    let info = text(&c.send(&["INFO", "stats"]).await);
+    let get = |name: &str| -> i64 {
+        info.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}:")))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(-1)
+    };
+    (get("keyspace_hits"), get("keyspace_misses"))
+}
+
 backend_tests! {
+    async fn keyspace_statistics(server: &TestServer) {
+        let mut c = server.raw().await;
+        assert_eq!(c.send(&["PFADD", "h", "a"]).await, int(1));
+        assert_eq!(c.send(&["PFADD", "h", "b"]).await, int(1));
+        assert_eq!(hits_misses(&mut c).await, (0, 0), "PFADD looks up for writing");
+        assert_eq!(c.send(&["PFCOUNT", "h"]).await, int(2));
+        assert_eq!(c.send(&["PFCOUNT", "nokey"]).await, int(0));
+        assert_eq!(hits_misses(&mut c).await, (1, 1));
+        assert_eq!(c.send(&["PFCOUNT", "h", "nokey", "h"]).await, int(2));
+        assert_eq!(hits_misses(&mut c).await, (3, 2));
+        assert_eq!(c.send(&["PFMERGE", "h", "nokey"]).await, ok());
+        assert_eq!(hits_misses(&mut c).await, (4, 3));
+    }
+
     async fn pfadd_and_pfcount_hold_redis_bytes(server: &TestServer) {
         let mut c = server.raw().await;
         // Creating the key counts as an update even without elements.

@@ -463,6 +463,103 @@ fn search_generic(
         Kind::Search => src_index + 1,
     };
     let storing_search = kind == Kind::Search && src_index == 2;
+    let search_kind = kind == Kind::Search;
+    let call = Call {
+        argv,
+        src,
+        exists,
+        search: search_kind,
+        can_store,
+        storing_search,
+    };
+    let mut o = parse_options(ctx, &call, base, &mut search)?;
+    check_options(&o, storing_search, search_kind, &argv[0])?;
+    if !exists {
+        return Ok(match &o.store {
+            Some(dst) => {
+                store_zset(ctx, dst, &[], Build::Whole, "")?;
+                Frame::Integer(0)
+            }
+            None => Frame::Array(Vec::new()),
+        });
+    }
+    if o.count != 0 && o.sort == Sort::None && !o.any {
+        o.sort = Sort::Asc;
+    }
+    let limit = if o.any { o.count as usize } else { 0 };
+    let mut points = find_points(ctx, src, &search, limit)?;
+    if points.is_empty() && o.store.is_none() {
+        return Ok(Frame::Array(Vec::new()));
+    }
+    let returned = if o.count == 0 {
+        points.len()
+    } else {
+        points.len().min(o.count as usize)
+    };
+    sort_points(&mut points, o.sort, returned);
+    points.truncate(returned);
+    for p in &mut points {
+        p.dist /= search.conversion;
+    }
+    match o.store.take() {
+        Some(dst) => store(ctx, &dst, points, o.storedist, search_kind),
+        None => Ok(reply(points, &o)),
+    }
+}
+
+/// Replaces `dst` with the results (scores: their geohash, or their distance with
+/// STOREDIST), or deletes it when there are none; replies the number stored.
+fn store(
+    ctx: &mut Ctx<'_>,
+    dst: &[u8],
+    points: Vec<Point>,
+    storedist: bool,
+    search: bool,
+) -> CmdResult {
+    let items: Vec<(Bytes, f64)> = points
+        .into_iter()
+        .map(|p| (p.member, if storedist { p.dist } else { p.score }))
+        .collect();
+    let event = if search {
+        "geosearchstore"
+    } else {
+        "georadiusstore"
+    };
+    Ok(Frame::Integer(
+        store_zset(ctx, dst, &items, Build::Whole, event)? as i64,
+    ))
+}
+
+/// What the option parser needs to know about the command.
+struct Call<'a> {
+    argv: &'a [Bytes],
+    src: &'a Bytes,
+    exists: bool,
+    /// GEOSEARCH or GEOSEARCHSTORE.
+    search: bool,
+    /// GEORADIUS or GEORADIUSBYMEMBER (not `_RO`): STORE and STOREDIST are accepted.
+    can_store: bool,
+    /// GEOSEARCHSTORE: the bare STOREDIST flag is accepted.
+    storing_search: bool,
+}
+
+/// The options after the positional arguments, left to right as Redis reads them (a
+/// FROMMEMBER member is looked up as soon as it is read); `search` receives the
+/// centre and shape they give.
+fn parse_options(
+    ctx: &mut Ctx<'_>,
+    call: &Call<'_>,
+    base: usize,
+    search: &mut Search,
+) -> Result<Options, CmdError> {
+    let Call {
+        argv,
+        src,
+        exists,
+        search: search_kind,
+        can_store,
+        storing_search,
+    } = *call;
     let mut o = Options {
         withdist: false,
         withhash: false,
@@ -477,7 +574,6 @@ fn search_generic(
         by_radius: false,
         by_box: false,
     };
-    let search_kind = kind == Kind::Search;
     let mut i = base;
     while i < argv.len() {
         let arg = &argv[i];
@@ -537,51 +633,7 @@ fn search_generic(
         }
         i += 1;
     }
-    check_options(&o, storing_search, search_kind, &argv[0])?;
-    if !exists {
-        return Ok(match &o.store {
-            Some(dst) => {
-                store_zset(ctx, dst, &[], Build::Whole, "")?;
-                Frame::Integer(0)
-            }
-            None => Frame::Array(Vec::new()),
-        });
-    }
-    if o.count != 0 && o.sort == Sort::None && !o.any {
-        o.sort = Sort::Asc;
-    }
-    let limit = if o.any { o.count as usize } else { 0 };
-    let mut points = find_points(ctx, src, &search, limit)?;
-    if points.is_empty() && o.store.is_none() {
-        return Ok(Frame::Array(Vec::new()));
-    }
-    let returned = if o.count == 0 {
-        points.len()
-    } else {
-        points.len().min(o.count as usize)
-    };
-    sort_points(&mut points, o.sort, returned);
-    points.truncate(returned);
-    for p in &mut points {
-        p.dist /= search.conversion;
-    }
-    match o.store.take() {
-        Some(dst) => {
-            let items: Vec<(Bytes, f64)> = points
-                .into_iter()
-                .map(|p| (p.member, if o.storedist { p.dist } else { p.score }))
-                .collect();
-            let event = if search_kind {
-                "geosearchstore"
-            } else {
-                "georadiusstore"
-            };
-            Ok(Frame::Integer(
-                store_zset(ctx, &dst, &items, Build::Whole, event)? as i64,
-            ))
-        }
-        None => Ok(reply(points, &o)),
-    }
+    Ok(o)
 }
 
 /// The checks Redis makes once every option is read.

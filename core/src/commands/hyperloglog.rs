@@ -10,7 +10,6 @@ use ferrokv_protocol::Frame;
 use rand::Rng;
 
 use crate::command::{CmdError, CmdFlags, CmdResult, CommandSpec, Ctx, Handler, KeyPositions};
-use crate::commands::strings::read_string;
 use crate::engine::Engine;
 use crate::notify;
 use crate::util::hll::{self, Corrupt};
@@ -125,9 +124,34 @@ fn lookup_write(ctx: &mut Ctx<'_>, key: &[u8]) -> Result<Option<Bytes>, CmdError
         .transpose()
 }
 
-/// Reads `key` as `lookupKeyRead` (counted) and checks it holds an HLL.
-fn lookup_read(ctx: &mut Ctx<'_>, key: &[u8]) -> Result<Option<Bytes>, CmdError> {
-    read_string(ctx, key)?.map(checked).transpose()
+/// Runs `f` on the HLL at `key`, in place (no copy where the backend allows), after
+/// checking it is one; `None` when the key is missing. `counted` looks the key up as
+/// `lookupKeyRead` (keyspace hits and misses), otherwise as `lookupKeyWrite`.
+fn with_hll<R>(
+    ctx: &mut Ctx<'_>,
+    key: &[u8],
+    counted: bool,
+    f: impl FnOnce(&[u8]) -> R,
+) -> Result<Option<R>, CmdError> {
+    let db = ctx.db();
+    let mut f = Some(f);
+    let mut out: Option<Result<R, CmdError>> = None;
+    let found = ctx.txn.read_string(db, key, &mut |value| {
+        if let Some(f) = f.take() {
+            out = Some(if hll::is_valid(value) {
+                Ok(f(value))
+            } else {
+                Err(not_hll())
+            });
+        }
+    });
+    let found = found.map(|present| present.then_some(()));
+    if counted {
+        ctx.counted_read(key, found)?;
+    } else {
+        found?;
+    }
+    out.transpose()
 }
 
 /// Stores an HLL back, keeping the key's time to live. Written as an edit so that the
@@ -144,9 +168,16 @@ fn store(ctx: &mut Ctx<'_>, key: &[u8], hll: &[u8]) -> Result<(), CmdError> {
 /// PFADD key [element ...]: 1 if a register changed (or the key was created).
 fn pfadd(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let key = &argv[1];
-    let (mut value, created) = match lookup_write(ctx, key)? {
-        Some(v) if hll::is_dense(&v) => return pfadd_dense(ctx, key, &v, &argv[2..]),
-        Some(v) => (v.to_vec(), false),
+    let found = with_hll(ctx, key, false, |v| {
+        if hll::is_dense(v) {
+            Err(dense_raises(v, &argv[2..]))
+        } else {
+            Ok(v.to_vec())
+        }
+    })?;
+    let (mut value, created) = match found {
+        Some(Err(raises)) => return pfadd_dense(ctx, key, raises),
+        Some(Ok(v)) => (v, false),
         None => (hll::new_sparse(), true),
     };
     let sparse_max = if hll::is_dense(&value) {
@@ -177,16 +208,20 @@ fn pfadd(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     Ok(Frame::Integer(i64::from(updated)))
 }
 
-/// PFADD to a dense HLL (the common case once an HLL holds a few thousand
-/// elements): the registers to raise are found on the value read, and only if there
-/// are some is the stored string edited in place.
-fn pfadd_dense(ctx: &mut Ctx<'_>, key: &[u8], value: &[u8], elements: &[Bytes]) -> CmdResult {
+/// The (register, value) pairs that adding `elements` raises in a dense HLL.
+fn dense_raises(value: &[u8], elements: &[Bytes]) -> Vec<(usize, u8)> {
     let regs = &value[hll::HDR_SIZE..];
-    let raises: Vec<(usize, u8)> = elements
+    elements
         .iter()
         .map(|e| hll::pattern(e))
         .filter(|&(index, count)| count > hll::dense_get(regs, index))
-        .collect();
+        .collect()
+}
+
+/// PFADD to a dense HLL (the common case once an HLL holds a few thousand
+/// elements): the registers to raise were found on the stored value, which is
+/// edited in place only if there are some.
+fn pfadd_dense(ctx: &mut Ctx<'_>, key: &[u8], raises: Vec<(usize, u8)>) -> CmdResult {
     if raises.is_empty() {
         return Ok(Frame::Integer(0));
     }
@@ -207,23 +242,28 @@ fn pfcount(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     if argv.len() > 2 {
         let mut max = Box::new([0u8; hll::REGISTERS]);
         for key in &argv[1..] {
-            if let Some(value) = lookup_read(ctx, key)? {
-                hll::merge_into(&mut max, &value).map_err(corrupt)?;
+            if let Some(merged) = with_hll(ctx, key, true, |v| hll::merge_into(&mut max, v))? {
+                merged.map_err(corrupt)?;
             }
         }
         return Ok(Frame::Integer(hll::count_raw(&max) as i64));
     }
     let key = &argv[1];
-    let Some(value) = lookup_read(ctx, key)? else {
+    let counted = with_hll(ctx, key, true, |v| match hll::cached_count(v) {
+        Some(card) => (Ok(card), false),
+        None => (hll::count(v), true),
+    })?;
+    let Some((card, stale)) = counted else {
         return Ok(Frame::Integer(0));
     };
-    if let Some(card) = hll::cached_count(&value) {
-        return Ok(Frame::Integer(card as i64));
+    let card = card.map_err(corrupt)?;
+    if stale {
+        // The cache is part of the value: refreshing it is a write, as in Redis.
+        ctx.txn
+            .update_string(ctx.session.db, key, false, &mut |stored| {
+                hll::set_cached_count(stored, card)
+            })?;
     }
-    let card = hll::count(&value).map_err(corrupt)?;
-    let mut value = value.to_vec();
-    hll::set_cached_count(&mut value, card);
-    store(ctx, key, &value)?;
     Ok(Frame::Integer(card as i64))
 }
 
@@ -233,9 +273,12 @@ fn pfmerge(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let mut max = Box::new([0u8; hll::REGISTERS]);
     let mut use_dense = false;
     for key in &argv[1..] {
-        if let Some(value) = lookup_read(ctx, key)? {
-            use_dense |= hll::is_dense(&value);
-            hll::merge_into(&mut max, &value).map_err(corrupt)?;
+        let merged = with_hll(ctx, key, true, |v| {
+            use_dense |= hll::is_dense(v);
+            hll::merge_into(&mut max, v)
+        })?;
+        if let Some(merged) = merged {
+            merged.map_err(corrupt)?;
         }
     }
     let dest = &argv[1];

@@ -318,10 +318,9 @@ fn pfdebug(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
                 hll::sparse_to_dense(&mut value).map_err(corrupt)?;
                 store(ctx, key, &value)?;
             }
-            let regs = &value[hll::HDR_SIZE..];
             Ok(Frame::Array(
-                (0..hll::REGISTERS)
-                    .map(|i| Frame::Integer(i64::from(hll::dense_get(regs, i))))
+                hll::dense_registers(&value[hll::HDR_SIZE..])
+                    .map(|r| Frame::Integer(i64::from(r)))
                     .collect(),
             ))
         }

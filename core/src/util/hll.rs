@@ -149,6 +149,14 @@ pub fn dense_put(regs: &mut [u8], index: usize, value: u8) {
     }
 }
 
+/// Every dense register in order, unpacked four at a time from three bytes.
+pub fn dense_registers(regs: &[u8]) -> impl Iterator<Item = u8> + '_ {
+    regs[..REGISTERS * BITS / 8].chunks_exact(3).flat_map(|b| {
+        let v = u32::from(b[0]) | u32::from(b[1]) << 8 | u32::from(b[2]) << 16;
+        [0, 6, 12, 18].map(|shift| ((v >> shift) & u32::from(REGISTER_MAX)) as u8)
+    })
+}
+
 /// Raises dense register `index` to `count`; true if it was lower.
 pub fn dense_set(regs: &mut [u8], index: usize, count: u8) -> bool {
     if count > dense_get(regs, index) {
@@ -421,8 +429,8 @@ fn histogram(hll: &[u8]) -> Result<Histogram, Corrupt> {
     let mut histo = [0u32; 64];
     let body = &hll[HDR_SIZE..];
     if hll[4] == DENSE {
-        for i in 0..REGISTERS {
-            histo[usize::from(dense_get(body, i))] += 1;
+        for r in dense_registers(body) {
+            histo[usize::from(r)] += 1;
         }
     } else {
         walk_sparse(body, |_, len, value| {
@@ -497,8 +505,8 @@ pub fn count_raw(max: &[u8; REGISTERS]) -> u64 {
 pub fn merge_into(max: &mut [u8; REGISTERS], hll: &[u8]) -> Result<(), Corrupt> {
     let body = &hll[HDR_SIZE..];
     if hll[4] == DENSE {
-        for (i, m) in max.iter_mut().enumerate() {
-            *m = (*m).max(dense_get(body, i));
+        for (m, r) in max.iter_mut().zip(dense_registers(body)) {
+            *m = (*m).max(r);
         }
         return Ok(());
     }
@@ -569,6 +577,9 @@ mod tests {
         for i in 0..REGISTERS {
             assert_eq!(dense_get(&regs, i), value(i), "register {i}");
         }
+        let all: Vec<u8> = dense_registers(&regs).collect();
+        assert_eq!(all.len(), REGISTERS);
+        assert!(all.iter().enumerate().all(|(i, &r)| r == value(i)));
     }
 
     #[test]

@@ -26,7 +26,9 @@ start() {
         redis) redis-server --port "$port" --save "" --appendonly no --daemonize no \
                    --dir "$WORK" >"$WORK/redis.log" 2>&1 & ;;
         ferrokv-memory) "$BIN" --port "$port" --backend memory >"$WORK/mem.log" 2>&1 & ;;
-        ferrokv-disk) mkdir -p "$WORK/disk" && "$BIN" --port "$port" --backend disk \
+        # Not `mkdir && server &`: $! would be a subshell, and the server outlive it.
+        ferrokv-disk) mkdir -p "$WORK/disk"
+                   "$BIN" --port "$port" --backend disk \
                    --dir "$WORK/disk" >"$WORK/disk.log" 2>&1 & ;;
     esac
     PIDS+=($!)

@@ -377,3 +377,72 @@ async fn random_hll_ops_match_redis() {
     memory.stop().await;
     disk.stop().await;
 }
+
+/// Corrupted HLLs (random bytes overwritten, sparse and dense) get the same replies,
+/// and the same stored bytes afterwards, as from redis-server; nothing panics.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn corrupted_hlls_match_redis() {
+    if against_redis() {
+        return;
+    }
+    let Some(redis) = RedisServer::start().await else {
+        eprintln!("SKIPPED: redis-server not found");
+        return;
+    };
+    let memory = start(Backend::Memory).await;
+    let mut clients = [redis.raw().await, memory.raw().await];
+    let mut seed: u64 = 0x1234_5678_9abc_def1;
+    let mut next = move |n: u64| {
+        seed ^= seed >> 12;
+        seed ^= seed << 25;
+        seed ^= seed >> 27;
+        seed.wrapping_mul(0x2545_f491_4f6c_dd1d) % n
+    };
+    let mut errors = 0;
+    for round in 0..600 {
+        let n = [5, 50, 500, 5000][next(4) as usize];
+        let members = elements(0, n);
+        for c in clients.iter_mut() {
+            c.send(&["DEL", "h", "m"]).await;
+            assert_eq!(pfadd(c, "h", &members).await, int(1));
+        }
+        let len = as_int(&clients[0].send(&["STRLEN", "h"]).await) as u64;
+        // Mostly the registers, sometimes the header.
+        let offset = if next(8) == 0 {
+            next(16)
+        } else {
+            16 + next(len - 16)
+        };
+        let byte = [next(256) as u8];
+        let probes: [Vec<&[u8]>; 6] = [
+            vec![b"PFCOUNT", b"h"],
+            vec![b"PFADD", b"h", b"x", b"y", b"z"],
+            vec![b"PFCOUNT", b"h", b"h"],
+            vec![b"PFMERGE", b"m", b"h"],
+            vec![b"PFDEBUG", b"DECODE", b"h"],
+            vec![b"GET", b"h"],
+        ];
+        let mut replies = Vec::new();
+        for c in clients.iter_mut() {
+            let off = offset.to_string();
+            c.send_bin(&[b"SETRANGE", b"h", off.as_bytes(), &byte])
+                .await;
+            let mut got = Vec::new();
+            for probe in &probes {
+                got.push(c.send_bin(probe).await);
+            }
+            replies.push(got);
+        }
+        assert_eq!(
+            replies[1], replies[0],
+            "round {round}: n={n} offset={offset} byte={byte:?}"
+        );
+        errors += replies[0]
+            .iter()
+            .filter(|r| matches!(r, Frame::Error(_)))
+            .count();
+    }
+    eprintln!("{errors} error replies compared");
+    assert!(errors > 100, "the corruption must show");
+    memory.stop().await;
+}

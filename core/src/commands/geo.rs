@@ -438,7 +438,14 @@ fn search_generic(
     can_store: bool,
 ) -> CmdResult {
     let src = &argv[src_index];
-    let exists = zset_exists(ctx, src)?;
+    // GEORADIUSBYMEMBER reads its member's score with the lookup itself.
+    let (exists, centre) = match kind {
+        Kind::Member => match read_zset(ctx, src, |z| z.score(&argv[2]))? {
+            Some(score) => (true, score.map(geohash::decode_score)),
+            None => (false, None),
+        },
+        _ => (zset_exists(ctx, src)?, None),
+    };
     let mut search = Search {
         longitude: 0.0,
         latitude: 0.0,
@@ -454,8 +461,7 @@ fn search_generic(
         }
         Kind::Member if !exists => 5,
         Kind::Member => {
-            (search.longitude, search.latitude) =
-                member_position(ctx, src, &argv[2])?.ok_or_else(undecodable_member)?;
+            (search.longitude, search.latitude) = centre.ok_or_else(undecodable_member)?;
             let (r, conversion) = radius(&argv[3], &argv[4])?;
             (search.shape, search.conversion) = (Shape::Radius(r), conversion);
             5

@@ -33,43 +33,12 @@ fi
 
 TXBENCH="${TXBENCH:-0}"
 
-cargo build --release -q -p ferrokv-server
-BIN="${CARGO_TARGET_DIR:-$FERROKV_ROOT/target}/release/ferrokv-server"
+BASE_PORT="${BASE_PORT:-16379}"
+source "$FERROKV_ROOT/bench/targets.sh"
 if [ "$TXBENCH" = 1 ]; then
     cargo build --release -q -p ferrokv-tests --example txbench
 fi
 TXBENCH_BIN="${CARGO_TARGET_DIR:-$FERROKV_ROOT/target}/release/examples/txbench"
-WORK="$(mktemp -d)"
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
-trap cleanup EXIT INT TERM
-
-port_of() {
-    case "$1" in
-        redis) echo 16379 ;;
-        ferrokv-memory) echo 16380 ;;
-        ferrokv-disk) echo 16381 ;;
-    esac
-}
-
-start() {
-    local port
-    port="$(port_of "$1")"
-    case "$1" in
-        redis) redis-server --port "$port" --save "" --appendonly no --daemonize no \
-                   --dir "$WORK" >"$WORK/redis.log" 2>&1 & ;;
-        ferrokv-memory) "$BIN" --port "$port" --backend memory >"$WORK/mem.log" 2>&1 & ;;
-        ferrokv-disk) mkdir -p "$WORK/disk" && "$BIN" --port "$port" --backend disk \
-                   --dir "$WORK/disk" >"$WORK/disk.log" 2>&1 & ;;
-    esac
-    PIDS+=($!)
-    for _ in $(seq 100); do
-        redis-cli -p "$port" ping >/dev/null 2>&1 && return 0
-        sleep 0.1
-    done
-    echo "$1 did not start" >&2
-    exit 1
-}
 
 for t in $TARGETS; do start "$t"; done
 
@@ -93,19 +62,4 @@ for t in $TARGETS; do
     echo "$t RSS: $(redis-cli -p "$(port_of "$t")" info memory | awk -F: '/^used_memory_rss:/ { printf "%d", $2 / 1024 }') KiB"
 done
 
-python3 - "$RESULTS" <<'PY'
-import csv, statistics, sys
-from collections import defaultdict
-runs = defaultdict(list)
-for target, p, test, rps in csv.reader(open(sys.argv[1])):
-    runs[(p, test, target)].append(float(rps))
-targets = sorted({k[2] for k in runs}, key=lambda t: (t != "redis", t))
-print(f"{'pipeline':>8} {'test':<24}" + "".join(f"{t:>18}" for t in targets) + "   ratios vs redis")
-for p, test in sorted({(k[0], k[1]) for k in runs}, key=lambda x: (int(x[0]), x[1])):
-    med = {t: statistics.median(runs[(p, test, t)]) for t in targets if runs.get((p, test, t))}
-    line = f"{p:>8} {test:<24}" + "".join(f"{med.get(t, 0):>18,.0f}" for t in targets)
-    base = med.get("redis")
-    if base:
-        line += "   " + "  ".join(f"{t}={med[t] / base:.2f}x" for t in targets if t != "redis" and t in med)
-    print(line)
-PY
+summarise "$RESULTS"

@@ -155,6 +155,11 @@ fn tty(out: &mut Vec<u8>, frame: &Frame, prefix: &[u8]) {
         Frame::Double(d) => {
             out.extend_from_slice(format!("(double) {}\n", double_text(*d)).as_bytes())
         }
+        Frame::DoubleText(text) => {
+            out.extend_from_slice(b"(double) ");
+            out.extend_from_slice(text);
+            out.push(b'\n');
+        }
         Frame::BigNumber(digits) => {
             out.extend_from_slice(b"(big number) ");
             out.extend_from_slice(digits);
@@ -245,7 +250,7 @@ fn raw(out: &mut Vec<u8>, frame: &Frame, mb_delim: &[u8]) {
         Frame::Simple(text) | Frame::Bulk(text) | Frame::Verbatim { text, .. } => {
             out.extend_from_slice(text)
         }
-        Frame::BigNumber(digits) => out.extend_from_slice(digits),
+        Frame::BigNumber(digits) | Frame::DoubleText(digits) => out.extend_from_slice(digits),
         Frame::Boolean(b) => out.extend_from_slice(if *b { b"(true)" } else { b"(false)" }),
         Frame::Integer(n) => out.extend_from_slice(n.to_string().as_bytes()),
         Frame::Double(d) => out.extend_from_slice(double_text(*d).as_bytes()),
@@ -280,7 +285,7 @@ fn csv(out: &mut Vec<u8>, frame: &Frame) {
         Frame::Simple(text) | Frame::Bulk(text) | Frame::Verbatim { text, .. } => repr(out, text),
         Frame::Integer(n) => out.extend_from_slice(n.to_string().as_bytes()),
         Frame::Double(d) => out.extend_from_slice(double_text(*d).as_bytes()),
-        Frame::BigNumber(digits) => out.extend_from_slice(digits),
+        Frame::BigNumber(digits) | Frame::DoubleText(digits) => out.extend_from_slice(digits),
         Frame::Null | Frame::NullArray => out.extend_from_slice(b"NULL"),
         Frame::Boolean(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
         Frame::Array(items) | Frame::Set(items) | Frame::Push(items) => {

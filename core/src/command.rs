@@ -193,6 +193,9 @@ impl KeyPositions {
     }
 }
 
+/// Finds key arguments by parsing a command's options; returns their indexes in argv.
+pub type KeyFinder = fn(&[Bytes]) -> Vec<usize>;
+
 /// A command handler: runs inside the command's atomic scope and returns its reply.
 pub type Handler = fn(&mut Ctx<'_>, &[Bytes]) -> CmdResult;
 
@@ -221,6 +224,10 @@ pub struct CommandSpec {
     pub handler: Option<Handler>,
     /// Subcommands (`CLIENT LIST`, `CONFIG GET`, ...).
     pub subcommands: &'static [CommandSpec],
+    /// Further keys found by parsing options (Redis' `movablekeys`, as the
+    /// destination of `GEORADIUS ... STORE key`): their indexes in argv, added to those
+    /// of [`CommandSpec::keys`] so that the command's scope holds them too.
+    pub extra_keys: Option<KeyFinder>,
 }
 
 impl CommandSpec {
@@ -237,7 +244,17 @@ impl CommandSpec {
         syntax: "",
         handler: None,
         subcommands: &[],
+        extra_keys: None,
     };
+
+    /// Every key index in `argv`: the positional ones, then those found by parsing.
+    pub fn key_indexes(&self, argv: &[Bytes]) -> Vec<usize> {
+        let mut out = self.keys.key_indexes(argv);
+        if let Some(find) = self.extra_keys {
+            out.extend(find(argv));
+        }
+        out
+    }
 
     /// Whether `argc` arguments (name included) satisfy the arity.
     pub fn arity_ok(&self, argc: usize) -> bool {

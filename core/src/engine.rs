@@ -230,7 +230,6 @@ impl Engine {
                 let extra = std::mem::take(&mut session.extra_written_keys);
                 if self.blocking.any() && spec.flags.has(CmdFlags::WRITE) {
                     let keys: Vec<&Bytes> = spec
-                        .keys
                         .key_indexes(argv)
                         .into_iter()
                         .map(|i| &argv[i])
@@ -376,12 +375,7 @@ impl Engine {
         let mut keys: Vec<Bytes> = Vec::new();
         if !whole {
             for (spec, argv) in &commands {
-                keys.extend(
-                    spec.keys
-                        .key_indexes(argv)
-                        .into_iter()
-                        .map(|i| argv[i].clone()),
-                );
+                keys.extend(spec.key_indexes(argv).into_iter().map(|i| argv[i].clone()));
             }
             keys.extend(session.watched.keys().iter().map(|w| w.key.clone()));
             keys.sort_unstable();
@@ -415,8 +409,7 @@ impl Engine {
                 if note_written && spec.flags.has(CmdFlags::WRITE) {
                     let db = session.db;
                     written.extend(
-                        spec.keys
-                            .key_indexes(argv)
+                        spec.key_indexes(argv)
                             .into_iter()
                             .map(|i| (db, argv[i].clone()))
                             .chain(extra.into_iter().map(|k| (db, k))),
@@ -460,7 +453,6 @@ impl Engine {
                     return None;
                 }
                 let written: Vec<&Bytes> = spec
-                    .keys
                     .key_indexes(&waiter.argv)
                     .into_iter()
                     .map(|i| &waiter.argv[i])
@@ -570,7 +562,6 @@ impl Engine {
                 Some(keys) => self.backend.atomic(Scope::Keys(keys), &mut body),
                 None => {
                     let keys: Vec<Bytes> = spec
-                        .keys
                         .key_indexes(argv)
                         .into_iter()
                         .map(|i| argv[i].clone())
@@ -745,7 +736,7 @@ fn flag_transaction(session: &mut Session) {
 /// saves collecting them for the usual commands.
 fn contiguous_keys<'a>(spec: &CommandSpec, argv: &'a [Bytes]) -> Option<&'a [Bytes]> {
     let keys = spec.keys;
-    if keys.step > 1 || keys.numkeys_at > 0 {
+    if keys.step > 1 || keys.numkeys_at > 0 || spec.extra_keys.is_some() {
         return None;
     }
     let mut indexes = keys.indexes(argv.len());

@@ -425,6 +425,24 @@ pub trait Txn {
     /// Reads a string value.
     fn get_string(&mut self, db: DbIndex, key: &[u8]) -> StorageResult<Option<Bytes>>;
 
+    /// Runs `read` on a string value's bytes, without copying them where the backend
+    /// can (an HLL is read on every PFADD and PFCOUNT); returns false, without calling
+    /// `read`, when the key is missing. The default reads through `get_string`.
+    fn read_string(
+        &mut self,
+        db: DbIndex,
+        key: &[u8],
+        read: &mut dyn FnMut(&[u8]),
+    ) -> StorageResult<bool> {
+        match self.get_string(db, key)? {
+            Some(value) => {
+                read(&value);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
     /// Length of a string value without copying it.
     fn string_len(&mut self, db: DbIndex, key: &[u8]) -> StorageResult<Option<usize>>;
 

@@ -336,6 +336,15 @@ impl Txn for WatchTxn<'_> {
         self.inner.get_string(db, key)
     }
 
+    fn read_string(
+        &mut self,
+        db: DbIndex,
+        key: &[u8],
+        read: &mut dyn FnMut(&[u8]),
+    ) -> StorageResult<bool> {
+        self.inner.read_string(db, key, read)
+    }
+
     fn string_len(&mut self, db: DbIndex, key: &[u8]) -> StorageResult<Option<usize>> {
         self.inner.string_len(db, key)
     }

@@ -58,6 +58,13 @@ pub fn encode(frame: &Frame, version: RespVersion, out: &mut BytesMut) {
                 write_bulk(out, text);
             }
         }
+        Frame::DoubleText(text) => {
+            if resp3 {
+                write_line(out, b',', text);
+            } else {
+                write_bulk(out, text);
+            }
+        }
         Frame::Boolean(b) => {
             out.put_slice(match (resp3, b) {
                 (true, true) => b"#t\r\n",

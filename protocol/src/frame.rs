@@ -36,6 +36,10 @@ pub enum Frame {
     Set(Vec<Frame>),
     /// `,d`; a bulk string in RESP2, formatted as Redis 7.0 does (`inf`, `-inf`, `%.17g`).
     Double(f64),
+    /// A double whose digits the server chose: `,text` in RESP3, a bulk string of
+    /// `text` in RESP2 (Redis' `addReplyHumanLongDouble`, as GEOPOS replies). Never
+    /// produced by the decoder, which reads every `,` frame as [`Frame::Double`].
+    DoubleText(Bytes),
     /// `#t`/`#f`; the integer 1/0 in RESP2.
     Boolean(bool),
     /// `(digits`; a bulk string in RESP2.

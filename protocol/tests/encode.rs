@@ -147,6 +147,12 @@ fn doubles() {
         ",1.0000000000000001e+300\r\n",
     );
     both(Frame::Double(1e22), "$5\r\n1e+22\r\n", ",1e+22\r\n");
+    // Digits chosen by the server (GEOPOS' human long doubles) are sent as given.
+    both(
+        Frame::DoubleText(Bytes::from_static(b"13.36138933897018433")),
+        "$20\r\n13.36138933897018433\r\n",
+        ",13.36138933897018433\r\n",
+    );
 }
 
 #[test]

@@ -491,37 +491,40 @@ impl Txn for MemTxn<'_> {
     }
 
     fn get_string(&mut self, db: DbIndex, key: &[u8]) -> StorageResult<Option<Bytes>> {
+        let mut out = None;
+        self.read_string(db, key, &mut |v| out = Some(Bytes::copy_from_slice(v)))?;
+        Ok(out)
+    }
+
+    fn read_string(
+        &mut self,
+        db: DbIndex,
+        key: &[u8],
+        read: &mut dyn FnMut(&[u8]),
+    ) -> StorageResult<bool> {
         let (h, now, now_s) = (self.hash(key), self.now_ms, self.now_s);
         let no_touch = self.no_touch;
         let (d, rng, mut x) = self.db(db, h)?;
         let Some((loc, _)) = d.lookup(h, key, now, &mut x) else {
-            return Ok(None);
+            return Ok(false);
         };
         let e = d.table.get_mut(loc);
         if !no_touch {
             record_access(e, now_s, rng);
         }
         match &e.value {
-            Value::Str(s) => Ok(Some(Bytes::copy_from_slice(s.as_slice()))),
+            Value::Str(s) => {
+                read(s.as_slice());
+                Ok(true)
+            }
             _ => Err(StorageError::WrongType),
         }
     }
 
     fn string_len(&mut self, db: DbIndex, key: &[u8]) -> StorageResult<Option<usize>> {
-        let (h, now, now_s) = (self.hash(key), self.now_ms, self.now_s);
-        let no_touch = self.no_touch;
-        let (d, rng, mut x) = self.db(db, h)?;
-        let Some((loc, _)) = d.lookup(h, key, now, &mut x) else {
-            return Ok(None);
-        };
-        let e = d.table.get_mut(loc);
-        if !no_touch {
-            record_access(e, now_s, rng);
-        }
-        match &e.value {
-            Value::Str(s) => Ok(Some(s.as_slice().len())),
-            _ => Err(StorageError::WrongType),
-        }
+        let mut len = None;
+        self.read_string(db, key, &mut |v| len = Some(v.len()))?;
+        Ok(len)
     }
 
     fn set_string(

@@ -404,9 +404,11 @@ pub fn ints(items: &[i64]) -> Frame {
 /// The text of a bulk, simple, verbatim or error reply, or the integer as text.
 pub fn text(frame: &Frame) -> String {
     match frame {
-        Frame::Simple(b) | Frame::Error(b) | Frame::Bulk(b) | Frame::BigNumber(b) => {
-            String::from_utf8_lossy(b).into_owned()
-        }
+        Frame::Simple(b)
+        | Frame::Error(b)
+        | Frame::Bulk(b)
+        | Frame::BigNumber(b)
+        | Frame::DoubleText(b) => String::from_utf8_lossy(b).into_owned(),
         Frame::Verbatim { text, .. } => String::from_utf8_lossy(text).into_owned(),
         Frame::Integer(n) => n.to_string(),
         other => panic!("expected a string reply, got {other:?}"),

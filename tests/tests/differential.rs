@@ -60,7 +60,7 @@ fn kind(frame: &Frame) -> &'static str {
         Frame::Array(_) => "array",
         Frame::Map(_) => "map",
         Frame::Set(_) => "set",
-        Frame::Double(_) => "double",
+        Frame::Double(_) | Frame::DoubleText(_) => "double",
         Frame::Boolean(_) => "boolean",
         Frame::BigNumber(_) => "bignumber",
         Frame::Verbatim { .. } => "verbatim",

@@ -171,7 +171,11 @@ fn statuses(names: &[&str]) -> Frame {
 
 /// The command's flags as Redis reports them.
 fn flag_names(spec: &CommandSpec) -> Vec<&'static str> {
-    in_order(spec.flags.names(), &FLAG_ORDER)
+    let mut names = spec.flags.names();
+    if spec.extra_keys.is_some() {
+        names.push("movablekeys");
+    }
+    in_order(names, &FLAG_ORDER)
 }
 
 /// The command's ACL categories with the `@` prefix, in Redis' order.
@@ -456,7 +460,7 @@ fn keys_of(ctx: &Ctx<'_>, argv: &[Bytes], with_flags: bool) -> CmdResult {
             "Invalid number of arguments specified for command",
         ));
     }
-    let positions: Vec<usize> = spec.keys.key_indexes(command);
+    let positions: Vec<usize> = spec.key_indexes(command);
     if positions.is_empty() && !spec.flags.has(CmdFlags::NO_MANDATORY_KEYS) {
         return Err(CmdError::err("Invalid arguments specified for command"));
     }

@@ -13,7 +13,7 @@
 //!   Both are kept. Elements that compare equal under `ALPHA BY` keep their input
 //!   order (glibc's `qsort` is a stable merge sort), except when `LIMIT` makes Redis
 //!   use its partial quicksort, whose order for equal weights is reproduced by porting
-//!   it (`pqsort` below).
+//!   it (`util::pqsort`).
 //! * `DESC` negates the comparison, ties included.
 //! * `BY` with a pattern lacking `*` skips sorting: lists keep their order, sorted sets
 //!   come in score order, `DESC` walks either from the other end, and `LIMIT` is
@@ -36,6 +36,7 @@ use crate::command::{CmdError, CmdFlags, CmdResult, CommandSpec, Ctx, KeyPositio
 use crate::commands::args::{int, is};
 use crate::notify;
 use crate::storage::{self, DbIndex, End, KeyType, StorageError};
+use crate::util::pqsort::pqsort;
 
 /// ACL categories Redis gives both commands, besides those implied by the flags.
 const SORT_ACL: &[&str] = &["set", "sortedset", "list", "dangerous"];
@@ -500,141 +501,6 @@ impl Comparator {
             a.cmp(b)
         } else {
             c_str(a).cmp(c_str(b))
-        }
-    }
-}
-
-/// Redis' `pqsort` (NetBSD's Bentley-McIlroy quicksort that skips partitions outside
-/// `lrange..=rrange`), ported so that elements with equal weights come out in the same
-/// order as Redis puts them.
-fn pqsort<T>(v: &mut [T], lrange: i64, rrange: i64, cmp: &impl Fn(&T, &T) -> Ordering) {
-    pqsort_part(v, 0, lrange, rrange, cmp);
-}
-
-/// Whether the partition `base..base+len` lies entirely outside the wanted range.
-fn outside(base: i64, len: usize, lrange: i64, rrange: i64) -> bool {
-    let last = base + len as i64;
-    (lrange < base && rrange < base) || (lrange >= last && rrange >= last)
-}
-
-fn insertion_sort<T>(v: &mut [T], cmp: &impl Fn(&T, &T) -> Ordering) {
-    for m in 1..v.len() {
-        let mut l = m;
-        while l > 0 && cmp(&v[l - 1], &v[l]) == Ordering::Greater {
-            v.swap(l, l - 1);
-            l -= 1;
-        }
-    }
-}
-
-fn med3<T>(v: &[T], a: usize, b: usize, c: usize, cmp: &impl Fn(&T, &T) -> Ordering) -> usize {
-    if cmp(&v[a], &v[b]) == Ordering::Less {
-        if cmp(&v[b], &v[c]) == Ordering::Less {
-            b
-        } else if cmp(&v[a], &v[c]) == Ordering::Less {
-            c
-        } else {
-            a
-        }
-    } else if cmp(&v[b], &v[c]) == Ordering::Greater {
-        b
-    } else if cmp(&v[a], &v[c]) == Ordering::Less {
-        a
-    } else {
-        c
-    }
-}
-
-fn vecswap<T>(v: &mut [T], a: usize, b: usize, n: usize) {
-    for i in 0..n {
-        v.swap(a + i, b + i);
-    }
-}
-
-/// One partition of [`pqsort`]; `base` is its offset in the whole vector.
-fn pqsort_part<T>(
-    mut v: &mut [T],
-    mut base: i64,
-    lrange: i64,
-    rrange: i64,
-    cmp: &impl Fn(&T, &T) -> Ordering,
-) {
-    loop {
-        let n = v.len();
-        if n < 7 {
-            insertion_sort(v, cmp);
-            return;
-        }
-        let mut pm = n / 2;
-        if n > 7 {
-            let mut pl = 0;
-            let mut pn = n - 1;
-            if n > 40 {
-                let d = n / 8;
-                pl = med3(v, pl, pl + d, pl + 2 * d, cmp);
-                pm = med3(v, pm - d, pm, pm + d, cmp);
-                pn = med3(v, pn - 2 * d, pn - d, pn, cmp);
-            }
-            pm = med3(v, pl, pm, pn, cmp);
-        }
-        v.swap(0, pm);
-        let (mut pa, mut pb) = (1, 1);
-        let (mut pc, mut pd) = (n - 1, n - 1);
-        let mut swapped = false;
-        loop {
-            while pb <= pc {
-                let r = cmp(&v[pb], &v[0]);
-                if r == Ordering::Greater {
-                    break;
-                }
-                if r == Ordering::Equal {
-                    swapped = true;
-                    v.swap(pa, pb);
-                    pa += 1;
-                }
-                pb += 1;
-            }
-            while pb <= pc {
-                let r = cmp(&v[pc], &v[0]);
-                if r == Ordering::Less {
-                    break;
-                }
-                if r == Ordering::Equal {
-                    swapped = true;
-                    v.swap(pc, pd);
-                    pd -= 1;
-                }
-                pc -= 1;
-            }
-            if pb > pc {
-                break;
-            }
-            v.swap(pb, pc);
-            swapped = true;
-            pb += 1;
-            pc -= 1;
-        }
-        if !swapped {
-            insertion_sort(v, cmp);
-            return;
-        }
-        let r = pa.min(pb - pa);
-        vecswap(v, 0, pb - r, r);
-        let r = (pd - pc).min(n - pd - 1);
-        vecswap(v, pb, n - r, r);
-        let left = pb - pa;
-        if left > 1 && !outside(base, left, lrange, rrange) {
-            pqsort_part(&mut v[..left], base, lrange, rrange, cmp);
-        }
-        let right = pd - pc;
-        if right <= 1 {
-            return;
-        }
-        let from = n - right;
-        v = &mut v[from..];
-        base += from as i64;
-        if outside(base, right, lrange, rrange) {
-            return;
         }
     }
 }
@@ -1609,51 +1475,6 @@ mod tests {
         run(&e, &mut s, &["SORT", "nokey", "BY", "w_*", "GET", "w_*"]);
         let after = counts(&e);
         assert_eq!((after.0 - before.0, after.1 - before.1), (0, 1));
-    }
-
-    #[test]
-    fn pqsort_sorts_the_requested_range() {
-        // With a strict total order the range must hold exactly the fully sorted
-        // elements, whatever the partition path.
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
-        for round in 0..300 {
-            let n = (next() % 200) as usize;
-            let v: Vec<u64> = (0..n).map(|_| next() % 1000).collect();
-            let mut sorted = v.clone();
-            sorted.sort();
-            let (lo, hi) = if n == 0 {
-                (0, -1)
-            } else {
-                let a = (next() % n as u64) as i64;
-                let b = (next() % n as u64) as i64;
-                (a.min(b), a.max(b))
-            };
-            let mut part = v.clone();
-            pqsort(&mut part, lo, hi, &|a: &u64, b: &u64| a.cmp(b));
-            if n > 0 {
-                assert_eq!(
-                    &part[lo as usize..=hi as usize],
-                    &sorted[lo as usize..=hi as usize],
-                    "round {round}"
-                );
-            }
-            let mut whole = v.clone();
-            pqsort(&mut whole, 0, n as i64 - 1, &|a: &u64, b: &u64| a.cmp(b));
-            assert_eq!(whole, sorted);
-            // Empty and inverted ranges must not panic.
-            pqsort(
-                &mut v.clone(),
-                n as i64 - 1,
-                n as i64 - 2,
-                &|a: &u64, b: &u64| a.cmp(b),
-            );
-        }
     }
 
     #[test]

@@ -407,7 +407,7 @@ pub static COMMANDS: &[CommandSpec] = &[
 /// Runs `body` on the sorted set at `key` as Redis' `lookupKeyRead` finds it: counts a
 /// keyspace hit (a sorted set or a value of another type) or a miss, and fails with
 /// `WRONGTYPE` for another type. `None` when the key is missing.
-fn read_zset<R>(
+pub(crate) fn read_zset<R>(
     ctx: &mut Ctx<'_>,
     key: &[u8],
     body: impl FnOnce(&mut dyn ZSetOps) -> R,
@@ -447,7 +447,7 @@ fn listpack_limits(ctx: &Ctx<'_>) -> (usize, usize) {
 /// How a new sorted set is built, which decides where Redis folds `-0` into `0` (its
 /// listpack stores integral scores as integers; its skiplist keeps `-0`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Build {
+pub(crate) enum Build {
     /// Added one by one to a listpack that converts when it outgrows the limits
     /// (ZRANGESTORE): members added before the conversion lose the sign.
     Sequential,
@@ -459,7 +459,7 @@ enum Build {
 /// Replaces whatever `dst` holds with a sorted set of `items` (Redis' `setKey`: any
 /// type, any expiry, is dropped), or deletes `dst` when `items` is empty. Returns the
 /// number of members stored.
-fn store_zset(
+pub(crate) fn store_zset(
     ctx: &mut Ctx<'_>,
     dst: &[u8],
     items: &[(Bytes, f64)],
@@ -653,7 +653,7 @@ fn zadd_option(opt: &[u8]) -> Option<u8> {
 
 /// ZADD and ZINCRBY, as Redis' `zaddGenericCommand`: options, then every score is
 /// parsed before the set is touched, so the command applies fully or not at all.
-fn zadd_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], mut flags: u8) -> CmdResult {
+pub(crate) fn zadd_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], mut flags: u8) -> CmdResult {
     let mut idx = 2;
     while idx < argv.len() {
         let Some(flag) = zadd_option(&argv[idx]) else {

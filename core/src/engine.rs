@@ -587,7 +587,7 @@ fn flag_transaction(session: &mut Session) {
 /// saves collecting them for the usual commands.
 fn contiguous_keys<'a>(spec: &CommandSpec, argv: &'a [Bytes]) -> Option<&'a [Bytes]> {
     let keys = spec.keys;
-    if keys.step > 1 || keys.numkeys_at > 0 {
+    if keys.step > 1 || keys.numkeys_at != 0 {
         return None;
     }
     let mut indexes = keys.indexes(argv.len());

@@ -30,6 +30,10 @@ use bytes::Bytes;
 use parking_lot::Mutex;
 
 use crate::storage::{
+    ConsumerInfo, GroupInfo, PendingEntry, StreamGroupOps, StreamId, StreamMeta, StreamNode,
+    StreamOps,
+};
+use crate::storage::{
     DbIndex, DbStats, End, HashOps, IncrError, KeyMeta, LexRange, ListOps, ObjectInfo, ScanPage,
     ScoreRange, SetOps, StorageResult, TtlUpdate, Txn, UnixMillis, ZSetOps,
 };
@@ -424,6 +428,28 @@ impl Txn for WatchTxn<'_> {
         r
     }
 
+    fn with_stream(
+        &mut self,
+        db: DbIndex,
+        key: &[u8],
+        create: bool,
+        body: &mut dyn FnMut(&mut dyn StreamOps),
+    ) -> StorageResult<bool> {
+        let mut changed = false;
+        let r = self.inner.with_stream(db, key, create, &mut |ops| {
+            let mut rec = RecordStream {
+                inner: ops,
+                changed: false,
+            };
+            body(&mut rec);
+            changed |= rec.changed;
+        });
+        if changed {
+            self.note(db, key);
+        }
+        r
+    }
+
     fn rename(
         &mut self,
         src_db: DbIndex,
@@ -699,5 +725,125 @@ impl ZSetOps for RecordZSet<'_> {
     }
     fn scan(&mut self, cursor: u64, count: usize, visit: &mut dyn FnMut(&[u8], f64)) -> u64 {
         self.inner.scan(cursor, count, visit)
+    }
+}
+
+/// Forwards stream operations, noting whether any changed the stream or its groups.
+struct RecordStream<'a> {
+    inner: &'a mut dyn StreamOps,
+    changed: bool,
+}
+
+impl StreamOps for RecordStream<'_> {
+    fn len(&mut self) -> u64 {
+        self.inner.len()
+    }
+    fn meta(&mut self) -> StreamMeta {
+        self.inner.meta()
+    }
+    fn set_meta(&mut self, meta: &StreamMeta) {
+        self.changed |= self.inner.meta() != *meta;
+        self.inner.set_meta(meta)
+    }
+    fn append(&mut self, id: StreamId, fields: &[&[u8]], node_max: u64) {
+        self.changed = true;
+        self.inner.append(id, fields, node_max)
+    }
+    fn remove(&mut self, id: StreamId) -> bool {
+        let r = self.inner.remove(id);
+        self.changed |= r;
+        r
+    }
+    fn range(
+        &mut self,
+        start: StreamId,
+        end: StreamId,
+        rev: bool,
+        visit: &mut dyn FnMut(StreamId, &[Bytes]) -> bool,
+    ) {
+        self.inner.range(start, end, rev, visit)
+    }
+    fn first_node(&mut self) -> Option<StreamNode> {
+        self.inner.first_node()
+    }
+    fn remove_first_node(&mut self) {
+        self.changed = true;
+        self.inner.remove_first_node()
+    }
+    fn nodes(&mut self) -> u64 {
+        self.inner.nodes()
+    }
+    fn groups(&mut self) -> &mut dyn StreamGroupOps {
+        self
+    }
+}
+
+impl StreamGroupOps for RecordStream<'_> {
+    fn group(&mut self, group: &[u8]) -> Option<GroupInfo> {
+        self.inner.groups().group(group)
+    }
+    fn set_group(&mut self, group: &[u8], last_id: StreamId, entries_read: Option<u64>) {
+        self.changed = true;
+        self.inner.groups().set_group(group, last_id, entries_read)
+    }
+    fn remove_group(&mut self, group: &[u8]) -> bool {
+        let r = self.inner.groups().remove_group(group);
+        self.changed |= r;
+        r
+    }
+    fn for_each_group(&mut self, visit: &mut dyn FnMut(&[u8], &GroupInfo) -> bool) {
+        self.inner.groups().for_each_group(visit)
+    }
+    fn pending(&mut self, group: &[u8], id: StreamId) -> Option<PendingEntry> {
+        self.inner.groups().pending(group, id)
+    }
+    fn set_pending(&mut self, group: &[u8], id: StreamId, entry: &PendingEntry) {
+        self.changed = true;
+        self.inner.groups().set_pending(group, id, entry)
+    }
+    fn remove_pending(&mut self, group: &[u8], id: StreamId) -> bool {
+        let r = self.inner.groups().remove_pending(group, id);
+        self.changed |= r;
+        r
+    }
+    fn pending_range(
+        &mut self,
+        group: &[u8],
+        consumer: Option<&[u8]>,
+        start: StreamId,
+        end: StreamId,
+        rev: bool,
+        visit: &mut dyn FnMut(StreamId, &PendingEntry) -> bool,
+    ) {
+        self.inner
+            .groups()
+            .pending_range(group, consumer, start, end, rev, visit)
+    }
+    fn consumer(&mut self, group: &[u8], consumer: &[u8]) -> Option<ConsumerInfo> {
+        self.inner.groups().consumer(group, consumer)
+    }
+    fn set_consumer(
+        &mut self,
+        group: &[u8],
+        consumer: &[u8],
+        seen_time: UnixMillis,
+        active_time: Option<UnixMillis>,
+    ) {
+        self.changed = true;
+        self.inner
+            .groups()
+            .set_consumer(group, consumer, seen_time, active_time)
+    }
+    fn remove_consumer(&mut self, group: &[u8], consumer: &[u8]) -> bool {
+        let r = self.inner.groups().remove_consumer(group, consumer);
+        self.changed |= r;
+        r
+    }
+    fn for_each_consumer(
+        &mut self,
+        group: &[u8],
+        visit: &mut dyn FnMut(&[u8], &ConsumerInfo) -> bool,
+    ) {
+        self.inner.groups().for_each_consumer(group, visit)
     }
 }

@@ -19,13 +19,14 @@ pub mod pubsub;
 pub mod server;
 pub mod sets;
 pub mod sort;
+pub mod streams;
 pub mod strings;
 pub mod transactions;
 pub mod zsets;
 
 /// Every top-level command spec of every family.
 pub fn all() -> Vec<&'static CommandSpec> {
-    let families: [&'static [CommandSpec]; 18] = [
+    let families: [&'static [CommandSpec]; 19] = [
         connection::COMMANDS,
         keys::COMMANDS,
         expire::COMMANDS,
@@ -40,6 +41,7 @@ pub fn all() -> Vec<&'static CommandSpec> {
         hashes::COMMANDS,
         sets::COMMANDS,
         zsets::COMMANDS,
+        streams::COMMANDS,
         blocking::COMMANDS,
         sort::COMMANDS,
         pubsub::COMMANDS,

@@ -4,3 +4,4 @@ pub mod glob;
 pub mod longdouble;
 pub mod number;
 pub mod slices;
+pub mod stream;

@@ -1,0 +1,665 @@
+//! An in-memory stream: entries packed in nodes of consecutive IDs, as Redis'
+//! listpacks (a node's first entry's fields are its master fields, and later entries
+//! with the same fields store only their values), plus consumer groups in ordered
+//! maps. The memory backend stores streams this way, and so does the reference
+//! backend of `testing`; it implements [`StreamOps`] directly.
+//!
+//! Node layout: master fields (varint count, then varint-length-prefixed fields),
+//! then per entry: a flag byte ([`DELETED`], [`SAME_FIELDS`]), the ms offset from the
+//! node's first ID and the sequence (varints), then either the values of the master
+//! fields or a varint count and the field/value pairs. Deleted entries keep their
+//! place (flagged) until the node's last live entry goes, as in Redis.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use bytes::Bytes;
+
+use crate::storage::{
+    ConsumerInfo, GroupInfo, PendingEntry, StreamGroupOps, StreamId, StreamMeta, StreamNode,
+    StreamOps, UnixMillis,
+};
+
+/// Entry flag: deleted (by `XDEL` or an exact trim), skipped by reads.
+const DELETED: u8 = 1;
+/// Entry flag: the entry has the node's master fields and stores only values.
+const SAME_FIELDS: u8 = 2;
+
+/// Bytes a node costs beyond its buffer (map slot and struct), for accounting.
+const NODE_OVERHEAD: usize = 64;
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn get_varint(buf: &[u8], pos: &mut usize) -> u64 {
+    let mut v = 0u64;
+    let mut shift = 0;
+    while let Some(&b) = buf.get(*pos) {
+        *pos += 1;
+        if shift < 64 {
+            v |= u64::from(b & 0x7F) << shift;
+        }
+        if b & 0x80 == 0 {
+            break;
+        }
+        shift += 7;
+    }
+    v
+}
+
+fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
+    put_varint(out, b.len() as u64);
+    out.extend_from_slice(b);
+}
+
+fn get_bytes<'a>(buf: &'a [u8], pos: &mut usize) -> &'a [u8] {
+    let len = get_varint(buf, pos) as usize;
+    let start = (*pos).min(buf.len());
+    let end = start.saturating_add(len).min(buf.len());
+    *pos = end;
+    &buf[start..end]
+}
+
+/// One node: entries appended consecutively, packed in one buffer.
+#[derive(Debug, Clone)]
+struct Node {
+    buf: Vec<u8>,
+    /// Offset of the first entry (after the master fields).
+    entries_at: u32,
+    /// Entries appended (deleted ones included).
+    appended: u32,
+    /// Live entries.
+    live: u32,
+    /// ID of the last appended entry.
+    last: StreamId,
+}
+
+/// One decoded entry position inside a node.
+#[derive(Clone, Copy)]
+struct Slot {
+    at: usize,
+    id: StreamId,
+    deleted: bool,
+    end: usize,
+}
+
+impl Node {
+    fn new(first: StreamId, fields: &[&[u8]]) -> Node {
+        let mut buf = Vec::new();
+        let names: Vec<&[u8]> = fields.iter().step_by(2).copied().collect();
+        put_varint(&mut buf, names.len() as u64);
+        for f in names {
+            put_bytes(&mut buf, f);
+        }
+        Node {
+            entries_at: buf.len() as u32,
+            buf,
+            appended: 0,
+            live: 0,
+            last: first,
+        }
+    }
+
+    fn master_fields(&self) -> Vec<&[u8]> {
+        let mut pos = 0;
+        let n = get_varint(&self.buf, &mut pos);
+        (0..n).map(|_| get_bytes(&self.buf, &mut pos)).collect()
+    }
+
+    fn same_fields(&self, fields: &[&[u8]]) -> bool {
+        let mut pos = 0;
+        let n = get_varint(&self.buf, &mut pos) as usize;
+        if n * 2 != fields.len() {
+            return false;
+        }
+        fields
+            .iter()
+            .step_by(2)
+            .all(|f| get_bytes(&self.buf, &mut pos) == *f)
+    }
+
+    fn push(&mut self, first: StreamId, id: StreamId, fields: &[&[u8]]) {
+        let same = self.same_fields(fields);
+        let buf = &mut self.buf;
+        buf.push(if same { SAME_FIELDS } else { 0 });
+        put_varint(buf, id.ms - first.ms);
+        put_varint(buf, id.seq);
+        if same {
+            for v in fields.iter().skip(1).step_by(2) {
+                put_bytes(buf, v);
+            }
+        } else {
+            put_varint(buf, fields.len() as u64);
+            for f in fields {
+                put_bytes(buf, f);
+            }
+        }
+        self.appended += 1;
+        self.live += 1;
+        self.last = id;
+    }
+
+    /// Walks the entry slots in order until `f` returns false.
+    fn slots(&self, first: StreamId, f: &mut dyn FnMut(&Slot) -> bool) {
+        let nmaster = {
+            let mut p = 0;
+            get_varint(&self.buf, &mut p)
+        };
+        let mut pos = self.entries_at as usize;
+        while pos < self.buf.len() {
+            let at = pos;
+            let flags = self.buf[pos];
+            pos += 1;
+            let ms = first.ms.wrapping_add(get_varint(&self.buf, &mut pos));
+            let seq = get_varint(&self.buf, &mut pos);
+            let n = if flags & SAME_FIELDS != 0 {
+                nmaster
+            } else {
+                get_varint(&self.buf, &mut pos)
+            };
+            for _ in 0..n {
+                get_bytes(&self.buf, &mut pos);
+            }
+            let slot = Slot {
+                at,
+                id: StreamId { ms, seq },
+                deleted: flags & DELETED != 0,
+                end: pos,
+            };
+            if !f(&slot) {
+                return;
+            }
+        }
+    }
+
+    /// The flat field/value list of the entry at `slot`.
+    fn fields(&self, slot: &Slot) -> Vec<Bytes> {
+        let mut pos = slot.at;
+        let flags = self.buf[pos];
+        pos += 1;
+        get_varint(&self.buf, &mut pos);
+        get_varint(&self.buf, &mut pos);
+        let mut out = Vec::new();
+        if flags & SAME_FIELDS != 0 {
+            for name in self.master_fields() {
+                out.push(Bytes::copy_from_slice(name));
+                out.push(Bytes::copy_from_slice(get_bytes(&self.buf, &mut pos)));
+            }
+        } else {
+            let n = get_varint(&self.buf, &mut pos);
+            for _ in 0..n {
+                out.push(Bytes::copy_from_slice(get_bytes(&self.buf, &mut pos)));
+            }
+        }
+        debug_assert!(pos == slot.end);
+        out
+    }
+}
+
+/// One consumer of a group.
+#[derive(Debug, Clone, Default)]
+struct Consumer {
+    seen: UnixMillis,
+    active: Option<UnixMillis>,
+    pel: BTreeSet<StreamId>,
+}
+
+/// One consumer group.
+#[derive(Debug, Clone, Default)]
+struct Group {
+    last_id: StreamId,
+    entries_read: Option<u64>,
+    pel: BTreeMap<StreamId, PendingEntry>,
+    consumers: BTreeMap<Bytes, Consumer>,
+}
+
+/// Consumer groups in ordered maps (group and consumer names in byte order, pending
+/// entries in ID order), as Redis' radix trees.
+#[derive(Debug, Clone, Default)]
+pub struct MemGroups {
+    groups: BTreeMap<Bytes, Group>,
+}
+
+impl StreamGroupOps for MemGroups {
+    fn group(&mut self, group: &[u8]) -> Option<GroupInfo> {
+        self.groups.get(group).map(|g| GroupInfo {
+            last_id: g.last_id,
+            entries_read: g.entries_read,
+            pending: g.pel.len() as u64,
+            consumers: g.consumers.len() as u64,
+        })
+    }
+
+    fn set_group(&mut self, group: &[u8], last_id: StreamId, entries_read: Option<u64>) {
+        let g = self
+            .groups
+            .entry(Bytes::copy_from_slice(group))
+            .or_default();
+        g.last_id = last_id;
+        g.entries_read = entries_read;
+    }
+
+    fn remove_group(&mut self, group: &[u8]) -> bool {
+        self.groups.remove(group).is_some()
+    }
+
+    fn for_each_group(&mut self, visit: &mut dyn FnMut(&[u8], &GroupInfo) -> bool) {
+        for (name, g) in &self.groups {
+            let info = GroupInfo {
+                last_id: g.last_id,
+                entries_read: g.entries_read,
+                pending: g.pel.len() as u64,
+                consumers: g.consumers.len() as u64,
+            };
+            if !visit(name, &info) {
+                return;
+            }
+        }
+    }
+
+    fn pending(&mut self, group: &[u8], id: StreamId) -> Option<PendingEntry> {
+        self.groups.get(group)?.pel.get(&id).cloned()
+    }
+
+    fn set_pending(&mut self, group: &[u8], id: StreamId, entry: &PendingEntry) {
+        let Some(g) = self.groups.get_mut(group) else {
+            return;
+        };
+        if let Some(old) = g.pel.insert(id, entry.clone()) {
+            if let Some(c) = g.consumers.get_mut(&old.consumer) {
+                c.pel.remove(&id);
+            }
+        }
+        g.consumers
+            .entry(entry.consumer.clone())
+            .or_default()
+            .pel
+            .insert(id);
+    }
+
+    fn remove_pending(&mut self, group: &[u8], id: StreamId) -> bool {
+        let Some(g) = self.groups.get_mut(group) else {
+            return false;
+        };
+        match g.pel.remove(&id) {
+            Some(old) => {
+                if let Some(c) = g.consumers.get_mut(&old.consumer) {
+                    c.pel.remove(&id);
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn pending_range(
+        &mut self,
+        group: &[u8],
+        consumer: Option<&[u8]>,
+        start: StreamId,
+        end: StreamId,
+        rev: bool,
+        visit: &mut dyn FnMut(StreamId, &PendingEntry) -> bool,
+    ) {
+        let Some(g) = self.groups.get(group) else {
+            return;
+        };
+        if start > end {
+            return;
+        }
+        match consumer {
+            None => {
+                let range = g.pel.range(start..=end);
+                let mut go = |(id, e): (&StreamId, &PendingEntry)| visit(*id, e);
+                if rev {
+                    for item in range.rev() {
+                        if !go(item) {
+                            return;
+                        }
+                    }
+                } else {
+                    for item in range {
+                        if !go(item) {
+                            return;
+                        }
+                    }
+                }
+            }
+            Some(name) => {
+                let Some(c) = g.consumers.get(name) else {
+                    return;
+                };
+                let ids: Box<dyn Iterator<Item = &StreamId>> = if rev {
+                    Box::new(c.pel.range(start..=end).rev())
+                } else {
+                    Box::new(c.pel.range(start..=end))
+                };
+                for id in ids {
+                    if let Some(e) = g.pel.get(id) {
+                        if !visit(*id, e) {
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn consumer(&mut self, group: &[u8], consumer: &[u8]) -> Option<ConsumerInfo> {
+        let c = self.groups.get(group)?.consumers.get(consumer)?;
+        Some(ConsumerInfo {
+            seen_time: c.seen,
+            active_time: c.active,
+            pending: c.pel.len() as u64,
+        })
+    }
+
+    fn set_consumer(
+        &mut self,
+        group: &[u8],
+        consumer: &[u8],
+        seen_time: UnixMillis,
+        active_time: Option<UnixMillis>,
+    ) {
+        let Some(g) = self.groups.get_mut(group) else {
+            return;
+        };
+        let c = g
+            .consumers
+            .entry(Bytes::copy_from_slice(consumer))
+            .or_default();
+        c.seen = seen_time;
+        c.active = active_time;
+    }
+
+    fn remove_consumer(&mut self, group: &[u8], consumer: &[u8]) -> bool {
+        let Some(g) = self.groups.get_mut(group) else {
+            return false;
+        };
+        let Some(c) = g.consumers.remove(consumer) else {
+            return false;
+        };
+        for id in c.pel {
+            g.pel.remove(&id);
+        }
+        true
+    }
+
+    fn for_each_consumer(
+        &mut self,
+        group: &[u8],
+        visit: &mut dyn FnMut(&[u8], &ConsumerInfo) -> bool,
+    ) {
+        let Some(g) = self.groups.get(group) else {
+            return;
+        };
+        for (name, c) in &g.consumers {
+            let info = ConsumerInfo {
+                seen_time: c.seen,
+                active_time: c.active,
+                pending: c.pel.len() as u64,
+            };
+            if !visit(name, &info) {
+                return;
+            }
+        }
+    }
+}
+
+/// A whole stream in memory: packed nodes keyed by their first ID, the counters and
+/// the consumer groups.
+#[derive(Debug, Clone, Default)]
+pub struct MemStream {
+    nodes: BTreeMap<StreamId, Node>,
+    len: u64,
+    meta: StreamMeta,
+    groups: MemGroups,
+    /// Bytes held by node buffers plus per-node overhead.
+    heap: usize,
+}
+
+impl MemStream {
+    /// An empty stream.
+    pub fn new() -> MemStream {
+        MemStream::default()
+    }
+
+    /// Approximate heap bytes (node buffers; groups counted roughly per entry).
+    pub fn heap_bytes(&self) -> usize {
+        self.heap
+    }
+
+    fn node_bytes(node: &Node) -> usize {
+        node.buf.capacity() + NODE_OVERHEAD
+    }
+
+    /// Visits the live entries from the node holding `start` on, in order.
+    fn walk_forward(
+        &self,
+        start: StreamId,
+        end: StreamId,
+        visit: &mut dyn FnMut(StreamId, &[Bytes]) -> bool,
+    ) {
+        let first_key = self
+            .nodes
+            .range(..=start)
+            .next_back()
+            .map_or(start, |(k, _)| *k);
+        for (key, node) in self.nodes.range(first_key..) {
+            if *key > end {
+                return;
+            }
+            let mut go = true;
+            node.slots(*key, &mut |slot| {
+                if slot.id > end {
+                    go = false;
+                    return false;
+                }
+                if slot.deleted || slot.id < start {
+                    return true;
+                }
+                go = visit(slot.id, &node.fields(slot));
+                go
+            });
+            if !go {
+                return;
+            }
+        }
+    }
+
+    fn walk_backward(
+        &self,
+        start: StreamId,
+        end: StreamId,
+        visit: &mut dyn FnMut(StreamId, &[Bytes]) -> bool,
+    ) {
+        for (key, node) in self.nodes.range(..=end).rev() {
+            if node.last < start {
+                return;
+            }
+            let mut slots = Vec::with_capacity(node.appended as usize);
+            node.slots(*key, &mut |slot| {
+                if slot.id <= end && slot.id >= start && !slot.deleted {
+                    slots.push(*slot);
+                }
+                slot.id <= end
+            });
+            for slot in slots.iter().rev() {
+                if !visit(slot.id, &node.fields(slot)) {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+impl StreamOps for MemStream {
+    fn len(&mut self) -> u64 {
+        self.len
+    }
+
+    fn meta(&mut self) -> StreamMeta {
+        self.meta
+    }
+
+    fn set_meta(&mut self, meta: &StreamMeta) {
+        self.meta = *meta;
+    }
+
+    fn append(&mut self, id: StreamId, fields: &[&[u8]], node_max: u64) {
+        let tail_full = match self.nodes.last_key_value() {
+            None => true,
+            Some((_, node)) => node_max != 0 && u64::from(node.appended) >= node_max,
+        };
+        if tail_full {
+            if let Some((_, node)) = self.nodes.iter_mut().next_back() {
+                // A closed node never grows again: give its spare room back.
+                let before = MemStream::node_bytes(node);
+                node.buf.shrink_to_fit();
+                self.heap = self.heap - before + MemStream::node_bytes(node);
+            }
+            let node = Node::new(id, fields);
+            self.heap += MemStream::node_bytes(&node);
+            self.nodes.insert(id, node);
+        }
+        if let Some((first, node)) = self.nodes.iter_mut().next_back() {
+            let before = MemStream::node_bytes(node);
+            node.push(*first, id, fields);
+            self.heap = self.heap - before + MemStream::node_bytes(node);
+        }
+        self.len += 1;
+    }
+
+    fn remove(&mut self, id: StreamId) -> bool {
+        let Some((&key, node)) = self.nodes.range_mut(..=id).next_back() else {
+            return false;
+        };
+        let mut found = None;
+        node.slots(key, &mut |slot| {
+            if slot.id == id && !slot.deleted {
+                found = Some(slot.at);
+            }
+            slot.id < id
+        });
+        let Some(at) = found else {
+            return false;
+        };
+        node.buf[at] |= DELETED;
+        node.live -= 1;
+        self.len -= 1;
+        if node.live == 0 {
+            if let Some(node) = self.nodes.remove(&key) {
+                self.heap -= MemStream::node_bytes(&node);
+            }
+        }
+        true
+    }
+
+    fn range(
+        &mut self,
+        start: StreamId,
+        end: StreamId,
+        rev: bool,
+        visit: &mut dyn FnMut(StreamId, &[Bytes]) -> bool,
+    ) {
+        if start > end {
+            return;
+        }
+        if rev {
+            self.walk_backward(start, end, visit);
+        } else {
+            self.walk_forward(start, end, visit);
+        }
+    }
+
+    fn first_node(&mut self) -> Option<StreamNode> {
+        self.nodes.first_key_value().map(|(k, n)| StreamNode {
+            first: *k,
+            last: n.last,
+            live: u64::from(n.live),
+        })
+    }
+
+    fn remove_first_node(&mut self) {
+        if let Some((_, node)) = self.nodes.pop_first() {
+            self.len -= u64::from(node.live);
+            self.heap -= MemStream::node_bytes(&node);
+        }
+    }
+
+    fn nodes(&mut self) -> u64 {
+        self.nodes.len() as u64
+    }
+
+    fn groups(&mut self) -> &mut dyn StreamGroupOps {
+        &mut self.groups
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(s: &mut MemStream, start: StreamId, end: StreamId, rev: bool) -> Vec<u64> {
+        let mut out = Vec::new();
+        s.range(start, end, rev, &mut |id, _| {
+            out.push(id.ms);
+            true
+        });
+        out
+    }
+
+    #[test]
+    fn append_range_remove() {
+        let mut s = MemStream::new();
+        for i in 1..=250u64 {
+            let v = i.to_string();
+            let fields: Vec<&[u8]> = if i % 7 == 0 {
+                vec![b"other", v.as_bytes()]
+            } else {
+                vec![b"f", v.as_bytes(), b"g", b"x"]
+            };
+            s.append(StreamId::new(i, 0), &fields, 100);
+        }
+        assert_eq!(s.len(), 250);
+        assert_eq!(s.nodes(), 3);
+        let all = ids(&mut s, StreamId::MIN, StreamId::MAX, false);
+        assert_eq!(all, (1..=250).collect::<Vec<_>>());
+        let back = ids(&mut s, StreamId::new(95, 0), StreamId::new(105, 0), true);
+        assert_eq!(back, (95..=105).rev().collect::<Vec<_>>());
+        let mut got = Vec::new();
+        s.range(
+            StreamId::new(7, 0),
+            StreamId::new(8, 0),
+            false,
+            &mut |_, f| {
+                got.push(f.to_vec());
+                true
+            },
+        );
+        assert_eq!(got[0], vec![Bytes::from("other"), Bytes::from("7")]);
+        assert_eq!(
+            got[1],
+            vec![
+                Bytes::from("f"),
+                Bytes::from("8"),
+                Bytes::from("g"),
+                Bytes::from("x")
+            ]
+        );
+        assert!(s.remove(StreamId::new(100, 0)));
+        assert!(!s.remove(StreamId::new(100, 0)));
+        assert_eq!(s.len(), 249);
+        for i in 1..100 {
+            assert!(s.remove(StreamId::new(i, 0)));
+        }
+        assert_eq!(s.nodes(), 2);
+        assert_eq!(s.first_node().map(|n| n.first), Some(StreamId::new(101, 0)));
+        s.remove_first_node();
+        assert_eq!(s.len(), 50);
+    }
+}

@@ -1,0 +1,627 @@
+//! Stream commands: XADD XLEN XRANGE XREVRANGE XDEL XTRIM XREAD XSETID XINFO, consumer
+//! groups (XGROUP, XREADGROUP, XACK, XPENDING, XCLAIM, XAUTOCLAIM), blocking reads with
+//! several clients, and a random differential test against redis-server. IDs are
+//! explicit wherever a reply depends on them; expected replies were recorded from
+//! redis-server 7.0.15 (the suite also runs against it with
+//! `FERROKV_TESTS_TARGET=redis`).
+
+use std::time::Duration;
+
+use ferrokv_tests::*;
+
+/// A reply in a compact text form: `"bulk"`, integers, `+simple`, `!error`, `nil`
+/// (null bulk), `nilarr` (null array), `[a,b]`. The node count of Redis' radix tree
+/// (`radix-tree-nodes`, an artefact of its structure) is masked as `N`.
+fn render(f: &Frame) -> String {
+    let out = match f {
+        Frame::Simple(s) => format!("+{}", String::from_utf8_lossy(s)),
+        Frame::Error(s) => format!("!{}", String::from_utf8_lossy(s)),
+        Frame::Integer(n) => n.to_string(),
+        Frame::Bulk(b) => format!("\"{}\"", String::from_utf8_lossy(b)),
+        Frame::Null => "nil".to_string(),
+        Frame::NullArray => "nilarr".to_string(),
+        Frame::Array(items) => format!(
+            "[{}]",
+            items.iter().map(render).collect::<Vec<_>>().join(",")
+        ),
+        other => format!("{other:?}"),
+    };
+    mask_radix_nodes(&out)
+}
+
+fn mask_radix_nodes(s: &str) -> String {
+    const TAG: &str = "\"radix-tree-nodes\",";
+    let Some(at) = s.find(TAG) else {
+        return s.to_string();
+    };
+    let start = at + TAG.len();
+    let digits = s[start..].chars().take_while(char::is_ascii_digit).count();
+    format!("{}N{}", &s[..start], mask_radix_nodes(&s[start + digits..]))
+}
+
+/// Sends a space-separated command and compares the rendered reply.
+async fn check(c: &mut RawClient, cmd: &str, want: &str) {
+    let args: Vec<&str> = cmd.split(' ').collect();
+    let got = render(&c.send(&args).await);
+    assert_eq!(got, want, "{cmd}");
+}
+
+/// Adds entries `1-1 .. n-1` with these fields to `key`.
+async fn fill(c: &mut RawClient, key: &str, n: usize, fields: &[&str]) {
+    for i in 1..=n {
+        let id = format!("{i}-1");
+        let mut cmd = vec!["XADD", key, id.as_str()];
+        cmd.extend_from_slice(fields);
+        assert_eq!(c.send(&cmd).await, bulk(&id));
+    }
+}
+
+backend_tests! {
+    async fn xadd_ids_and_errors(server: &TestServer) {
+        let mut c = server.raw().await;
+        check(&mut c, "XADD s 1-1 f v g w", r#""1-1""#).await;
+        check(&mut c, "XADD s 1-2 f v", r#""1-2""#).await;
+        check(&mut c, "XADD s 1-* a b", r#""1-3""#).await;
+        check(&mut c, "XADD s 2 a b", r#""2-0""#).await;
+        check(&mut c, "XADD s 2-* x y", r#""2-1""#).await;
+        check(&mut c, "XADD s 3-* x y", r#""3-0""#).await;
+        check(&mut c, "XADD s 1-5 a b", "!ERR The ID specified in XADD is equal or smaller than the target stream top item").await;
+        check(&mut c, "XADD s 3-0 a b", "!ERR The ID specified in XADD is equal or smaller than the target stream top item").await;
+        check(&mut c, "XADD s 0-0 a b", "!ERR The ID specified in XADD must be greater than 0-0").await;
+        check(&mut c, "XADD s 0 a b", "!ERR The ID specified in XADD must be greater than 0-0").await;
+        check(&mut c, "XADD s 0-* a b", "!ERR The ID specified in XADD is equal or smaller than the target stream top item").await;
+        check(&mut c, "XADD s -5 a b", "!ERR Invalid stream ID specified as stream command argument").await;
+        check(&mut c, "XADD s 1-x a b", "!ERR Invalid stream ID specified as stream command argument").await;
+        check(&mut c, "XADD s + a b", "!ERR Invalid stream ID specified as stream command argument").await;
+        check(&mut c, "XADD s - a b", "!ERR Invalid stream ID specified as stream command argument").await;
+        check(&mut c, "XADD s 18446744073709551616-0 a b", "!ERR Invalid stream ID specified as stream command argument").await;
+        check(&mut c, "XADD s 5-1 a", "!ERR wrong number of arguments for 'xadd' command").await;
+        check(&mut c, "XADD s 5-1 a b c", "!ERR wrong number of arguments for 'xadd' command").await;
+        check(&mut c, "XADD s NOMKSTREAM 5-1 a b", r#""5-1""#).await;
+        check(&mut c, "XADD nokey NOMKSTREAM 5-1 a b", "nil").await;
+        check(&mut c, "EXISTS nokey", "0").await;
+        check(&mut c, "XADD s 18446744073709551615-18446744073709551614 a b", r#""18446744073709551615-18446744073709551614""#).await;
+        check(&mut c, "XADD s 18446744073709551615-* a b", r#""18446744073709551615-18446744073709551615""#).await;
+        check(&mut c, "XADD s 18446744073709551615-* a b", "!ERR The stream has exhausted the last possible ID, unable to add more items").await;
+        check(&mut c, "XADD s * a b", "!ERR The stream has exhausted the last possible ID, unable to add more items").await;
+        check(&mut c, "XADD new 0-* a b", r#""0-1""#).await;
+        check(&mut c, "XRANGE s - +", r#"[["1-1",["f","v","g","w"]],["1-2",["f","v"]],["1-3",["a","b"]],["2-0",["a","b"]],["2-1",["x","y"]],["3-0",["x","y"]],["5-1",["a","b"]],["18446744073709551615-18446744073709551614",["a","b"]],["18446744073709551615-18446744073709551615",["a","b"]]]"#).await;
+        check(&mut c, "XRANGE new - +", r#"[["0-1",["a","b"]]]"#).await;
+        check(&mut c, "XLEN s", "9").await;
+        check(&mut c, "TYPE s", "+stream").await;
+        check(&mut c, "OBJECT ENCODING s", r#""stream""#).await;
+        check(&mut c, "SET str x", "+OK").await;
+        check(&mut c, "XADD str 1-1 a b", "!WRONGTYPE Operation against a key holding the wrong kind of value").await;
+        check(&mut c, "XADD str NOMKSTREAM 1-1 a b", "!WRONGTYPE Operation against a key holding the wrong kind of value").await;
+        check(&mut c, "XADD s", "!ERR wrong number of arguments for 'xadd' command").await;
+        check(&mut c, "XADD s 1-1", "!ERR wrong number of arguments for 'xadd' command").await;
+        check(&mut c, "XADD s MAXLEN", "!ERR wrong number of arguments for 'xadd' command").await;
+    }
+
+    async fn xadd_trim_options(server: &TestServer) {
+        let mut c = server.raw().await;
+        check(&mut c, "XADD t MAXLEN 2 1-1 a 1", r#""1-1""#).await;
+        check(&mut c, "XADD t MAXLEN 2 2-1 a 2", r#""2-1""#).await;
+        check(&mut c, "XADD t MAXLEN = 2 3-1 a 3", r#""3-1""#).await;
+        check(&mut c, "XRANGE t - +", r#"[["2-1",["a","2"]],["3-1",["a","3"]]]"#).await;
+        check(&mut c, "XADD t MINID 3-1 4-1 a 4", r#""4-1""#).await;
+        check(&mut c, "XRANGE t - +", r#"[["3-1",["a","3"]],["4-1",["a","4"]]]"#).await;
+        check(&mut c, "XADD t MINID = 4-1 5-1 a 5", r#""5-1""#).await;
+        check(&mut c, "XRANGE t - +", r#"[["4-1",["a","4"]],["5-1",["a","5"]]]"#).await;
+        check(&mut c, "XADD t MAXLEN ~ 1 6-1 a 6", r#""6-1""#).await;
+        check(&mut c, "XLEN t", "3").await;
+        check(&mut c, "XADD t MAXLEN ~ 1 LIMIT 10 7-1 a 7", r#""7-1""#).await;
+        check(&mut c, "XLEN t", "4").await;
+        check(&mut c, "XADD t MAXLEN -1 8-1 a b", "!ERR The MAXLEN argument must be >= 0.").await;
+        check(&mut c, "XADD t MAXLEN x 8-1 a b", "!ERR value is not an integer or out of range").await;
+        check(&mut c, "XADD t MINID 5 MAXLEN 4 8-1 a b", "!ERR syntax error, MAXLEN and MINID options at the same time are not compatible").await;
+        check(&mut c, "XADD t MAXLEN 4 MINID 5 8-1 a b", "!ERR syntax error, MAXLEN and MINID options at the same time are not compatible").await;
+        check(&mut c, "XADD t LIMIT 5 8-1 a b", "!ERR syntax error, LIMIT cannot be used without specifying a trimming strategy").await;
+        check(&mut c, "XADD t LIMIT 0 8-1 a b", "!ERR syntax error, LIMIT cannot be used without the special ~ option").await;
+        check(&mut c, "XADD t MAXLEN 2 LIMIT 5 8-1 a b", "!ERR syntax error, LIMIT cannot be used without the special ~ option").await;
+        check(&mut c, "XADD t MAXLEN ~ 2 LIMIT -1 8-1 a b", "!ERR The LIMIT argument must be >= 0.").await;
+        check(&mut c, "XADD t MAXLEN ~ 2 LIMIT x 8-1 a b", "!ERR value is not an integer or out of range").await;
+        check(&mut c, "XADD t MINID bad 8-1 a b", "!ERR Invalid stream ID specified as stream command argument").await;
+        check(&mut c, "XADD t MINID - 8-1 a b", "!ERR Invalid stream ID specified as stream command argument").await;
+        check(&mut c, "XADD t maxlen = 0 9-1 a b", r#""9-1""#).await;
+        check(&mut c, "XLEN t", "0").await;
+        check(&mut c, "XRANGE t - +", "[]").await;
+        check(&mut c, "XADD t NOMKSTREAM MAXLEN 0 10-1 a b", r#""10-1""#).await;
+        check(&mut c, "XLEN t", "0").await;
+        check(&mut c, "XADD t NOMKSTREAM MINID 10-2 11-1 a b", r#""11-1""#).await;
+        check(&mut c, "XLEN t", "1").await;
+    }
+
+    async fn xtrim_nodes(server: &TestServer) {
+        let mut c = server.raw().await;
+        fill(&mut c, "big", 250, &["f", "v", "g", "w"]).await;
+        check(&mut c, "XLEN big", "250").await;
+        check(&mut c, "XDEL big 5-1", "1").await;
+        check(&mut c, "XADD big MAXLEN ~ 120 251-1 f v g w", r#""251-1""#).await;
+        check(&mut c, "XLEN big", "151").await;
+        check(&mut c, "XTRIM big MAXLEN ~ 10", "100").await;
+        check(&mut c, "XLEN big", "51").await;
+        check(&mut c, "XTRIM big MINID ~ 230-1", "0").await;
+        check(&mut c, "XLEN big", "51").await;
+        check(&mut c, "XTRIM big MINID 230-1", "29").await;
+        check(&mut c, "XLEN big", "22").await;
+        check(&mut c, "XRANGE big - + COUNT 1", r#"[["230-1",["f","v","g","w"]]]"#).await;
+        check(&mut c, "XTRIM big MAXLEN 3", "19").await;
+        check(&mut c, "XRANGE big - +", r#"[["249-1",["f","v","g","w"]],["250-1",["f","v","g","w"]],["251-1",["f","v","g","w"]]]"#).await;
+        check(&mut c, "XTRIM big MAXLEN ~ 0", "3").await;
+        check(&mut c, "XLEN big", "0").await;
+        check(&mut c, "XINFO STREAM big", r#"["length",0,"radix-tree-keys",0,"radix-tree-nodes",N,"last-generated-id","251-1","max-deleted-entry-id","5-1","entries-added",251,"recorded-first-entry-id","0-0","groups",0,"first-entry",nil,"last-entry",nil]"#).await;
+    }
+
+    async fn xtrim_limits(server: &TestServer) {
+        let mut c = server.raw().await;
+        fill(&mut c, "lim", 300, &["f", "v"]).await;
+        check(&mut c, "XTRIM lim MAXLEN ~ 0 LIMIT 150", "100").await;
+        check(&mut c, "XLEN lim", "200").await;
+        check(&mut c, "XTRIM lim MAXLEN ~ 0 LIMIT 99", "0").await;
+        check(&mut c, "XLEN lim", "200").await;
+        check(&mut c, "XTRIM lim MAXLEN ~ 0 LIMIT 0", "200").await;
+        check(&mut c, "XLEN lim", "0").await;
+        check(&mut c, "XTRIM lim MAXLEN 0 LIMIT 0", "!ERR syntax error, LIMIT cannot be used without the special ~ option").await;
+        check(&mut c, "XTRIM nokey MAXLEN 0", "0").await;
+        check(&mut c, "XTRIM nokey bogus", "!ERR wrong number of arguments for 'xtrim' command").await;
+        check(&mut c, "XTRIM lim bogus 1", "!ERR syntax error").await;
+        check(&mut c, "XTRIM lim MAXLEN", "!ERR wrong number of arguments for 'xtrim' command").await;
+        check(&mut c, "XTRIM lim LIMIT 5", "!ERR syntax error, LIMIT cannot be used without specifying a trimming strategy").await;
+        check(&mut c, "XTRIM lim MAXLEN 1 LIMIT 5", "!ERR syntax error, LIMIT cannot be used without the special ~ option").await;
+        check(&mut c, "XTRIM lim MAXLEN ~ 1 LIMIT 5 extra", "!ERR syntax error").await;
+        check(&mut c, "SET str x", "+OK").await;
+        check(&mut c, "XTRIM str MAXLEN 1", "!WRONGTYPE Operation against a key holding the wrong kind of value").await;
+        check(&mut c, "XTRIM str bogus", "!ERR wrong number of arguments for 'xtrim' command").await;
+    }
+
+    async fn xrange_xrevrange(server: &TestServer) {
+        let mut c = server.raw().await;
+        check(&mut c, "XADD s 1-1 a 1", r#""1-1""#).await;
+        check(&mut c, "XADD s 1-2 b 2", r#""1-2""#).await;
+        check(&mut c, "XADD s 2-0 c 3", r#""2-0""#).await;
+        check(&mut c, "XADD s 3-5 d 4 e 5", r#""3-5""#).await;
+        check(&mut c, "XADD s 18446744073709551615-18446744073709551615 z z", r#""18446744073709551615-18446744073709551615""#).await;
+        check(&mut c, "XRANGE s - +", r#"[["1-1",["a","1"]],["1-2",["b","2"]],["2-0",["c","3"]],["3-5",["d","4","e","5"]],["18446744073709551615-18446744073709551615",["z","z"]]]"#).await;
+        check(&mut c, "XRANGE s - + COUNT 2", r#"[["1-1",["a","1"]],["1-2",["b","2"]]]"#).await;
+        check(&mut c, "XRANGE s 1 1", r#"[["1-1",["a","1"]],["1-2",["b","2"]]]"#).await;
+        check(&mut c, "XRANGE s 1-2 3", r#"[["1-2",["b","2"]],["2-0",["c","3"]],["3-5",["d","4","e","5"]]]"#).await;
+        check(&mut c, "XRANGE s (1-1 (3-5", r#"[["1-2",["b","2"]],["2-0",["c","3"]]]"#).await;
+        check(&mut c, "XRANGE s (1 +", r#"[["1-1",["a","1"]],["1-2",["b","2"]],["2-0",["c","3"]],["3-5",["d","4","e","5"]],["18446744073709551615-18446744073709551615",["z","z"]]]"#).await;
+        check(&mut c, "XRANGE s - (2", r#"[["1-1",["a","1"]],["1-2",["b","2"]],["2-0",["c","3"]]]"#).await;
+        check(&mut c, "XRANGE s 2 1", "[]").await;
+        check(&mut c, "XRANGE s - + COUNT 0", "nilarr").await;
+        check(&mut c, "XRANGE s - + COUNT -3", "nilarr").await;
+        check(&mut c, "XRANGE s - + COUNT 1 COUNT 3", r#"[["1-1",["a","1"]],["1-2",["b","2"]],["2-0",["c","3"]]]"#).await;
+        check(&mut c, "XRANGE s - + COUNT", "!ERR syntax error").await;
+        check(&mut c, "XRANGE s - + LIMIT 1", "!ERR syntax error").await;
+        check(&mut c, "XRANGE s (- +", "!ERR Invalid stream ID specified as stream command argument").await;
+        check(&mut c, "XRANGE s - (+", "!ERR Invalid stream ID specified as stream command argument").await;
+        check(&mut c, "XRANGE s (18446744073709551615-18446744073709551615 +", "!ERR invalid start ID for the interval").await;
+        check(&mut c, "XRANGE s - (0-0", "!ERR invalid end ID for the interval").await;
+        check(&mut c, "XRANGE s x +", "!ERR Invalid stream ID specified as stream command argument").await;
+        check(&mut c, "XRANGE s - x", "!ERR Invalid stream ID specified as stream command argument").await;
+        check(&mut c, "XRANGE s 1-x +", "!ERR Invalid stream ID specified as stream command argument").await;
+        check(&mut c, "XRANGE s - + COUNT x", "!ERR value is not an integer or out of range").await;
+        check(&mut c, "XRANGE nokey - +", "[]").await;
+        check(&mut c, "XRANGE nokey x +", "!ERR Invalid stream ID specified as stream command argument").await;
+        check(&mut c, "XREVRANGE s + -", r#"[["18446744073709551615-18446744073709551615",["z","z"]],["3-5",["d","4","e","5"]],["2-0",["c","3"]],["1-2",["b","2"]],["1-1",["a","1"]]]"#).await;
+        check(&mut c, "XREVRANGE s + - COUNT 2", r#"[["18446744073709551615-18446744073709551615",["z","z"]],["3-5",["d","4","e","5"]]]"#).await;
+        check(&mut c, "XREVRANGE s (3-5 (1-1", r#"[["2-0",["c","3"]],["1-2",["b","2"]]]"#).await;
+        check(&mut c, "XREVRANGE s 3 1-2", r#"[["3-5",["d","4","e","5"]],["2-0",["c","3"]],["1-2",["b","2"]]]"#).await;
+        check(&mut c, "XREVRANGE s - +", "[]").await;
+        check(&mut c, "XREVRANGE s + - COUNT 0", "nilarr").await;
+        check(&mut c, "XREVRANGE nokey + -", "[]").await;
+        check(&mut c, "SET str x", "+OK").await;
+        check(&mut c, "XRANGE str - +", "!WRONGTYPE Operation against a key holding the wrong kind of value").await;
+        check(&mut c, "XREVRANGE str + -", "!WRONGTYPE Operation against a key holding the wrong kind of value").await;
+        check(&mut c, "XRANGE s -", "!ERR wrong number of arguments for 'xrange' command").await;
+        check(&mut c, "XREVRANGE s +", "!ERR wrong number of arguments for 'xrevrange' command").await;
+    }
+
+    async fn xdel_xlen(server: &TestServer) {
+        let mut c = server.raw().await;
+        check(&mut c, "XADD s 1-1 a 1", r#""1-1""#).await;
+        check(&mut c, "XADD s 2-1 b 2", r#""2-1""#).await;
+        check(&mut c, "XADD s 3-1 c 3", r#""3-1""#).await;
+        check(&mut c, "XDEL s 2-1", "1").await;
+        check(&mut c, "XDEL s 2-1 3-1 9-9", "1").await;
+        check(&mut c, "XLEN s", "1").await;
+        check(&mut c, "XRANGE s - +", r#"[["1-1",["a","1"]]]"#).await;
+        check(&mut c, "XDEL s 1-1", "1").await;
+        check(&mut c, "XLEN s", "0").await;
+        check(&mut c, "EXISTS s", "1").await;
+        check(&mut c, "XINFO STREAM s", r#"["length",0,"radix-tree-keys",0,"radix-tree-nodes",N,"last-generated-id","3-1","max-deleted-entry-id","3-1","entries-added",3,"recorded-first-entry-id","0-0","groups",0,"first-entry",nil,"last-entry",nil]"#).await;
+        check(&mut c, "XDEL s bad", "!ERR Invalid stream ID specified as stream command argument").await;
+        check(&mut c, "XDEL s -", "!ERR Invalid stream ID specified as stream command argument").await;
+        check(&mut c, "XDEL nokey bad", "0").await;
+        check(&mut c, "XDEL nokey 1-1", "0").await;
+        check(&mut c, "XLEN nokey", "0").await;
+        check(&mut c, "SET str x", "+OK").await;
+        check(&mut c, "XDEL str 1-1", "!WRONGTYPE Operation against a key holding the wrong kind of value").await;
+        check(&mut c, "XLEN str", "!WRONGTYPE Operation against a key holding the wrong kind of value").await;
+        check(&mut c, "XDEL s", "!ERR wrong number of arguments for 'xdel' command").await;
+        check(&mut c, "XLEN", "!ERR wrong number of arguments for 'xlen' command").await;
+        check(&mut c, "XLEN s extra", "!ERR wrong number of arguments for 'xlen' command").await;
+        check(&mut c, "XADD s 4-1 d 4", r#""4-1""#).await;
+        check(&mut c, "XADD s 5-1 e 5", r#""5-1""#).await;
+        check(&mut c, "XDEL s 5-1 4 bad", "!ERR Invalid stream ID specified as stream command argument").await;
+        check(&mut c, "XLEN s", "2").await;
+    }
+
+    async fn xsetid(server: &TestServer) {
+        let mut c = server.raw().await;
+        check(&mut c, "XADD s 5-1 a 1", r#""5-1""#).await;
+        check(&mut c, "XSETID s 5-1", "+OK").await;
+        check(&mut c, "XSETID s 5-0", "!ERR The ID specified in XSETID is smaller than the target stream top item").await;
+        check(&mut c, "XSETID s 10-0", "+OK").await;
+        check(&mut c, "XADD s 9-0 a b", "!ERR The ID specified in XADD is equal or smaller than the target stream top item").await;
+        check(&mut c, "XADD s 10-0 a b", "!ERR The ID specified in XADD is equal or smaller than the target stream top item").await;
+        check(&mut c, "XADD s 10-* a b", r#""10-1""#).await;
+        check(&mut c, "XSETID s 20-0 ENTRIESADDED 1", "!ERR The entries_added specified in XSETID is smaller than the target stream length").await;
+        check(&mut c, "XSETID s 20-0 ENTRIESADDED 5 MAXDELETEDID 21-0", "!ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id").await;
+        check(&mut c, "XSETID s 20-0 ENTRIESADDED 5 MAXDELETEDID 3-0", "+OK").await;
+        check(&mut c, "XSETID s 20-0 ENTRIESADDED -1", "!ERR entries_added must be positive").await;
+        check(&mut c, "XSETID s 20-0 ENTRIESADDED x", "!ERR value is not an integer or out of range").await;
+        check(&mut c, "XSETID s 20-0 MAXDELETEDID x", "!ERR Invalid stream ID specified as stream command argument").await;
+        check(&mut c, "XSETID s 20-0 bogus", "!ERR syntax error").await;
+        check(&mut c, "XSETID s 20-0 ENTRIESADDED", "!ERR syntax error").await;
+        check(&mut c, "XINFO STREAM s", r#"["length",2,"radix-tree-keys",1,"radix-tree-nodes",N,"last-generated-id","20-0","max-deleted-entry-id","3-0","entries-added",5,"recorded-first-entry-id","5-1","groups",0,"first-entry",["5-1",["a","1"]],"last-entry",["10-1",["a","b"]]]"#).await;
+        check(&mut c, "XDEL s 5-1 10-0 10-1", "2").await;
+        check(&mut c, "XSETID s 1-0", "+OK").await;
+        check(&mut c, "XINFO STREAM s", r#"["length",0,"radix-tree-keys",0,"radix-tree-nodes",N,"last-generated-id","1-0","max-deleted-entry-id","10-1","entries-added",5,"recorded-first-entry-id","0-0","groups",0,"first-entry",nil,"last-entry",nil]"#).await;
+        check(&mut c, "XSETID nokey 1-0", "!ERR no such key").await;
+        check(&mut c, "XSETID s bad", "!ERR Invalid stream ID specified as stream command argument").await;
+        check(&mut c, "XSETID s +", "!ERR Invalid stream ID specified as stream command argument").await;
+        check(&mut c, "SET str x", "+OK").await;
+        check(&mut c, "XSETID str 1-1", "!WRONGTYPE Operation against a key holding the wrong kind of value").await;
+        check(&mut c, "XSETID s", "!ERR wrong number of arguments for 'xsetid' command").await;
+    }
+
+    async fn xread_nonblocking(server: &TestServer) {
+        let mut c = server.raw().await;
+        check(&mut c, "XADD a 1-1 f 1", r#""1-1""#).await;
+        check(&mut c, "XADD a 2-1 f 2", r#""2-1""#).await;
+        check(&mut c, "XADD b 1-1 g 1", r#""1-1""#).await;
+        check(&mut c, "XREAD STREAMS a 0", r#"[["a",[["1-1",["f","1"]],["2-1",["f","2"]]]]]"#).await;
+        check(&mut c, "XREAD STREAMS a b 0 0", r#"[["a",[["1-1",["f","1"]],["2-1",["f","2"]]]],["b",[["1-1",["g","1"]]]]]"#).await;
+        check(&mut c, "XREAD COUNT 1 STREAMS a b 0 1-1", r#"[["a",[["1-1",["f","1"]]]]]"#).await;
+        check(&mut c, "XREAD STREAMS a b 2-1 1-1", "nilarr").await;
+        check(&mut c, "XREAD STREAMS a $", "nilarr").await;
+        check(&mut c, "XREAD STREAMS nokey 0", "nilarr").await;
+        check(&mut c, "XREAD STREAMS a nokey 1-1 0", r#"[["a",[["2-1",["f","2"]]]]]"#).await;
+        check(&mut c, "XREAD COUNT 0 STREAMS a 0", r#"[["a",[["1-1",["f","1"]],["2-1",["f","2"]]]]]"#).await;
+        check(&mut c, "XREAD COUNT -1 STREAMS a 0", r#"[["a",[["1-1",["f","1"]],["2-1",["f","2"]]]]]"#).await;
+        check(&mut c, "XREAD streams a 1", r#"[["a",[["1-1",["f","1"]],["2-1",["f","2"]]]]]"#).await;
+        check(&mut c, "XREAD STREAMS a 18446744073709551615-18446744073709551615", "nilarr").await;
+        check(&mut c, "XREAD STREAMS a", "!ERR wrong number of arguments for 'xread' command").await;
+        check(&mut c, "XREAD STREAMS a b 0", "!ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.").await;
+        check(&mut c, "XREAD COUNT x STREAMS a 0", "!ERR value is not an integer or out of range").await;
+        check(&mut c, "XREAD COUNT", "!ERR wrong number of arguments for 'xread' command").await;
+        check(&mut c, "XREAD BLOCK -1 STREAMS a 0", "!ERR timeout is negative").await;
+        check(&mut c, "XREAD BLOCK x STREAMS a 0", "!ERR timeout is not an integer or out of range").await;
+        check(&mut c, "XREAD BLOCK 0 STREAMS a 0", r#"[["a",[["1-1",["f","1"]],["2-1",["f","2"]]]]]"#).await;
+        check(&mut c, "XREAD BLOCK 10 STREAMS a 1-1", r#"[["a",[["2-1",["f","2"]]]]]"#).await;
+        check(&mut c, "XREAD GROUP g c STREAMS a 0", "!ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.").await;
+        check(&mut c, "XREAD NOACK STREAMS a 0", "!ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.").await;
+        check(&mut c, "XREAD STREAMS a >", "!ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.").await;
+        check(&mut c, "XREAD STREAMS a bad", "!ERR Invalid stream ID specified as stream command argument").await;
+        check(&mut c, "XREAD STREAMS a -", "!ERR Invalid stream ID specified as stream command argument").await;
+        check(&mut c, "XREAD bogus STREAMS a 0", "!ERR syntax error").await;
+        check(&mut c, "XREAD COUNT 1", "!ERR wrong number of arguments for 'xread' command").await;
+        check(&mut c, "SET str x", "+OK").await;
+        check(&mut c, "XREAD STREAMS str 0", "!WRONGTYPE Operation against a key holding the wrong kind of value").await;
+        check(&mut c, "XREAD STREAMS a str 0 0", "!WRONGTYPE Operation against a key holding the wrong kind of value").await;
+    }
+
+    async fn xinfo_stream(server: &TestServer) {
+        let mut c = server.raw().await;
+        check(&mut c, "XINFO STREAM nokey", "!ERR no such key").await;
+        check(&mut c, "XADD s 1-1 a 1", r#""1-1""#).await;
+        check(&mut c, "XADD s 2-1 b 2 c 3", r#""2-1""#).await;
+        check(&mut c, "XINFO STREAM s", r#"["length",2,"radix-tree-keys",1,"radix-tree-nodes",N,"last-generated-id","2-1","max-deleted-entry-id","0-0","entries-added",2,"recorded-first-entry-id","1-1","groups",0,"first-entry",["1-1",["a","1"]],"last-entry",["2-1",["b","2","c","3"]]]"#).await;
+        check(&mut c, "XINFO STREAM s FULL", r#"["length",2,"radix-tree-keys",1,"radix-tree-nodes",N,"last-generated-id","2-1","max-deleted-entry-id","0-0","entries-added",2,"recorded-first-entry-id","1-1","entries",[["1-1",["a","1"]],["2-1",["b","2","c","3"]]],"groups",[]]"#).await;
+        check(&mut c, "XINFO STREAM s FULL COUNT 1", r#"["length",2,"radix-tree-keys",1,"radix-tree-nodes",N,"last-generated-id","2-1","max-deleted-entry-id","0-0","entries-added",2,"recorded-first-entry-id","1-1","entries",[["1-1",["a","1"]]],"groups",[]]"#).await;
+        check(&mut c, "XINFO STREAM s FULL COUNT 0", r#"["length",2,"radix-tree-keys",1,"radix-tree-nodes",N,"last-generated-id","2-1","max-deleted-entry-id","0-0","entries-added",2,"recorded-first-entry-id","1-1","entries",[["1-1",["a","1"]],["2-1",["b","2","c","3"]]],"groups",[]]"#).await;
+        check(&mut c, "XINFO STREAM s FULL COUNT -5", r#"["length",2,"radix-tree-keys",1,"radix-tree-nodes",N,"last-generated-id","2-1","max-deleted-entry-id","0-0","entries-added",2,"recorded-first-entry-id","1-1","entries",[["1-1",["a","1"]],["2-1",["b","2","c","3"]]],"groups",[]]"#).await;
+        check(&mut c, "XINFO STREAM s FULL COUNT x", "!ERR value is not an integer or out of range").await;
+        check(&mut c, "XINFO STREAM s FULL COUNT", "!ERR unknown subcommand or wrong number of arguments for 'STREAM'. Try XINFO HELP.").await;
+        check(&mut c, "XINFO STREAM s FULL bogus 1", "!ERR unknown subcommand or wrong number of arguments for 'STREAM'. Try XINFO HELP.").await;
+        check(&mut c, "XINFO STREAM s bogus", "!ERR unknown subcommand or wrong number of arguments for 'STREAM'. Try XINFO HELP.").await;
+        check(&mut c, "XDEL s 1-1 2-1", "2").await;
+        check(&mut c, "XINFO STREAM s", r#"["length",0,"radix-tree-keys",0,"radix-tree-nodes",N,"last-generated-id","2-1","max-deleted-entry-id","2-1","entries-added",2,"recorded-first-entry-id","0-0","groups",0,"first-entry",nil,"last-entry",nil]"#).await;
+        check(&mut c, "XINFO STREAM s FULL", r#"["length",0,"radix-tree-keys",0,"radix-tree-nodes",N,"last-generated-id","2-1","max-deleted-entry-id","2-1","entries-added",2,"recorded-first-entry-id","0-0","entries",[],"groups",[]]"#).await;
+        check(&mut c, "SET str x", "+OK").await;
+        check(&mut c, "XINFO STREAM str", "!WRONGTYPE Operation against a key holding the wrong kind of value").await;
+        check(&mut c, "XINFO STREAM", "!ERR wrong number of arguments for 'xinfo|stream' command").await;
+        check(&mut c, "XINFO", "!ERR wrong number of arguments for 'xinfo' command").await;
+        check(&mut c, "XINFO bogus", "!ERR unknown subcommand 'bogus'. Try XINFO HELP.").await;
+    }
+
+    async fn xgroup_commands(server: &TestServer) {
+        let mut c = server.raw().await;
+        check(&mut c, "XGROUP CREATE nokey g 0", "!ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.").await;
+        check(&mut c, "XGROUP CREATE nokey g $ MKSTREAM", "+OK").await;
+        check(&mut c, "XLEN nokey", "0").await;
+        check(&mut c, "XINFO GROUPS nokey", r#"[["name","g","consumers",0,"pending",0,"last-delivered-id","0-0","entries-read",nil,"lag",0]]"#).await;
+        check(&mut c, "XADD s 1-1 a 1", r#""1-1""#).await;
+        check(&mut c, "XADD s 2-1 b 2", r#""2-1""#).await;
+        check(&mut c, "XGROUP CREATE s g1 0", "+OK").await;
+        check(&mut c, "XGROUP CREATE s g1 0", "!BUSYGROUP Consumer Group name already exists").await;
+        check(&mut c, "XGROUP CREATE s g2 $", "+OK").await;
+        check(&mut c, "XGROUP CREATE s g3 1-1 ENTRIESREAD 1", "+OK").await;
+        check(&mut c, "XGROUP CREATE s g4 0 ENTRIESREAD -1", "+OK").await;
+        check(&mut c, "XGROUP CREATE s g5 0 ENTRIESREAD -2", "!ERR value for ENTRIESREAD must be positive or -1").await;
+        check(&mut c, "XGROUP CREATE s g5 0 ENTRIESREAD x", "!ERR value is not an integer or out of range").await;
+        check(&mut c, "XGROUP CREATE s g5 0 bogus", "!ERR unknown subcommand or wrong number of arguments for 'CREATE'. Try XGROUP HELP.").await;
+        check(&mut c, "XGROUP CREATE s g5 bad", "!ERR Invalid stream ID specified as stream command argument").await;
+        check(&mut c, "XGROUP CREATE s g5 -", "!ERR Invalid stream ID specified as stream command argument").await;
+        check(&mut c, "XGROUP CREATE s g5 0 MKSTREAM ENTRIESREAD 0 extra", "!ERR unknown subcommand or wrong number of arguments for 'CREATE'. Try XGROUP HELP.").await;
+        check(&mut c, "XINFO GROUPS s", r#"[["name","g1","consumers",0,"pending",0,"last-delivered-id","0-0","entries-read",nil,"lag",2],["name","g2","consumers",0,"pending",0,"last-delivered-id","2-1","entries-read",nil,"lag",0],["name","g3","consumers",0,"pending",0,"last-delivered-id","1-1","entries-read",1,"lag",1],["name","g4","consumers",0,"pending",0,"last-delivered-id","0-0","entries-read",nil,"lag",2]]"#).await;
+        check(&mut c, "XGROUP SETID s g1 1-1", "+OK").await;
+        check(&mut c, "XGROUP SETID s g1 $", "+OK").await;
+        check(&mut c, "XGROUP SETID s g2 0 ENTRIESREAD 0", "+OK").await;
+        check(&mut c, "XGROUP SETID s g2 0 ENTRIESREAD -3", "!ERR value for ENTRIESREAD must be positive or -1").await;
+        check(&mut c, "XGROUP SETID s g2 0 bogus 1", "!ERR unknown subcommand or wrong number of arguments for 'SETID'. Try XGROUP HELP.").await;
+        check(&mut c, "XGROUP SETID s g2 0 ENTRIESREAD", "!ERR unknown subcommand or wrong number of arguments for 'SETID'. Try XGROUP HELP.").await;
+        check(&mut c, "XGROUP SETID s nogroup 0", "!NOGROUP No such consumer group 'nogroup' for key name 's'").await;
+        check(&mut c, "XGROUP SETID nokey2 g 0", "!ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.").await;
+        check(&mut c, "XGROUP SETID s g3 bad", "!ERR Invalid stream ID specified as stream command argument").await;
+        check(&mut c, "XINFO GROUPS s", r#"[["name","g1","consumers",0,"pending",0,"last-delivered-id","2-1","entries-read",nil,"lag",0],["name","g2","consumers",0,"pending",0,"last-delivered-id","0-0","entries-read",0,"lag",2],["name","g3","consumers",0,"pending",0,"last-delivered-id","1-1","entries-read",1,"lag",1],["name","g4","consumers",0,"pending",0,"last-delivered-id","0-0","entries-read",nil,"lag",2]]"#).await;
+        check(&mut c, "XGROUP CREATECONSUMER s g1 alice", "1").await;
+        check(&mut c, "XGROUP CREATECONSUMER s g1 alice", "0").await;
+        check(&mut c, "XGROUP CREATECONSUMER s nogroup alice", "!NOGROUP No such consumer group 'nogroup' for key name 's'").await;
+        check(&mut c, "XGROUP DELCONSUMER s g1 bob", "0").await;
+        check(&mut c, "XGROUP DELCONSUMER s g1 alice", "0").await;
+        check(&mut c, "XGROUP DELCONSUMER s nogroup alice", "!NOGROUP No such consumer group 'nogroup' for key name 's'").await;
+        check(&mut c, "XGROUP DESTROY s g4", "1").await;
+        check(&mut c, "XGROUP DESTROY s g4", "0").await;
+        check(&mut c, "XGROUP DESTROY nokey2 g4", "!ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.").await;
+        check(&mut c, "XINFO GROUPS s", r#"[["name","g1","consumers",0,"pending",0,"last-delivered-id","2-1","entries-read",nil,"lag",0],["name","g2","consumers",0,"pending",0,"last-delivered-id","0-0","entries-read",0,"lag",2],["name","g3","consumers",0,"pending",0,"last-delivered-id","1-1","entries-read",1,"lag",1]]"#).await;
+        check(&mut c, "XINFO STREAM s", r#"["length",2,"radix-tree-keys",1,"radix-tree-nodes",N,"last-generated-id","2-1","max-deleted-entry-id","0-0","entries-added",2,"recorded-first-entry-id","1-1","groups",3,"first-entry",["1-1",["a","1"]],"last-entry",["2-1",["b","2"]]]"#).await;
+        check(&mut c, "SET str x", "+OK").await;
+        check(&mut c, "XGROUP CREATE str g 0", "!WRONGTYPE Operation against a key holding the wrong kind of value").await;
+        check(&mut c, "XGROUP CREATE str g 0 MKSTREAM", "!WRONGTYPE Operation against a key holding the wrong kind of value").await;
+        check(&mut c, "XGROUP DESTROY str g", "!WRONGTYPE Operation against a key holding the wrong kind of value").await;
+        check(&mut c, "XGROUP bogus s g", "!ERR unknown subcommand 'bogus'. Try XGROUP HELP.").await;
+        check(&mut c, "XGROUP CREATE s", "!ERR wrong number of arguments for 'xgroup|create' command").await;
+        check(&mut c, "XGROUP DESTROY s g1 extra", "!ERR wrong number of arguments for 'xgroup|destroy' command").await;
+        check(&mut c, "XINFO GROUPS str", "!WRONGTYPE Operation against a key holding the wrong kind of value").await;
+    }
+
+    async fn xreadgroup_flow(server: &TestServer) {
+        let mut c = server.raw().await;
+        check(&mut c, "XADD s 1-1 a 1", r#""1-1""#).await;
+        check(&mut c, "XADD s 2-1 b 2", r#""2-1""#).await;
+        check(&mut c, "XADD s 3-1 c 3", r#""3-1""#).await;
+        check(&mut c, "XGROUP CREATE s g 0", "+OK").await;
+        check(&mut c, "XREADGROUP GROUP g alice COUNT 1 STREAMS s >", r#"[["s",[["1-1",["a","1"]]]]]"#).await;
+        check(&mut c, "XREADGROUP GROUP g bob STREAMS s >", r#"[["s",[["2-1",["b","2"]],["3-1",["c","3"]]]]]"#).await;
+        check(&mut c, "XREADGROUP GROUP g bob STREAMS s >", "nilarr").await;
+        check(&mut c, "XPENDING s g", r#"[3,"1-1","3-1",[["alice","1"],["bob","2"]]]"#).await;
+        check(&mut c, "XINFO GROUPS s", r#"[["name","g","consumers",2,"pending",3,"last-delivered-id","3-1","entries-read",3,"lag",0]]"#).await;
+        check(&mut c, "XREADGROUP GROUP g alice STREAMS s 0", r#"[["s",[["1-1",["a","1"]]]]]"#).await;
+        check(&mut c, "XREADGROUP GROUP g bob STREAMS s 0", r#"[["s",[["2-1",["b","2"]],["3-1",["c","3"]]]]]"#).await;
+        check(&mut c, "XREADGROUP GROUP g bob COUNT 1 STREAMS s 0", r#"[["s",[["2-1",["b","2"]]]]]"#).await;
+        check(&mut c, "XREADGROUP GROUP g bob STREAMS s 2-1", r#"[["s",[["3-1",["c","3"]]]]]"#).await;
+        check(&mut c, "XREADGROUP GROUP g carol STREAMS s 0", r#"[["s",[]]]"#).await;
+        check(&mut c, "XACK s g 2-1 9-9", "1").await;
+        check(&mut c, "XACK s g 2-1", "0").await;
+        check(&mut c, "XPENDING s g", r#"[2,"1-1","3-1",[["alice","1"],["bob","1"]]]"#).await;
+        check(&mut c, "XDEL s 3-1", "1").await;
+        check(&mut c, "XREADGROUP GROUP g bob STREAMS s 0", r#"[["s",[["3-1",nilarr]]]]"#).await;
+        check(&mut c, "XACK s g 1-1 3-1", "2").await;
+        check(&mut c, "XPENDING s g", "[0,nil,nil,nilarr]").await;
+        check(&mut c, "XADD s 4-1 d 4", r#""4-1""#).await;
+        check(&mut c, "XREADGROUP GROUP g alice NOACK STREAMS s >", r#"[["s",[["4-1",["d","4"]]]]]"#).await;
+        check(&mut c, "XPENDING s g", "[0,nil,nil,nilarr]").await;
+        check(&mut c, "XINFO GROUPS s", r#"[["name","g","consumers",3,"pending",0,"last-delivered-id","4-1","entries-read",4,"lag",0]]"#).await;
+        check(&mut c, "XINFO STREAM s", r#"["length",3,"radix-tree-keys",1,"radix-tree-nodes",N,"last-generated-id","4-1","max-deleted-entry-id","3-1","entries-added",4,"recorded-first-entry-id","1-1","groups",1,"first-entry",["1-1",["a","1"]],"last-entry",["4-1",["d","4"]]]"#).await;
+        check(&mut c, "XGROUP SETID s g 0", "+OK").await;
+        check(&mut c, "XREADGROUP GROUP g dave STREAMS s >", r#"[["s",[["1-1",["a","1"]],["2-1",["b","2"]],["4-1",["d","4"]]]]]"#).await;
+        check(&mut c, "XPENDING s g", r#"[3,"1-1","4-1",[["dave","3"]]]"#).await;
+        check(&mut c, "XINFO GROUPS s", r#"[["name","g","consumers",4,"pending",3,"last-delivered-id","4-1","entries-read",4,"lag",0]]"#).await;
+        check(&mut c, "XREADGROUP GROUP g alice STREAMS s $", "!ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.").await;
+        check(&mut c, "XREADGROUP GROUP nog alice STREAMS s >", "!NOGROUP No such key 's' or consumer group 'nog' in XREADGROUP with GROUP option").await;
+        check(&mut c, "XREADGROUP GROUP g alice STREAMS nokey >", "!NOGROUP No such key 'nokey' or consumer group 'g' in XREADGROUP with GROUP option").await;
+        check(&mut c, "XREADGROUP GROUP g alice STREAMS s", "!ERR wrong number of arguments for 'xreadgroup' command").await;
+        check(&mut c, "XREADGROUP GROUP g alice STREAMS s bad", "!ERR Invalid stream ID specified as stream command argument").await;
+        check(&mut c, "XREADGROUP STREAMS s >", "!ERR wrong number of arguments for 'xreadgroup' command").await;
+        check(&mut c, "XREADGROUP GROUP g alice COUNT x STREAMS s >", "!ERR value is not an integer or out of range").await;
+        check(&mut c, "XREADGROUP GROUP g alice BLOCK -1 STREAMS s >", "!ERR timeout is negative").await;
+        check(&mut c, "XREADGROUP GROUP g alice bogus STREAMS s >", "!ERR syntax error").await;
+        check(&mut c, "XACK s g bad", "!ERR Invalid stream ID specified as stream command argument").await;
+        check(&mut c, "XACK s nog 1-1", "0").await;
+        check(&mut c, "XACK nokey g 1-1", "0").await;
+        check(&mut c, "SET str x", "+OK").await;
+        check(&mut c, "XREADGROUP GROUP g alice STREAMS str >", "!WRONGTYPE Operation against a key holding the wrong kind of value").await;
+        check(&mut c, "XACK str g 1-1", "!WRONGTYPE Operation against a key holding the wrong kind of value").await;
+        check(&mut c, "XACK s g", "!ERR wrong number of arguments for 'xack' command").await;
+    }
+
+    async fn lag_entries_read(server: &TestServer) {
+        let mut c = server.raw().await;
+        check(&mut c, "XGROUP CREATE e g $ MKSTREAM", "+OK").await;
+        check(&mut c, "XINFO GROUPS e", r#"[["name","g","consumers",0,"pending",0,"last-delivered-id","0-0","entries-read",nil,"lag",0]]"#).await;
+        check(&mut c, "XADD e 1-1 a 1", r#""1-1""#).await;
+        check(&mut c, "XADD e 2-1 a 2", r#""2-1""#).await;
+        check(&mut c, "XADD e 3-1 a 3", r#""3-1""#).await;
+        check(&mut c, "XADD e 4-1 a 4", r#""4-1""#).await;
+        check(&mut c, "XGROUP CREATE e g0 0", "+OK").await;
+        check(&mut c, "XGROUP CREATE e g1 1-1", "+OK").await;
+        check(&mut c, "XGROUP CREATE e glast $", "+OK").await;
+        check(&mut c, "XGROUP CREATE e gfut 9-9", "+OK").await;
+        check(&mut c, "XINFO GROUPS e", r#"[["name","g","consumers",0,"pending",0,"last-delivered-id","0-0","entries-read",nil,"lag",4],["name","g0","consumers",0,"pending",0,"last-delivered-id","0-0","entries-read",nil,"lag",4],["name","g1","consumers",0,"pending",0,"last-delivered-id","1-1","entries-read",nil,"lag",3],["name","gfut","consumers",0,"pending",0,"last-delivered-id","9-9","entries-read",nil,"lag",nil],["name","glast","consumers",0,"pending",0,"last-delivered-id","4-1","entries-read",nil,"lag",0]]"#).await;
+        check(&mut c, "XREADGROUP GROUP g0 c COUNT 2 STREAMS e >", r#"[["e",[["1-1",["a","1"]],["2-1",["a","2"]]]]]"#).await;
+        check(&mut c, "XINFO GROUPS e", r#"[["name","g","consumers",0,"pending",0,"last-delivered-id","0-0","entries-read",nil,"lag",4],["name","g0","consumers",1,"pending",2,"last-delivered-id","2-1","entries-read",2,"lag",2],["name","g1","consumers",0,"pending",0,"last-delivered-id","1-1","entries-read",nil,"lag",3],["name","gfut","consumers",0,"pending",0,"last-delivered-id","9-9","entries-read",nil,"lag",nil],["name","glast","consumers",0,"pending",0,"last-delivered-id","4-1","entries-read",nil,"lag",0]]"#).await;
+        check(&mut c, "XDEL e 3-1", "1").await;
+        check(&mut c, "XINFO GROUPS e", r#"[["name","g","consumers",0,"pending",0,"last-delivered-id","0-0","entries-read",nil,"lag",nil],["name","g0","consumers",1,"pending",2,"last-delivered-id","2-1","entries-read",2,"lag",nil],["name","g1","consumers",0,"pending",0,"last-delivered-id","1-1","entries-read",nil,"lag",nil],["name","gfut","consumers",0,"pending",0,"last-delivered-id","9-9","entries-read",nil,"lag",nil],["name","glast","consumers",0,"pending",0,"last-delivered-id","4-1","entries-read",nil,"lag",0]]"#).await;
+        check(&mut c, "XREADGROUP GROUP g0 c COUNT 1 STREAMS e >", r#"[["e",[["4-1",["a","4"]]]]]"#).await;
+        check(&mut c, "XINFO GROUPS e", r#"[["name","g","consumers",0,"pending",0,"last-delivered-id","0-0","entries-read",nil,"lag",nil],["name","g0","consumers",1,"pending",3,"last-delivered-id","4-1","entries-read",3,"lag",1],["name","g1","consumers",0,"pending",0,"last-delivered-id","1-1","entries-read",nil,"lag",nil],["name","gfut","consumers",0,"pending",0,"last-delivered-id","9-9","entries-read",nil,"lag",nil],["name","glast","consumers",0,"pending",0,"last-delivered-id","4-1","entries-read",nil,"lag",0]]"#).await;
+        check(&mut c, "XREADGROUP GROUP g1 c STREAMS e >", r#"[["e",[["2-1",["a","2"]],["4-1",["a","4"]]]]]"#).await;
+        check(&mut c, "XINFO GROUPS e", r#"[["name","g","consumers",0,"pending",0,"last-delivered-id","0-0","entries-read",nil,"lag",nil],["name","g0","consumers",1,"pending",3,"last-delivered-id","4-1","entries-read",3,"lag",1],["name","g1","consumers",1,"pending",2,"last-delivered-id","4-1","entries-read",4,"lag",0],["name","gfut","consumers",0,"pending",0,"last-delivered-id","9-9","entries-read",nil,"lag",nil],["name","glast","consumers",0,"pending",0,"last-delivered-id","4-1","entries-read",nil,"lag",0]]"#).await;
+        check(&mut c, "XADD e 5-1 a 5", r#""5-1""#).await;
+        check(&mut c, "XINFO GROUPS e", r#"[["name","g","consumers",0,"pending",0,"last-delivered-id","0-0","entries-read",nil,"lag",nil],["name","g0","consumers",1,"pending",3,"last-delivered-id","4-1","entries-read",3,"lag",2],["name","g1","consumers",1,"pending",2,"last-delivered-id","4-1","entries-read",4,"lag",1],["name","gfut","consumers",0,"pending",0,"last-delivered-id","9-9","entries-read",nil,"lag",nil],["name","glast","consumers",0,"pending",0,"last-delivered-id","4-1","entries-read",nil,"lag",nil]]"#).await;
+        check(&mut c, "XTRIM e MAXLEN 1", "3").await;
+        check(&mut c, "XINFO GROUPS e", r#"[["name","g","consumers",0,"pending",0,"last-delivered-id","0-0","entries-read",nil,"lag",1],["name","g0","consumers",1,"pending",3,"last-delivered-id","4-1","entries-read",3,"lag",2],["name","g1","consumers",1,"pending",2,"last-delivered-id","4-1","entries-read",4,"lag",1],["name","gfut","consumers",0,"pending",0,"last-delivered-id","9-9","entries-read",nil,"lag",nil],["name","glast","consumers",0,"pending",0,"last-delivered-id","4-1","entries-read",nil,"lag",1]]"#).await;
+        check(&mut c, "XREADGROUP GROUP g c STREAMS e >", r#"[["e",[["5-1",["a","5"]]]]]"#).await;
+        check(&mut c, "XINFO GROUPS e", r#"[["name","g","consumers",1,"pending",1,"last-delivered-id","5-1","entries-read",5,"lag",0],["name","g0","consumers",1,"pending",3,"last-delivered-id","4-1","entries-read",3,"lag",2],["name","g1","consumers",1,"pending",2,"last-delivered-id","4-1","entries-read",4,"lag",1],["name","gfut","consumers",0,"pending",0,"last-delivered-id","9-9","entries-read",nil,"lag",nil],["name","glast","consumers",0,"pending",0,"last-delivered-id","4-1","entries-read",nil,"lag",1]]"#).await;
+        check(&mut c, "XSETID e 9-9 ENTRIESADDED 10", "+OK").await;
+        check(&mut c, "XINFO GROUPS e", r#"[["name","g","consumers",1,"pending",1,"last-delivered-id","5-1","entries-read",5,"lag",5],["name","g0","consumers",1,"pending",3,"last-delivered-id","4-1","entries-read",3,"lag",7],["name","g1","consumers",1,"pending",2,"last-delivered-id","4-1","entries-read",4,"lag",6],["name","gfut","consumers",0,"pending",0,"last-delivered-id","9-9","entries-read",nil,"lag",0],["name","glast","consumers",0,"pending",0,"last-delivered-id","4-1","entries-read",nil,"lag",1]]"#).await;
+        check(&mut c, "XDEL e 5-1", "1").await;
+        check(&mut c, "XINFO GROUPS e", r#"[["name","g","consumers",1,"pending",1,"last-delivered-id","5-1","entries-read",5,"lag",5],["name","g0","consumers",1,"pending",3,"last-delivered-id","4-1","entries-read",3,"lag",7],["name","g1","consumers",1,"pending",2,"last-delivered-id","4-1","entries-read",4,"lag",6],["name","gfut","consumers",0,"pending",0,"last-delivered-id","9-9","entries-read",nil,"lag",0],["name","glast","consumers",0,"pending",0,"last-delivered-id","4-1","entries-read",nil,"lag",0]]"#).await;
+        check(&mut c, "XADD e 10-1 a 10", r#""10-1""#).await;
+        check(&mut c, "XINFO GROUPS e", r#"[["name","g","consumers",1,"pending",1,"last-delivered-id","5-1","entries-read",5,"lag",6],["name","g0","consumers",1,"pending",3,"last-delivered-id","4-1","entries-read",3,"lag",8],["name","g1","consumers",1,"pending",2,"last-delivered-id","4-1","entries-read",4,"lag",7],["name","gfut","consumers",0,"pending",0,"last-delivered-id","9-9","entries-read",nil,"lag",1],["name","glast","consumers",0,"pending",0,"last-delivered-id","4-1","entries-read",nil,"lag",1]]"#).await;
+    }
+
+    async fn xpending_xclaim_justid(server: &TestServer) {
+        let mut c = server.raw().await;
+        check(&mut c, "XADD s 1-1 a 1", r#""1-1""#).await;
+        check(&mut c, "XADD s 2-1 b 2", r#""2-1""#).await;
+        check(&mut c, "XADD s 3-1 c 3", r#""3-1""#).await;
+        check(&mut c, "XADD s 4-1 d 4", r#""4-1""#).await;
+        check(&mut c, "XGROUP CREATE s g 0", "+OK").await;
+        check(&mut c, "XPENDING s g", "[0,nil,nil,nilarr]").await;
+        check(&mut c, "XPENDING s g - + 10", "[]").await;
+        check(&mut c, "XREADGROUP GROUP g alice COUNT 2 STREAMS s >", r#"[["s",[["1-1",["a","1"]],["2-1",["b","2"]]]]]"#).await;
+        check(&mut c, "XREADGROUP GROUP g bob STREAMS s >", r#"[["s",[["3-1",["c","3"]],["4-1",["d","4"]]]]]"#).await;
+        check(&mut c, "XPENDING s g", r#"[4,"1-1","4-1",[["alice","2"],["bob","2"]]]"#).await;
+        check(&mut c, "XPENDING s g - + 0", "[]").await;
+        check(&mut c, "XPENDING s g - + 10 nobody", "[]").await;
+        check(&mut c, "XPENDING s g IDLE 100000000 - + 10", "[]").await;
+        check(&mut c, "XPENDING s g IDLE 100000000 - + 10 alice", "[]").await;
+        check(&mut c, "XPENDING s g IDLE 1 - +", "!ERR syntax error").await;
+        check(&mut c, "XPENDING s g - +", "!ERR syntax error").await;
+        check(&mut c, "XPENDING s g - + x", "!ERR value is not an integer or out of range").await;
+        check(&mut c, "XPENDING s g x + 1", "!ERR Invalid stream ID specified as stream command argument").await;
+        check(&mut c, "XPENDING s g - + 1 a b", "[]").await;
+        check(&mut c, "XPENDING s nog", "!NOGROUP No such key 's' or consumer group 'nog'").await;
+        check(&mut c, "XPENDING nokey g", "!NOGROUP No such key 'nokey' or consumer group 'g'").await;
+        check(&mut c, "XPENDING s g IDLE x - + 1", "!ERR value is not an integer or out of range").await;
+        check(&mut c, "XCLAIM s g carol 0 1-1 2-1 JUSTID", r#"["1-1","2-1"]"#).await;
+        check(&mut c, "XPENDING s g", r#"[4,"1-1","4-1",[["bob","2"],["carol","2"]]]"#).await;
+        check(&mut c, "XCLAIM s g carol 100000000 3-1 JUSTID", "[]").await;
+        check(&mut c, "XCLAIM s g carol 0 3-1 JUSTID RETRYCOUNT 7", r#"["3-1"]"#).await;
+        check(&mut c, "XCLAIM s g carol 0 9-9 JUSTID", "[]").await;
+        check(&mut c, "XCLAIM s g carol 0 9-9 JUSTID FORCE", "[]").await;
+        check(&mut c, "XCLAIM s g carol 0 4-1", r#"[["4-1",["d","4"]]]"#).await;
+        check(&mut c, "XDEL s 1-1", "1").await;
+        check(&mut c, "XCLAIM s g alice 0 1-1 JUSTID", "[]").await;
+        check(&mut c, "XPENDING s g", r#"[3,"2-1","4-1",[["carol","3"]]]"#).await;
+        check(&mut c, "XCLAIM s g alice 0 2-1 JUSTID LASTID 10-0", r#"["2-1"]"#).await;
+        check(&mut c, "XINFO GROUPS s", r#"[["name","g","consumers",3,"pending",3,"last-delivered-id","10-0","entries-read",4,"lag",0]]"#).await;
+        check(&mut c, "XCLAIM s g alice 0 2-1 bogus", "!ERR Unrecognized XCLAIM option 'bogus'").await;
+        check(&mut c, "XCLAIM s g alice x 2-1", "!ERR Invalid min-idle-time argument for XCLAIM").await;
+        check(&mut c, "XCLAIM s g alice 0 2-1 IDLE x", "!ERR Invalid IDLE option argument for XCLAIM").await;
+        check(&mut c, "XCLAIM s g alice 0 2-1 TIME x", "!ERR Invalid TIME option argument for XCLAIM").await;
+        check(&mut c, "XCLAIM s g alice 0 2-1 RETRYCOUNT x", "!ERR Invalid RETRYCOUNT option argument for XCLAIM").await;
+        check(&mut c, "XCLAIM s g alice 0 2-1 LASTID x", "!ERR Invalid stream ID specified as stream command argument").await;
+        check(&mut c, "XCLAIM s nog alice 0 2-1", "!NOGROUP No such key 's' or consumer group 'nog'").await;
+        check(&mut c, "XCLAIM nokey g alice 0 2-1", "!NOGROUP No such key 'nokey' or consumer group 'g'").await;
+        check(&mut c, "XADD s 5-1 e 5", r#""5-1""#).await;
+        check(&mut c, "XCLAIM s g dave 0 5-1 FORCE JUSTID", r#"["5-1"]"#).await;
+        check(&mut c, "XPENDING s g", r#"[4,"2-1","5-1",[["alice","1"],["carol","2"],["dave","1"]]]"#).await;
+        check(&mut c, "XCLAIM s g dave 0 5-1 FORCE JUSTID", r#"["5-1"]"#).await;
+        check(&mut c, "XAUTOCLAIM s g erin 0 0 COUNT 2 JUSTID", r#"["4-1",["2-1","3-1"],[]]"#).await;
+        check(&mut c, "XAUTOCLAIM s g erin 0 0 JUSTID", r#"["0-0",["2-1","3-1","4-1","5-1"],[]]"#).await;
+        check(&mut c, "XDEL s 4-1", "1").await;
+        check(&mut c, "XAUTOCLAIM s g frank 0 0 COUNT 1 JUSTID", r#"["3-1",["2-1"],[]]"#).await;
+        check(&mut c, "XAUTOCLAIM s g frank 0 0 COUNT 10 JUSTID", r#"["0-0",["2-1","3-1","5-1"],["4-1"]]"#).await;
+        check(&mut c, "XPENDING s g", r#"[3,"2-1","5-1",[["frank","3"]]]"#).await;
+        check(&mut c, "XAUTOCLAIM s g frank 100000000 0 JUSTID", r#"["0-0",[],[]]"#).await;
+        check(&mut c, "XAUTOCLAIM s g frank 0 (5-1 JUSTID", r#"["0-0",[],[]]"#).await;
+        check(&mut c, "XAUTOCLAIM s g frank 0 0 COUNT 0", "!ERR COUNT must be > 0").await;
+        check(&mut c, "XAUTOCLAIM s g frank 0 0 COUNT x", "!ERR COUNT must be > 0").await;
+        check(&mut c, "XAUTOCLAIM s g frank 0 0 bogus", "!ERR syntax error").await;
+        check(&mut c, "XAUTOCLAIM s g frank x 0", "!ERR Invalid min-idle-time argument for XAUTOCLAIM").await;
+        check(&mut c, "XAUTOCLAIM s g frank 0 bad", "!ERR Invalid stream ID specified as stream command argument").await;
+        check(&mut c, "XAUTOCLAIM s nog frank 0 0", "!NOGROUP No such key 's' or consumer group 'nog'").await;
+        check(&mut c, "XAUTOCLAIM nokey g frank 0 0", "!NOGROUP No such key 'nokey' or consumer group 'g'").await;
+        check(&mut c, "SET str x", "+OK").await;
+        check(&mut c, "XPENDING str g", "!WRONGTYPE Operation against a key holding the wrong kind of value").await;
+        check(&mut c, "XCLAIM str g a 0 1-1", "!WRONGTYPE Operation against a key holding the wrong kind of value").await;
+        check(&mut c, "XAUTOCLAIM str g a 0 0", "!WRONGTYPE Operation against a key holding the wrong kind of value").await;
+    }
+
+    async fn xautoclaim_entries(server: &TestServer) {
+        let mut c = server.raw().await;
+        check(&mut c, "XADD s 1-1 a 1", r#""1-1""#).await;
+        check(&mut c, "XADD s 2-1 b 2", r#""2-1""#).await;
+        check(&mut c, "XADD s 3-1 c 3", r#""3-1""#).await;
+        check(&mut c, "XGROUP CREATE s g 0", "+OK").await;
+        check(&mut c, "XREADGROUP GROUP g alice STREAMS s >", r#"[["s",[["1-1",["a","1"]],["2-1",["b","2"]],["3-1",["c","3"]]]]]"#).await;
+        check(&mut c, "XAUTOCLAIM s g bob 0 0 COUNT 1", r#"["2-1",[["1-1",["a","1"]]],[]]"#).await;
+        check(&mut c, "XAUTOCLAIM s g bob 0 0", r#"["0-0",[["1-1",["a","1"]],["2-1",["b","2"]],["3-1",["c","3"]]],[]]"#).await;
+        check(&mut c, "XDEL s 2-1", "1").await;
+        check(&mut c, "XAUTOCLAIM s g carol 0 0", r#"["0-0",[["1-1",["a","1"]],["3-1",["c","3"]]],["2-1"]]"#).await;
+        check(&mut c, "XCLAIM s g dave 0 1-1 3-1", r#"[["1-1",["a","1"]],["3-1",["c","3"]]]"#).await;
+        check(&mut c, "XPENDING s g", r#"[2,"1-1","3-1",[["dave","2"]]]"#).await;
+        check(&mut c, "XINFO STREAM s", r#"["length",2,"radix-tree-keys",1,"radix-tree-nodes",N,"last-generated-id","3-1","max-deleted-entry-id","2-1","entries-added",3,"recorded-first-entry-id","1-1","groups",1,"first-entry",["1-1",["a","1"]],"last-entry",["3-1",["c","3"]]]"#).await;
+    }
+
+    async fn arity_and_types(server: &TestServer) {
+        let mut c = server.raw().await;
+        check(&mut c, "XADD s", "!ERR wrong number of arguments for 'xadd' command").await;
+        check(&mut c, "XADD s *", "!ERR wrong number of arguments for 'xadd' command").await;
+        check(&mut c, "XADD s * a", "!ERR wrong number of arguments for 'xadd' command").await;
+        check(&mut c, "XLEN", "!ERR wrong number of arguments for 'xlen' command").await;
+        check(&mut c, "XRANGE s -", "!ERR wrong number of arguments for 'xrange' command").await;
+        check(&mut c, "XREVRANGE s +", "!ERR wrong number of arguments for 'xrevrange' command").await;
+        check(&mut c, "XDEL s", "!ERR wrong number of arguments for 'xdel' command").await;
+        check(&mut c, "XTRIM s", "!ERR wrong number of arguments for 'xtrim' command").await;
+        check(&mut c, "XTRIM s MAXLEN", "!ERR wrong number of arguments for 'xtrim' command").await;
+        check(&mut c, "XREAD STREAMS", "!ERR wrong number of arguments for 'xread' command").await;
+        check(&mut c, "XREADGROUP GROUP g c STREAMS", "!ERR wrong number of arguments for 'xreadgroup' command").await;
+        check(&mut c, "XSETID s", "!ERR wrong number of arguments for 'xsetid' command").await;
+        check(&mut c, "XACK s g", "!ERR wrong number of arguments for 'xack' command").await;
+        check(&mut c, "XPENDING s", "!ERR wrong number of arguments for 'xpending' command").await;
+        check(&mut c, "XCLAIM s g c 0", "!ERR wrong number of arguments for 'xclaim' command").await;
+        check(&mut c, "XAUTOCLAIM s g c 0", "!ERR wrong number of arguments for 'xautoclaim' command").await;
+        check(&mut c, "XGROUP", "!ERR wrong number of arguments for 'xgroup' command").await;
+        check(&mut c, "XGROUP CREATE s g", "!ERR wrong number of arguments for 'xgroup|create' command").await;
+        check(&mut c, "XGROUP SETID s g", "!ERR wrong number of arguments for 'xgroup|setid' command").await;
+        check(&mut c, "XGROUP DESTROY s", "!ERR wrong number of arguments for 'xgroup|destroy' command").await;
+        check(&mut c, "XGROUP CREATECONSUMER s g", "!ERR wrong number of arguments for 'xgroup|createconsumer' command").await;
+        check(&mut c, "XGROUP DELCONSUMER s g", "!ERR wrong number of arguments for 'xgroup|delconsumer' command").await;
+        check(&mut c, "XINFO", "!ERR wrong number of arguments for 'xinfo' command").await;
+        check(&mut c, "XINFO STREAM", "!ERR wrong number of arguments for 'xinfo|stream' command").await;
+        check(&mut c, "XINFO GROUPS", "!ERR wrong number of arguments for 'xinfo|groups' command").await;
+        check(&mut c, "XINFO CONSUMERS s", "!ERR wrong number of arguments for 'xinfo|consumers' command").await;
+        check(&mut c, "XINFO GROUPS s extra", "!ERR wrong number of arguments for 'xinfo|groups' command").await;
+        check(&mut c, "LPUSH l a", "1").await;
+        check(&mut c, "XADD l * a b", "!WRONGTYPE Operation against a key holding the wrong kind of value").await;
+        check(&mut c, "XLEN l", "!WRONGTYPE Operation against a key holding the wrong kind of value").await;
+        check(&mut c, "XRANGE l - +", "!WRONGTYPE Operation against a key holding the wrong kind of value").await;
+        check(&mut c, "XREVRANGE l + -", "!WRONGTYPE Operation against a key holding the wrong kind of value").await;
+        check(&mut c, "XDEL l 1-1", "!WRONGTYPE Operation against a key holding the wrong kind of value").await;
+        check(&mut c, "XTRIM l MAXLEN 1", "!WRONGTYPE Operation against a key holding the wrong kind of value").await;
+        check(&mut c, "XREAD STREAMS l 0", "!WRONGTYPE Operation against a key holding the wrong kind of value").await;
+        check(&mut c, "XREADGROUP GROUP g c STREAMS l >", "!WRONGTYPE Operation against a key holding the wrong kind of value").await;
+        check(&mut c, "XSETID l 1-1", "!WRONGTYPE Operation against a key holding the wrong kind of value").await;
+        check(&mut c, "XACK l g 1-1", "!WRONGTYPE Operation against a key holding the wrong kind of value").await;
+        check(&mut c, "XPENDING l g", "!WRONGTYPE Operation against a key holding the wrong kind of value").await;
+        check(&mut c, "XCLAIM l g c 0 1-1", "!WRONGTYPE Operation against a key holding the wrong kind of value").await;
+        check(&mut c, "XAUTOCLAIM l g c 0 0", "!WRONGTYPE Operation against a key holding the wrong kind of value").await;
+        check(&mut c, "XGROUP CREATE l g 0", "!WRONGTYPE Operation against a key holding the wrong kind of value").await;
+        check(&mut c, "XGROUP SETID l g 0", "!WRONGTYPE Operation against a key holding the wrong kind of value").await;
+        check(&mut c, "XGROUP DESTROY l g", "!WRONGTYPE Operation against a key holding the wrong kind of value").await;
+        check(&mut c, "XGROUP CREATECONSUMER l g c", "!WRONGTYPE Operation against a key holding the wrong kind of value").await;
+        check(&mut c, "XGROUP DELCONSUMER l g c", "!WRONGTYPE Operation against a key holding the wrong kind of value").await;
+        check(&mut c, "XINFO STREAM l", "!WRONGTYPE Operation against a key holding the wrong kind of value").await;
+        check(&mut c, "XINFO GROUPS l", "!WRONGTYPE Operation against a key holding the wrong kind of value").await;
+        check(&mut c, "XINFO CONSUMERS l g", "!WRONGTYPE Operation against a key holding the wrong kind of value").await;
+        check(&mut c, "XADD s 1-1 a b", r#""1-1""#).await;
+        check(&mut c, "LPUSH s x", "!WRONGTYPE Operation against a key holding the wrong kind of value").await;
+        check(&mut c, "GET s", "!WRONGTYPE Operation against a key holding the wrong kind of value").await;
+        check(&mut c, "TYPE s", "+stream").await;
+        check(&mut c, "OBJECT ENCODING s", r#""stream""#).await;
+        check(&mut c, "SCAN 0 TYPE stream", r#"["0",["s"]]"#).await;
+        check(&mut c, "RENAME s s2", "+OK").await;
+        check(&mut c, "XRANGE s2 - +", r#"[["1-1",["a","b"]]]"#).await;
+        check(&mut c, "COPY s2 s3", "1").await;
+        check(&mut c, "XRANGE s3 - +", r#"[["1-1",["a","b"]]]"#).await;
+        check(&mut c, "DEL s2 s3", "2").await;
+        check(&mut c, "EXISTS s2 s3", "0").await;
+    }
+
+}

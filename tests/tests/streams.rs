@@ -56,6 +56,54 @@ async fn fill(c: &mut RawClient, key: &str, n: usize, fields: &[&str]) {
     }
 }
 
+/// Waits until the server reports `n` blocked clients.
+async fn wait_blocked(admin: &mut RawClient, n: usize) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let info = text(&admin.send(&["INFO", "clients"]).await);
+        let blocked = info
+            .lines()
+            .find_map(|l| l.strip_prefix("blocked_clients:"))
+            .and_then(|v| v.trim().parse::<usize>().ok());
+        if blocked == Some(n) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never saw {n} blocked clients"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Sends a command without reading its reply.
+async fn fire(c: &mut RawClient, cmd: &str) {
+    let args: Vec<&[u8]> = cmd.split(' ').map(str::as_bytes).collect();
+    c.send_bytes(&request(&args)).await;
+}
+
+/// Reads the pending reply of a fired command and compares it rendered.
+async fn expect(c: &mut RawClient, want: &str) {
+    let got = render(&c.read_frame().await);
+    assert_eq!(got, want);
+}
+
+/// Asserts that no reply arrives for a short while (the client is still blocked).
+async fn still_blocked(c: &mut RawClient) {
+    assert_eq!(c.try_read_frame(Duration::from_millis(50)).await, None);
+}
+
+/// An integer field of a flat name/value reply.
+fn field<'a>(reply: &'a Frame, name: &str) -> &'a Frame {
+    let parts = items(reply);
+    let at = parts
+        .iter()
+        .step_by(2)
+        .position(|f| text(f) == name)
+        .unwrap_or_else(|| panic!("{name} in {reply:?}"));
+    &parts[at * 2 + 1]
+}
+
 backend_tests! {
     async fn xadd_ids_and_errors(server: &TestServer) {
         let mut c = server.raw().await;
@@ -624,4 +672,173 @@ backend_tests! {
         check(&mut c, "EXISTS s2 s3", "0").await;
     }
 
+
+    async fn xread_blocks_until_xadd(server: &TestServer) {
+        let mut admin = server.raw().await;
+        let mut a = server.raw().await;
+        let mut b = server.raw().await;
+        let mut late = server.raw().await;
+        check(&mut admin, "XADD s 1-1 f 1", r#""1-1""#).await;
+        // `$` is the last ID when the client blocks; a future ID waits longer.
+        fire(&mut a, "XREAD BLOCK 0 STREAMS s $").await;
+        fire(&mut late, "XREAD BLOCK 0 STREAMS s 5-0").await;
+        fire(&mut b, "XREAD COUNT 1 BLOCK 0 STREAMS other s 0 $").await;
+        wait_blocked(&mut admin, 3).await;
+        still_blocked(&mut a).await;
+        check(&mut admin, "XADD s 2-1 f 2", r#""2-1""#).await;
+        expect(&mut a, r#"[["s",[["2-1",["f","2"]]]]]"#).await;
+        expect(&mut b, r#"[["s",[["2-1",["f","2"]]]]]"#).await;
+        still_blocked(&mut late).await;
+        check(&mut admin, "XADD s 5-1 f 3", r#""5-1""#).await;
+        expect(&mut late, r#"[["s",[["5-1",["f","3"]]]]]"#).await;
+        wait_blocked(&mut admin, 0).await;
+        // A non-stream write does not wake, a timeout answers a null array.
+        check(&mut a, "XREAD BLOCK 30 STREAMS s $", "nilarr").await;
+        check(&mut a, "XREAD BLOCK 30 STREAMS nokey 0", "nilarr").await;
+    }
+
+    async fn xreadgroup_blocks_and_wakes_one_consumer_per_entry(server: &TestServer) {
+        let mut admin = server.raw().await;
+        let mut a = server.raw().await;
+        let mut b = server.raw().await;
+        check(&mut admin, "XGROUP CREATE s g $ MKSTREAM", "+OK").await;
+        fire(&mut a, "XREADGROUP GROUP g alice BLOCK 0 STREAMS s >").await;
+        fire(&mut b, "XREADGROUP GROUP g bob BLOCK 0 STREAMS s >").await;
+        wait_blocked(&mut admin, 2).await;
+        check(&mut admin, "XADD s 1-1 f 1", r#""1-1""#).await;
+        // The oldest waiter gets the entry; the other one keeps waiting.
+        expect(&mut a, r#"[["s",[["1-1",["f","1"]]]]]"#).await;
+        still_blocked(&mut b).await;
+        check(&mut admin, "XADD s 2-1 f 2", r#""2-1""#).await;
+        expect(&mut b, r#"[["s",[["2-1",["f","2"]]]]]"#).await;
+        check(&mut admin, "XPENDING s g", r#"[2,"1-1","2-1",[["alice","1"],["bob","1"]]]"#).await;
+        // History reads never block.
+        check(&mut a, "XREADGROUP GROUP g alice BLOCK 0 STREAMS s 0", r#"[["s",[["1-1",["f","1"]]]]]"#).await;
+        check(&mut a, "XREADGROUP GROUP g alice BLOCK 20 STREAMS s >", "nilarr").await;
+    }
+
+    async fn blocking_reads_inside_multi_do_not_block(server: &TestServer) {
+        let mut c = server.raw().await;
+        check(&mut c, "MULTI", "+OK").await;
+        check(&mut c, "XREAD BLOCK 0 STREAMS s $", "+QUEUED").await;
+        check(&mut c, "XADD s 1-1 a b", "+QUEUED").await;
+        check(&mut c, "XREAD BLOCK 0 STREAMS s 0", "+QUEUED").await;
+        check(&mut c, "EXEC", r#"[nilarr,"1-1",[["s",[["1-1",["a","b"]]]]]]"#).await;
+    }
+
+    async fn xread_resp3_replies_a_map(server: &TestServer) {
+        let mut c = server.raw().await;
+        c.send(&["HELLO", "3"]).await;
+        check(&mut c, "XADD s 1-1 a b", r#""1-1""#).await;
+        let reply = c.send(&["XREAD", "STREAMS", "s", "0"]).await;
+        assert!(matches!(reply, Frame::Map(ref m) if m.len() == 1), "{reply:?}");
+        let info = c.send(&["XINFO", "STREAM", "s"]).await;
+        assert!(matches!(info, Frame::Map(_)), "{info:?}");
+        assert_eq!(c.send(&["XREAD", "STREAMS", "s", "1-1"]).await, Frame::Null);
+    }
+
+    async fn pending_times_and_consumer_idle(server: &TestServer) {
+        let mut c = server.raw().await;
+        check(&mut c, "XADD s 1-1 a 1", r#""1-1""#).await;
+        check(&mut c, "XADD s 2-1 b 2", r#""2-1""#).await;
+        check(&mut c, "XGROUP CREATE s g 0", "+OK").await;
+        let before = unix_now_ms();
+        check(&mut c, "XREADGROUP GROUP g alice STREAMS s >", r#"[["s",[["1-1",["a","1"]],["2-1",["b","2"]]]]]"#).await;
+        let after = unix_now_ms();
+        let pel = c.send(&["XPENDING", "s", "g", "-", "+", "10"]).await;
+        assert_eq!(items(&pel).len(), 2);
+        for (entry, id) in items(&pel).iter().zip(["1-1", "2-1"]) {
+            let e = items(entry);
+            assert_eq!(text(&e[0]), id);
+            assert_eq!(text(&e[1]), "alice");
+            assert!((0..60_000).contains(&as_int(&e[2])), "{entry:?}");
+            assert_eq!(as_int(&e[3]), 1);
+        }
+        // XCLAIM with TIME and RETRYCOUNT sets both.
+        let t = (before - 5000).to_string();
+        let claimed = c.send(&["XCLAIM", "s", "g", "bob", "0", "1-1", "TIME", &t, "RETRYCOUNT", "9"]).await;
+        assert_eq!(render(&claimed), r#"[["1-1",["a","1"]]]"#);
+        let pel = c.send(&["XPENDING", "s", "g", "IDLE", "4000", "-", "+", "10"]).await;
+        assert_eq!(items(&pel).len(), 1, "{pel:?}");
+        let e = items(&items(&pel)[0]);
+        assert_eq!((text(&e[0]), text(&e[1]), as_int(&e[3])), ("1-1".into(), "bob".into(), 9));
+        assert!(as_int(&e[2]) >= 5000);
+        // IDLE sets the delivery time that far back; the count grows by one.
+        c.send(&["XCLAIM", "s", "g", "carol", "0", "2-1", "IDLE", "7000", "JUSTID"]).await;
+        let pel = c.send(&["XPENDING", "s", "g", "IDLE", "6000", "-", "+", "10", "carol"]).await;
+        let e = items(&items(&pel)[0]);
+        assert_eq!((text(&e[0]), as_int(&e[3])), ("2-1".into(), 1));
+        // Consumers: idle since their last interaction.
+        let consumers = c.send(&["XINFO", "CONSUMERS", "s", "g"]).await;
+        let names: Vec<String> = items(&consumers).iter().map(|c| text(field(c, "name"))).collect();
+        assert_eq!(names, ["alice", "bob", "carol"]);
+        for consumer in items(&consumers) {
+            assert!((0..60_000).contains(&as_int(field(consumer, "idle"))));
+        }
+        assert_eq!(as_int(field(&items(&consumers)[0], "pending")), 0);
+        check(&mut c, "XINFO CONSUMERS s nog", "!NOGROUP No such consumer group 'nog' for key name 's'").await;
+        check(&mut c, "XINFO CONSUMERS nokey g", "!ERR no such key").await;
+        // XINFO STREAM FULL: delivery and seen times are absolute.
+        let full = c.send(&["XINFO", "STREAM", "s", "FULL"]).await;
+        let groups = items(field(&full, "groups"));
+        assert_eq!(groups.len(), 1);
+        let g = &groups[0];
+        assert_eq!(text(field(g, "name")), "g");
+        assert_eq!(as_int(field(g, "pel-count")), 2);
+        assert_eq!(as_int(field(g, "entries-read")), 2);
+        assert_eq!(as_int(field(g, "lag")), 0);
+        let pending = items(field(g, "pending"));
+        let first = items(&pending[0]);
+        assert_eq!((text(&first[0]), text(&first[1]), as_int(&first[3])), ("1-1".into(), "bob".into(), 9));
+        assert_eq!(as_int(&first[2]), before - 5000);
+        let consumers = items(field(g, "consumers"));
+        let alice = &consumers[0];
+        assert_eq!(text(field(alice, "name")), "alice");
+        let seen = as_int(field(alice, "seen-time"));
+        assert!(seen >= before - 1000 && seen <= after + 1000, "{seen}");
+        assert_eq!(as_int(field(alice, "pel-count")), 0);
+    }
+
+    async fn stream_keyspace_events(server: &TestServer) {
+        let mut c = server.raw().await;
+        let mut sub = server.raw().await;
+        check(&mut c, "CONFIG SET notify-keyspace-events KEA", "+OK").await;
+        sub.send(&["PSUBSCRIBE", "__keyevent@0__:*"]).await;
+        for cmd in [
+            "XADD s MAXLEN 1 1-1 a 1",
+            "XADD s MAXLEN 1 2-1 a 2",
+            "XDEL s 2-1",
+            "XSETID s 3-0",
+            "XGROUP CREATE s g 0",
+            "XGROUP CREATECONSUMER s g c",
+            "XGROUP SETID s g 0",
+            "XGROUP DELCONSUMER s g c",
+            "XGROUP DESTROY s g",
+            "XTRIM s MAXLEN 0",
+        ] {
+            let args: Vec<&str> = cmd.split(' ').collect();
+            c.send(&args).await;
+        }
+        let mut events = Vec::new();
+        while let Some(frame) = sub.try_read_frame(Duration::from_millis(200)).await {
+            let parts = items(&frame);
+            events.push(text(&parts[2]).trim_start_matches("__keyevent@0__:").to_string());
+        }
+        assert_eq!(
+            events,
+            [
+                "xadd",
+                "xadd",
+                "xtrim",
+                "xdel",
+                "xsetid",
+                "xgroup-create",
+                "xgroup-createconsumer",
+                "xgroup-setid",
+                "xgroup-delconsumer",
+                "xgroup-destroy"
+            ]
+        );
+        assert_eq!(c.send(&["CONFIG", "SET", "notify-keyspace-events", ""]).await, ok());
+    }
 }

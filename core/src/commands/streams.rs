@@ -1275,16 +1275,25 @@ fn read_group(
     let Some(mut info) = s.groups().group(group) else {
         return GroupRead::Nothing(false);
     };
+    // `>` serves only when the stream has entries after the group's last ID.
+    let start = match id {
+        Some(after) => after.next(),
+        None => match last_entry_id(s) {
+            Some(top) if top > info.last_id => info.last_id.next(),
+            _ => return GroupRead::Nothing(false),
+        },
+    };
+    // The consumer is created (and seen) only when served, as Redis 7.0.
     let existing = s.groups().consumer(group, consumer);
     let created = existing.is_none();
     let active = existing.and_then(|c| c.active_time);
     s.groups().set_consumer(group, consumer, now, active);
-    if let Some(after) = id {
-        // History: the consumer's own pending entries after `after`.
+    let Some(start) = start else {
+        return GroupRead::Served(Vec::new(), created);
+    };
+    if id.is_some() {
+        // History: the consumer's own pending entries from `start`.
         let mut out = Vec::new();
-        let Some(start) = after.next() else {
-            return GroupRead::Served(out, created);
-        };
         let mut pending = Vec::new();
         s.groups().pending_range(
             group,
@@ -1310,16 +1319,6 @@ fn read_group(
         }
         return GroupRead::Served(out, created);
     }
-    // `>`: entries after the group's last delivered ID.
-    let Some(top) = last_entry_id(s) else {
-        return GroupRead::Nothing(created);
-    };
-    if top <= info.last_id {
-        return GroupRead::Nothing(created);
-    }
-    let Some(start) = info.last_id.next() else {
-        return GroupRead::Nothing(created);
-    };
     let mut batch: Vec<(StreamId, Vec<Bytes>)> = Vec::new();
     s.range(start, StreamId::MAX, false, &mut |id, fields| {
         batch.push((id, fields.to_vec()));

@@ -491,61 +491,73 @@ fn first_id(s: &mut dyn StreamOps) -> StreamId {
     first_entry_id(s).unwrap_or(StreamId::MIN)
 }
 
-/// Redis' `streamRangeHasTombstones` from `start` to the end of the stream.
-fn has_tombstones_after(s: &mut dyn StreamOps, meta: &StreamMeta, start: StreamId) -> bool {
-    if s.is_empty() || meta.max_deleted == StreamId::MIN {
-        return false;
-    }
-    if first_id(s) > meta.max_deleted {
-        return false;
-    }
-    start <= meta.max_deleted
+/// Where a stream stands, as the lag estimates need it: its counters, live length
+/// and first live entry (Redis' `first_id`), read once per command.
+struct Position {
+    meta: StreamMeta,
+    len: u64,
+    first: StreamId,
 }
 
-/// Redis' `streamEstimateDistanceFromFirstEverEntry`: the entries-read counter of
-/// `id`, when it can be known.
-fn estimate_distance(s: &mut dyn StreamOps, meta: &StreamMeta, id: StreamId) -> Option<u64> {
-    if meta.entries_added == 0 {
-        return Some(0);
-    }
-    let len = s.len();
-    if len == 0 && id <= meta.last_id {
-        return Some(meta.entries_added);
-    }
-    if id == meta.last_id {
-        return Some(meta.entries_added);
-    }
-    if id > meta.last_id {
-        return None;
-    }
-    let first = first_id(s);
-    if meta.max_deleted == StreamId::MIN || meta.max_deleted < first {
-        if id < first {
-            return Some(meta.entries_added.saturating_sub(len));
-        }
-        if id == first {
-            return Some(meta.entries_added.saturating_sub(len) + 1);
+impl Position {
+    fn of(s: &mut dyn StreamOps) -> Position {
+        Position {
+            meta: s.meta(),
+            len: s.len(),
+            first: first_id(s),
         }
     }
-    None
-}
 
-/// A group's lag as `XINFO` reports it (`None` = unknown).
-fn group_lag(
-    s: &mut dyn StreamOps,
-    meta: &StreamMeta,
-    last_id: StreamId,
-    entries_read: Option<u64>,
-) -> Option<i64> {
-    if meta.entries_added == 0 {
-        return Some(0);
-    }
-    if let Some(read) = entries_read {
-        if !has_tombstones_after(s, meta, last_id) {
-            return Some(meta.entries_added as i64 - read as i64);
+    /// Redis' `streamRangeHasTombstones` from `start` to the end of the stream.
+    fn has_tombstones_after(&self, start: StreamId) -> bool {
+        let max_deleted = self.meta.max_deleted;
+        if self.len == 0 || max_deleted == StreamId::MIN || self.first > max_deleted {
+            return false;
         }
+        start <= max_deleted
     }
-    estimate_distance(s, meta, last_id).map(|read| meta.entries_added as i64 - read as i64)
+
+    /// Redis' `streamEstimateDistanceFromFirstEverEntry`: the entries-read counter
+    /// of `id`, when it can be known.
+    fn estimate_distance(&self, id: StreamId) -> Option<u64> {
+        let meta = &self.meta;
+        if meta.entries_added == 0 {
+            return Some(0);
+        }
+        if self.len == 0 && id <= meta.last_id {
+            return Some(meta.entries_added);
+        }
+        if id == meta.last_id {
+            return Some(meta.entries_added);
+        }
+        if id > meta.last_id {
+            return None;
+        }
+        if meta.max_deleted == StreamId::MIN || meta.max_deleted < self.first {
+            if id < self.first {
+                return Some(meta.entries_added.saturating_sub(self.len));
+            }
+            if id == self.first {
+                return Some(meta.entries_added.saturating_sub(self.len) + 1);
+            }
+        }
+        None
+    }
+
+    /// A group's lag as `XINFO` reports it (`None` = unknown).
+    fn lag(&self, last_id: StreamId, entries_read: Option<u64>) -> Option<i64> {
+        let added = self.meta.entries_added;
+        if added == 0 {
+            return Some(0);
+        }
+        if let Some(read) = entries_read {
+            if !self.has_tombstones_after(last_id) {
+                return Some(added as i64 - read as i64);
+            }
+        }
+        self.estimate_distance(last_id)
+            .map(|read| added as i64 - read as i64)
+    }
 }
 
 fn opt_int(v: Option<i64>) -> Frame {
@@ -1324,13 +1336,13 @@ fn read_group(
         batch.push((id, fields.to_vec()));
         count == 0 || batch.len() < count
     });
-    let meta = s.meta();
+    let pos = Position::of(s);
     let mut out = Vec::with_capacity(batch.len());
     for (id, fields) in batch {
         if id > info.last_id {
             info.entries_read = match info.entries_read {
-                Some(n) if !has_tombstones_after(s, &meta, id) => Some(n + 1),
-                _ if meta.entries_added > 0 => estimate_distance(s, &meta, id),
+                Some(n) if !pos.has_tombstones_after(id) => Some(n + 1),
+                _ if pos.meta.entries_added > 0 => pos.estimate_distance(id),
                 other => other,
             };
             info.last_id = id;
@@ -2018,7 +2030,7 @@ fn stream_info(s: &mut dyn StreamOps) -> Frame {
 
 fn stream_info_full(s: &mut dyn StreamOps, count: usize) -> Frame {
     let mut pairs = stream_head(s);
-    let meta = s.meta();
+    let pos = Position::of(s);
     pairs.push((
         "entries",
         Frame::Array(range_frames(s, StreamId::MIN, StreamId::MAX, false, count)),
@@ -2030,7 +2042,7 @@ fn stream_info_full(s: &mut dyn StreamOps, count: usize) -> Frame {
     });
     let mut groups = Vec::with_capacity(names.len());
     for (name, info) in names {
-        let lag = group_lag(s, &meta, info.last_id, info.entries_read);
+        let lag = pos.lag(info.last_id, info.entries_read);
         let mut pel = Vec::new();
         s.groups().pending_range(
             &name,
@@ -2095,7 +2107,7 @@ fn stream_info_full(s: &mut dyn StreamOps, count: usize) -> Frame {
 fn xinfo_groups(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let key = &argv[2];
     let reply = read_stream(ctx, key, |s| {
-        let meta = s.meta();
+        let pos = Position::of(s);
         let mut names = Vec::new();
         s.groups().for_each_group(&mut |name, info| {
             names.push((Bytes::copy_from_slice(name), *info));
@@ -2103,7 +2115,7 @@ fn xinfo_groups(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         });
         let mut out = Vec::with_capacity(names.len());
         for (name, info) in names {
-            let lag = group_lag(s, &meta, info.last_id, info.entries_read);
+            let lag = pos.lag(info.last_id, info.entries_read);
             out.push(info_map(vec![
                 ("name", Frame::Bulk(name)),
                 ("consumers", int(info.consumers)),

@@ -18,6 +18,7 @@ use crate::storage::{
     ConsumerInfo, GroupInfo, PendingEntry, StreamGroupOps, StreamId, StreamMeta, StreamNode,
     StreamOps, UnixMillis,
 };
+use crate::util::number::{format_i64, parse_i64};
 
 /// Entry flag: deleted (by `XDEL` or an exact trim), skipped by reads.
 const DELETED: u8 = 1;
@@ -51,17 +52,66 @@ fn get_varint(buf: &[u8], pos: &mut usize) -> u64 {
     v
 }
 
+/// Stores a field or value: a canonical integer (as `INCR` would print it) as one
+/// tagged varint of its zigzag form, like a listpack's integer encodings (`123456`
+/// takes 3 bytes instead of 7), anything else as a tagged length and its bytes.
 fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
-    put_varint(out, b.len() as u64);
+    if let Some(v) = canonical_int(b) {
+        let zigzag = ((v << 1) ^ (v >> 63)) as u64;
+        if zigzag < 1 << 62 {
+            put_varint(out, (zigzag << 1) | 1);
+            return;
+        }
+    }
+    put_varint(out, (b.len() as u64) << 1);
     out.extend_from_slice(b);
 }
 
-fn get_bytes<'a>(buf: &'a [u8], pos: &mut usize) -> &'a [u8] {
-    let len = get_varint(buf, pos) as usize;
+fn canonical_int(b: &[u8]) -> Option<i64> {
+    if b.is_empty() || b.len() > 20 {
+        return None;
+    }
+    let v = parse_i64(b)?;
+    let mut buf = [0u8; 20];
+    (format_i64(v, &mut buf) == b).then_some(v)
+}
+
+/// One stored field or value, borrowed or rebuilt from its integer form.
+enum Item<'a> {
+    Raw(&'a [u8]),
+    Int(i64),
+}
+
+impl Item<'_> {
+    fn to_bytes(&self) -> Bytes {
+        match self {
+            Item::Raw(b) => Bytes::copy_from_slice(b),
+            Item::Int(v) => {
+                let mut buf = [0u8; 20];
+                Bytes::copy_from_slice(format_i64(*v, &mut buf))
+            }
+        }
+    }
+
+    fn eq_bytes(&self, other: &[u8]) -> bool {
+        match self {
+            Item::Raw(b) => *b == other,
+            Item::Int(v) => canonical_int(other) == Some(*v),
+        }
+    }
+}
+
+fn get_bytes<'a>(buf: &'a [u8], pos: &mut usize) -> Item<'a> {
+    let tag = get_varint(buf, pos);
+    if tag & 1 == 1 {
+        let zigzag = tag >> 1;
+        return Item::Int(((zigzag >> 1) as i64) ^ -((zigzag & 1) as i64));
+    }
+    let len = (tag >> 1) as usize;
     let start = (*pos).min(buf.len());
     let end = start.saturating_add(len).min(buf.len());
     *pos = end;
-    &buf[start..end]
+    Item::Raw(&buf[start..end])
 }
 
 /// One node: entries appended consecutively, packed in one buffer.
@@ -104,7 +154,7 @@ impl Node {
         }
     }
 
-    fn master_fields(&self) -> Vec<&[u8]> {
+    fn master_fields(&self) -> Vec<Item<'_>> {
         let mut pos = 0;
         let n = get_varint(&self.buf, &mut pos);
         (0..n).map(|_| get_bytes(&self.buf, &mut pos)).collect()
@@ -119,7 +169,7 @@ impl Node {
         fields
             .iter()
             .step_by(2)
-            .all(|f| get_bytes(&self.buf, &mut pos) == *f)
+            .all(|f| get_bytes(&self.buf, &mut pos).eq_bytes(f))
     }
 
     fn push(&mut self, first: StreamId, id: StreamId, fields: &[&[u8]]) {
@@ -186,13 +236,13 @@ impl Node {
         let mut out = Vec::new();
         if flags & SAME_FIELDS != 0 {
             for name in self.master_fields() {
-                out.push(Bytes::copy_from_slice(name));
-                out.push(Bytes::copy_from_slice(get_bytes(&self.buf, &mut pos)));
+                out.push(name.to_bytes());
+                out.push(get_bytes(&self.buf, &mut pos).to_bytes());
             }
         } else {
             let n = get_varint(&self.buf, &mut pos);
             for _ in 0..n {
-                out.push(Bytes::copy_from_slice(get_bytes(&self.buf, &mut pos)));
+                out.push(get_bytes(&self.buf, &mut pos).to_bytes());
             }
         }
         debug_assert!(pos == slot.end);
@@ -618,7 +668,9 @@ mod tests {
         let mut s = MemStream::new();
         for i in 1..=250u64 {
             let v = i.to_string();
-            let fields: Vec<&[u8]> = if i % 7 == 0 {
+            let fields: Vec<&[u8]> = if i % 11 == 0 {
+                vec![b"n", b"-12", b"m", b"007", b"k", b"9223372036854775807"]
+            } else if i % 7 == 0 {
                 vec![b"other", v.as_bytes()]
             } else {
                 vec![b"f", v.as_bytes(), b"g", b"x"]
@@ -651,6 +703,21 @@ mod tests {
                 Bytes::from("x")
             ]
         );
+        let mut got = Vec::new();
+        s.range(
+            StreamId::new(11, 0),
+            StreamId::new(11, 0),
+            false,
+            &mut |_, f| {
+                got.extend(f.iter().cloned());
+                true
+            },
+        );
+        let want: Vec<Bytes> = ["n", "-12", "m", "007", "k", "9223372036854775807"]
+            .into_iter()
+            .map(Bytes::from)
+            .collect();
+        assert_eq!(got, want);
         assert!(s.remove(StreamId::new(100, 0)));
         assert!(!s.remove(StreamId::new(100, 0)));
         assert_eq!(s.len(), 249);

@@ -673,6 +673,25 @@ backend_tests! {
     }
 
 
+    async fn getkeys_and_edge_values(server: &TestServer) {
+        let mut c = server.raw().await;
+        check(&mut c, "COMMAND GETKEYS XREAD COUNT 2 STREAMS a b 0 0", r#"["a","b"]"#).await;
+        check(&mut c, "COMMAND GETKEYS XREADGROUP GROUP g c BLOCK 5 NOACK STREAMS a 0", r#"["a"]"#).await;
+        check(&mut c, "COMMAND GETKEYS XADD s * a b", r#"["s"]"#).await;
+        check(&mut c, "XADD s 1-1 a 1", r#""1-1""#).await;
+        check(&mut c, "XGROUP CREATE s g 0", "+OK").await;
+        check(&mut c, "XREADGROUP GROUP g c STREAMS s >", r#"[["s",[["1-1",["a","1"]]]]]"#).await;
+        check(&mut c, "XCLAIM s g d 0 1-1 IDLE -9223372036854775808 JUSTID", r#"["1-1"]"#).await;
+        check(&mut c, "XCLAIM s g d 0 1-1 IDLE 9223372036854775807 JUSTID", r#"["1-1"]"#).await;
+        check(&mut c, "XCLAIM s g d 0 1-1 TIME -5 JUSTID", r#"["1-1"]"#).await;
+        check(&mut c, "XPENDING s g", r#"[1,"1-1","1-1",[["d","1"]]]"#).await;
+        check(&mut c, "XADD s 1-1 a 1", "!ERR The ID specified in XADD is equal or smaller than the target stream top item").await;
+        check(&mut c, r#"XADD s 2-1 007 -0 -12 12 9223372036854775807 -9223372036854775808 a """#, r#""2-1""#).await;
+        check(&mut c, "XADD s 3-1 007 x -0 y -12 z 9223372036854775807 q -9223372036854775808 r a s", r#""3-1""#).await;
+        check(&mut c, "XRANGE s 2 3", r#"[["2-1",["007","-0","-12","12","9223372036854775807","-9223372036854775808","a",""""]],["3-1",["007","x","-0","y","-12","z","9223372036854775807","q","-9223372036854775808","r","a","s"]]]"#).await;
+        check(&mut c, "XREAD STREAMS s s 1 2", r#"[["s",[["1-1",["a","1"]],["2-1",["007","-0","-12","12","9223372036854775807","-9223372036854775808","a",""""]],["3-1",["007","x","-0","y","-12","z","9223372036854775807","q","-9223372036854775808","r","a","s"]]]],["s",[["2-1",["007","-0","-12","12","9223372036854775807","-9223372036854775808","a",""""]],["3-1",["007","x","-0","y","-12","z","9223372036854775807","q","-9223372036854775808","r","a","s"]]]]]"#).await;
+    }
+
     async fn xread_blocks_until_xadd(server: &TestServer) {
         let mut admin = server.raw().await;
         let mut a = server.raw().await;

@@ -448,7 +448,7 @@ fn target_spec(ctx: &Ctx<'_>, argv: &[Bytes]) -> Result<&'static CommandSpec, Cm
 fn keys_of(ctx: &Ctx<'_>, argv: &[Bytes], with_flags: bool) -> CmdResult {
     let command = &argv[2..];
     let spec = target_spec(ctx, command)?;
-    if spec.keys.first <= 0 && spec.keys.numkeys_at <= 0 {
+    if spec.keys.first <= 0 && spec.keys.numkeys_at == 0 {
         return Err(CmdError::err("The command has no key arguments"));
     }
     if !spec.arity_ok(command.len()) {

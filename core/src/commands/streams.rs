@@ -752,7 +752,7 @@ fn trim(s: &mut dyn StreamOps, args: &TrimArgs) -> u64 {
             break;
         }
         let remove_node = match args.strategy {
-            Strategy::MaxLen(max) => s.len() - node.live >= max,
+            Strategy::MaxLen(max) => s.len().saturating_sub(node.live) >= max,
             Strategy::MinId(min) => node.last < min,
             Strategy::None => return 0,
         };
@@ -1760,7 +1760,9 @@ fn parse_claim(argv: &[Bytes], now: UnixMillis) -> Result<ClaimArgs, CmdError> {
             out.justid = true;
         } else if is(o, "idle") && more > 0 {
             j += 1;
-            out.delivery_time = Some(now as i64 - opt_int(&argv[j], "IDLE")?);
+            let idle = opt_int(&argv[j], "IDLE")?;
+            // A bogus result is replaced by now, as Redis does.
+            out.delivery_time = Some((now as i64).checked_sub(idle).unwrap_or(-1));
         } else if is(o, "time") && more > 0 {
             j += 1;
             out.delivery_time = Some(opt_int(&argv[j], "TIME")?);

@@ -25,8 +25,8 @@ const WRITE_FAST: CmdFlags = CmdFlags::WRITE.or(CmdFlags::FAST);
 const WRITE_OOM: CmdFlags = CmdFlags::WRITE.or(CmdFlags::DENYOOM);
 const READ_FAST: CmdFlags = CmdFlags::READONLY.or(CmdFlags::FAST);
 
-/// Redis' `STREAM_LISTPACK_MAX_SIZE`-free default for `~` trims without LIMIT:
-/// `100 * stream-node-max-entries`.
+/// The default LIMIT of `~` trims: `100 * stream-node-max-entries` (10,000 when
+/// that is 0, at most 1,000,000), as Redis.
 const APPROX_LIMIT_FACTOR: u64 = 100;
 
 /// Entries a blocked XREAD without COUNT is served at most (Redis'
@@ -724,9 +724,10 @@ fn parse_add_or_trim(argv: &[Bytes], xadd: bool, node_max: u64) -> Result<AddArg
         }
     } else if trim.approx {
         trim.limit = APPROX_LIMIT_FACTOR.saturating_mul(node_max);
-        if trim.limit == 0 || trim.limit > 1_000_000 {
+        if trim.limit == 0 {
             trim.limit = 10_000;
         }
+        trim.limit = trim.limit.min(1_000_000);
     } else {
         trim.limit = 0;
     }

@@ -492,6 +492,42 @@ pub struct StreamNode {
     pub live: u64,
 }
 
+/// When a stream's tail node is full, as Redis' `streamAppendItem` decides it:
+/// `stream-node-max-entries` appended entries (deleted ones included; 0 = no limit),
+/// or a listpack of `stream-node-max-bytes` once the new entry's fields and values
+/// are counted (0 = the 1 GB listpack limit). Node sizes are Redis' listpack sizes,
+/// computed by `util::stream::lp_*`, so nodes split where Redis splits them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NodeLimits {
+    /// `stream-node-max-entries`.
+    pub max_entries: u64,
+    /// `stream-node-max-bytes`.
+    pub max_bytes: u64,
+}
+
+impl Default for NodeLimits {
+    fn default() -> Self {
+        NodeLimits {
+            max_entries: 100,
+            max_bytes: 4096,
+        }
+    }
+}
+
+impl NodeLimits {
+    /// Whether a node of `lp_bytes` listpack bytes holding `appended` entries takes
+    /// no entry whose fields and values total `entry_len` bytes.
+    pub fn is_full(&self, lp_bytes: u64, appended: u64, entry_len: u64) -> bool {
+        const LISTPACK_MAX: u64 = 1 << 30;
+        let max_bytes = if self.max_bytes == 0 || self.max_bytes > LISTPACK_MAX {
+            LISTPACK_MAX
+        } else {
+            self.max_bytes
+        };
+        lp_bytes + entry_len >= max_bytes || (self.max_entries != 0 && appended >= self.max_entries)
+    }
+}
+
 /// A consumer group as `XINFO GROUPS` reports it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct GroupInfo {
@@ -542,10 +578,9 @@ pub trait StreamOps {
     fn meta(&mut self) -> StreamMeta;
     /// Replaces the stream's counters.
     fn set_meta(&mut self, meta: &StreamMeta);
-    /// Appends an entry; `fields` alternates field and value. `node_max` is
-    /// `stream-node-max-entries` (0 = unlimited): the tail node takes the entry
-    /// unless it already holds that many appended entries.
-    fn append(&mut self, id: StreamId, fields: &[&[u8]], node_max: u64);
+    /// Appends an entry; `fields` alternates field and value. The tail node takes
+    /// it unless [`NodeLimits::is_full`] says a new node starts here.
+    fn append(&mut self, id: StreamId, fields: &[&[u8]], limits: NodeLimits);
     /// Deletes an entry; false if absent.
     fn remove(&mut self, id: StreamId) -> bool;
     /// Visits the entries with IDs in `start..=end`, ascending (descending when

@@ -30,8 +30,8 @@ use bytes::Bytes;
 use parking_lot::Mutex;
 
 use crate::storage::{
-    ConsumerInfo, GroupInfo, PendingEntry, StreamGroupOps, StreamId, StreamMeta, StreamNode,
-    StreamOps,
+    ConsumerInfo, GroupInfo, NodeLimits, PendingEntry, StreamGroupOps, StreamId, StreamMeta,
+    StreamNode, StreamOps,
 };
 use crate::storage::{
     DbIndex, DbStats, End, HashOps, IncrError, KeyMeta, LexRange, ListOps, ObjectInfo, ScanPage,
@@ -745,9 +745,9 @@ impl StreamOps for RecordStream<'_> {
         self.changed |= self.inner.meta() != *meta;
         self.inner.set_meta(meta)
     }
-    fn append(&mut self, id: StreamId, fields: &[&[u8]], node_max: u64) {
+    fn append(&mut self, id: StreamId, fields: &[&[u8]], limits: NodeLimits) {
         self.changed = true;
-        self.inner.append(id, fields, node_max)
+        self.inner.append(id, fields, limits)
     }
     fn remove(&mut self, id: StreamId) -> bool {
         let r = self.inner.remove(id);

@@ -8,7 +8,7 @@
 //! | suffix | value |
 //! | --- | --- |
 //! | `0x01 \| id` | the entry: varint count, then varint-length fields and values |
-//! | `0x02 \| first id` | a node: appended u64, live u64, last id |
+//! | `0x02 \| first id` | a node: appended u64, live u64, last id, listpack bytes u64, master field names |
 //! | `0x03 \| group` | a group: last id, entries read (u64, MAX = unknown), pending u64, consumers u64 |
 //! | `0x04 \| glen u32 \| group \| id` | a pending entry: delivery time u64, count u64, consumer |
 //! | `0x05 \| glen u32 \| group \| consumer` | a consumer: seen u64, active u64 (MAX = never), pending u64 |
@@ -21,9 +21,11 @@
 
 use bytes::Bytes;
 use ferrokv_core::storage::{
-    ConsumerInfo, GroupInfo, PendingEntry, StreamGroupOps, StreamId, StreamMeta, StreamNode,
-    StreamOps, UnixMillis,
+    ConsumerInfo, GroupInfo, NodeLimits, PendingEntry, StreamGroupOps, StreamId, StreamMeta,
+    StreamNode, StreamOps, UnixMillis,
 };
+
+use ferrokv_core::util::stream::{entry_len, lp_entry_bytes, lp_master_bytes, lp_node_bytes};
 
 use crate::collections::Coll;
 use crate::store::OrderedStore;
@@ -137,12 +139,45 @@ fn decode_entry(raw: &[u8]) -> Option<Vec<Bytes>> {
     Some(out)
 }
 
-fn encode_node(n: &StreamNode, appended: u64) -> Vec<u8> {
-    let mut out = Vec::with_capacity(32);
-    out.extend_from_slice(&appended.to_be_bytes());
-    out.extend_from_slice(&n.live.to_be_bytes());
-    out.extend_from_slice(&n.last.to_be_bytes());
-    out
+/// A node record: the node, its appended count, its listpack size without the
+/// counters (see `util::stream::lp_node_bytes`) and its master field names (encoded
+/// as an entry).
+struct DiskNode {
+    node: StreamNode,
+    appended: u64,
+    lp_rest: u64,
+    master: Bytes,
+}
+
+impl DiskNode {
+    fn decode(k: &[u8], v: &[u8]) -> DiskNode {
+        DiskNode {
+            node: StreamNode {
+                first: id_at(k, 1),
+                last: id_at(v, 16),
+                live: u64_at(v, 8),
+            },
+            appended: u64_at(v, 0),
+            lp_rest: u64_at(v, 32),
+            master: Bytes::copy_from_slice(v.get(40..).unwrap_or_default()),
+        }
+    }
+
+    fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(40 + self.master.len());
+        out.extend_from_slice(&self.appended.to_be_bytes());
+        out.extend_from_slice(&self.node.live.to_be_bytes());
+        out.extend_from_slice(&self.node.last.to_be_bytes());
+        out.extend_from_slice(&self.lp_rest.to_be_bytes());
+        out.extend_from_slice(&self.master);
+        out
+    }
+
+    /// Whether `fields` has exactly the node's master field names.
+    fn same_fields(&self, fields: &[&[u8]]) -> bool {
+        let names: Vec<&[u8]> = fields.iter().step_by(2).copied().collect();
+        self.master[..] == encode_entry(&names)[..]
+    }
 }
 
 fn opt(v: Option<u64>) -> u64 {
@@ -183,30 +218,22 @@ impl<S: OrderedStore> StreamView<'_, '_, '_, S> {
     }
 
     /// The node record whose key is the greatest at or below `at` (the last node
-    /// when `at` is MAX), with its appended count.
-    fn node_at_or_before(&mut self, at: StreamId) -> Option<(StreamNode, u64)> {
+    /// when `at` is MAX).
+    fn node_at_or_before(&mut self, at: StreamId) -> Option<DiskNode> {
         let to = match at.next() {
             Some(n) => tagged(NODE, n).to_vec(),
             None => vec![NODE + 1],
         };
         let mut found = None;
         self.0.walk(&[NODE], Some(&to), true, &mut |k, v| {
-            found = Some((
-                StreamNode {
-                    first: id_at(k, 1),
-                    last: id_at(v, 16),
-                    live: u64_at(v, 8),
-                },
-                u64_at(v, 0),
-            ));
+            found = Some(DiskNode::decode(k, v));
             false
         });
         found
     }
 
-    fn put_node(&mut self, n: &StreamNode, appended: u64) {
-        self.0
-            .put(&tagged(NODE, n.first), &encode_node(n, appended));
+    fn put_node(&mut self, n: &DiskNode) {
+        self.0.put(&tagged(NODE, n.node.first), &n.encode());
     }
 
     fn group_record(&mut self, group: &[u8]) -> Option<GroupInfo> {
@@ -295,7 +322,7 @@ impl<S: OrderedStore> StreamOps for StreamView<'_, '_, '_, S> {
         self.write_meta(meta, nodes);
     }
 
-    fn append(&mut self, id: StreamId, fields: &[&[u8]], node_max: u64) {
+    fn append(&mut self, id: StreamId, fields: &[&[u8]], limits: NodeLimits) {
         let value = encode_entry(fields);
         let key = tagged(ENTRY, id);
         self.0.put(&key, &value);
@@ -303,19 +330,33 @@ impl<S: OrderedStore> StreamOps for StreamView<'_, '_, '_, S> {
         self.0.grow(size);
         self.0.rec.len += 1;
         self.0.wrote = true;
-        match self.node_at_or_before(StreamId::MAX) {
-            Some((mut node, appended)) if node_max == 0 || appended < node_max => {
-                node.live += 1;
-                node.last = id;
-                self.put_node(&node, appended + 1);
+        let tail = self.node_at_or_before(StreamId::MAX).filter(|t| {
+            let deleted = t.appended.saturating_sub(t.node.live);
+            let bytes = lp_node_bytes(t.lp_rest, t.node.live, deleted);
+            !limits.is_full(bytes, t.appended, entry_len(fields))
+        });
+        match tail {
+            Some(mut t) => {
+                let same = t.same_fields(fields);
+                t.lp_rest += lp_entry_bytes(t.node.first, id, fields, same);
+                t.node.live += 1;
+                t.node.last = id;
+                t.appended += 1;
+                self.put_node(&t);
             }
-            _ => {
-                let node = StreamNode {
-                    first: id,
-                    last: id,
-                    live: 1,
+            None => {
+                let names: Vec<&[u8]> = fields.iter().step_by(2).copied().collect();
+                let t = DiskNode {
+                    node: StreamNode {
+                        first: id,
+                        last: id,
+                        live: 1,
+                    },
+                    appended: 1,
+                    lp_rest: lp_master_bytes(fields) + lp_entry_bytes(id, id, fields, true),
+                    master: Bytes::from(encode_entry(&names)),
                 };
-                self.put_node(&node, 1);
+                self.put_node(&t);
                 let n = self.nodes_count() + 1;
                 self.set_nodes(n);
             }
@@ -332,14 +373,14 @@ impl<S: OrderedStore> StreamOps for StreamView<'_, '_, '_, S> {
         self.0.shrink(size);
         self.0.rec.len = self.0.rec.len.saturating_sub(1);
         self.0.wrote = true;
-        if let Some((mut node, appended)) = self.node_at_or_before(id) {
-            node.live = node.live.saturating_sub(1);
-            if node.live == 0 {
-                self.0.del(&tagged(NODE, node.first));
+        if let Some(mut t) = self.node_at_or_before(id) {
+            t.node.live = t.node.live.saturating_sub(1);
+            if t.node.live == 0 {
+                self.0.del(&tagged(NODE, t.node.first));
                 let n = self.nodes_count().saturating_sub(1);
                 self.set_nodes(n);
             } else {
-                self.put_node(&node, appended);
+                self.put_node(&t);
             }
         }
         true

@@ -692,6 +692,22 @@ backend_tests! {
         check(&mut c, "XREAD STREAMS s s 1 2", r#"[["s",[["1-1",["a","1"]],["2-1",["007","-0","-12","12","9223372036854775807","-9223372036854775808","a",""""]],["3-1",["007","x","-0","y","-12","z","9223372036854775807","q","-9223372036854775808","r","a","s"]]]],["s",[["2-1",["007","-0","-12","12","9223372036854775807","-9223372036854775808","a",""""]],["3-1",["007","x","-0","y","-12","z","9223372036854775807","q","-9223372036854775808","r","a","s"]]]]]"#).await;
     }
 
+    async fn nodes_split_at_listpack_bytes(server: &TestServer) {
+        let mut c = server.raw().await;
+        fill(&mut c, "big", 60, &["f", "vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv"]).await;
+        check(&mut c, "XTRIM big MAXLEN ~ 10", "36").await;
+        check(&mut c, "XLEN big", "24").await;
+        check(&mut c, "XADD big 61-1 f 1 g 2", r#""61-1""#).await;
+        check(&mut c, "CONFIG SET stream-node-max-bytes 300", "+OK").await;
+        check(&mut c, "XADD big 62-1 f vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv", r#""62-1""#).await;
+        check(&mut c, "XADD big 63-1 f vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv", r#""63-1""#).await;
+        check(&mut c, "XADD big 64-1 f vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv", r#""64-1""#).await;
+        check(&mut c, "XTRIM big MAXLEN ~ 2", "25").await;
+        check(&mut c, "XLEN big", "3").await;
+        check(&mut c, "XRANGE big - + COUNT 1", r#"[["62-1",["f","vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv"]]]"#).await;
+        check(&mut c, "CONFIG SET stream-node-max-bytes 4096", "+OK").await;
+    }
+
     async fn xread_blocks_until_xadd(server: &TestServer) {
         let mut admin = server.raw().await;
         let mut a = server.raw().await;

@@ -17,7 +17,7 @@ use crate::commands::args::is;
 use crate::commands::blocking::block;
 use crate::commands::object::help_reply;
 use crate::notify;
-use crate::storage::{self, PendingEntry, StreamId, StreamMeta, StreamOps, UnixMillis};
+use crate::storage::{self, NodeLimits, PendingEntry, StreamId, StreamMeta, StreamOps, UnixMillis};
 use crate::util::number::parse_i64;
 
 const STREAM: &[&str] = &["stream"];
@@ -606,13 +606,19 @@ fn write_stream<R>(
     Ok(storage::with_stream(ctx.txn, db, key, create, body)?)
 }
 
-/// `stream-node-max-entries` from the configuration.
-fn node_max(ctx: &Ctx<'_>) -> u64 {
-    ctx.engine
-        .config
-        .get("stream-node-max-entries")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100)
+/// `stream-node-max-entries` and `stream-node-max-bytes` from the configuration.
+fn node_limits(ctx: &Ctx<'_>) -> NodeLimits {
+    let get = |name: &str, default: u64| {
+        ctx.engine
+            .config
+            .get(name)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    NodeLimits {
+        max_entries: get("stream-node-max-entries", 100),
+        max_bytes: get("stream-node-max-bytes", 4096),
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -798,8 +804,8 @@ enum Added {
 }
 
 fn xadd(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
-    let node_max = node_max(ctx);
-    let args = parse_add_or_trim(argv, true, node_max)?;
+    let limits = node_limits(ctx);
+    let args = parse_add_or_trim(argv, true, limits.max_entries)?;
     let nfields = argv.len().saturating_sub(args.fields_at);
     if nfields < 2 || !nfields.is_multiple_of(2) {
         return Err(CmdError::arity("xadd"));
@@ -847,7 +853,7 @@ fn xadd(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         if id <= meta.last_id {
             return Added::TooSmall;
         }
-        s.append(id, &fields, node_max);
+        s.append(id, &fields, limits);
         meta.last_id = id;
         meta.entries_added += 1;
         s.set_meta(&meta);
@@ -875,7 +881,7 @@ fn xadd(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
 }
 
 fn xtrim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
-    let node_max = node_max(ctx);
+    let node_max = node_limits(ctx).max_entries;
     let key = &argv[1];
     // A missing key answers 0 before the options are even parsed, as Redis.
     let exists = write_stream(ctx, key, false, |_| ())?.is_some();

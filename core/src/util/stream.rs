@@ -15,8 +15,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use bytes::Bytes;
 
 use crate::storage::{
-    ConsumerInfo, GroupInfo, PendingEntry, StreamGroupOps, StreamId, StreamMeta, StreamNode,
-    StreamOps, UnixMillis,
+    ConsumerInfo, GroupInfo, NodeLimits, PendingEntry, StreamGroupOps, StreamId, StreamMeta,
+    StreamNode, StreamOps, UnixMillis,
 };
 use crate::util::number::{format_i64, parse_i64};
 
@@ -114,6 +114,95 @@ fn get_bytes<'a>(buf: &'a [u8], pos: &mut usize) -> Item<'a> {
     Item::Raw(&buf[start..end])
 }
 
+/// Bytes of a listpack integer element (encoding plus back-length), as Redis
+/// stores it.
+pub fn lp_int_bytes(v: i64) -> u64 {
+    let enc = match v {
+        0..=127 => 1,
+        -4096..=4095 => 2,
+        -32_768..=32_767 => 3,
+        -8_388_608..=8_388_607 => 4,
+        -2_147_483_648..=2_147_483_647 => 5,
+        _ => 9,
+    };
+    enc + lp_backlen(enc)
+}
+
+/// Bytes of a listpack string element (integers in canonical form are stored as
+/// integers, as `lpAppend` does).
+pub fn lp_str_bytes(s: &[u8]) -> u64 {
+    if let Some(v) = canonical_int(s) {
+        return lp_int_bytes(v);
+    }
+    let n = s.len() as u64;
+    let enc = if n < 64 {
+        1 + n
+    } else if n < 4096 {
+        2 + n
+    } else {
+        5 + n
+    };
+    enc + lp_backlen(enc)
+}
+
+fn lp_backlen(len: u64) -> u64 {
+    match len {
+        0..=127 => 1,
+        128..=16_382 => 2,
+        16_383..=2_097_150 => 3,
+        2_097_151..=268_435_454 => 4,
+        _ => 5,
+    }
+}
+
+/// Listpack bytes of a node's master entry after its two counters: the field
+/// count, the field names and the terminating 0.
+pub fn lp_master_bytes(fields: &[&[u8]]) -> u64 {
+    let names = fields.iter().step_by(2);
+    lp_int_bytes(names.len() as i64) + names.map(|f| lp_str_bytes(f)).sum::<u64>() + lp_int_bytes(0)
+}
+
+/// Listpack bytes an entry adds to a node whose first ID is `master` (Redis'
+/// entry layout: flags, ms and seq deltas, the field count and names unless they
+/// are the master's, the values, and the element count).
+pub fn lp_entry_bytes(master: StreamId, id: StreamId, fields: &[&[u8]], same_fields: bool) -> u64 {
+    let flags = if same_fields { SAME_FIELDS } else { 0 };
+    let nfields = (fields.len() / 2) as i64;
+    let mut bytes = lp_int_bytes(i64::from(flags))
+        + lp_int_bytes(id.ms.wrapping_sub(master.ms) as i64)
+        + lp_int_bytes(id.seq.wrapping_sub(master.seq) as i64);
+    let mut count = nfields + 3;
+    if !same_fields {
+        bytes += lp_int_bytes(nfields);
+        bytes += fields
+            .iter()
+            .step_by(2)
+            .map(|f| lp_str_bytes(f))
+            .sum::<u64>();
+        count += nfields + 1;
+    }
+    bytes += fields
+        .iter()
+        .skip(1)
+        .step_by(2)
+        .map(|v| lp_str_bytes(v))
+        .sum::<u64>();
+    bytes + lp_int_bytes(count)
+}
+
+/// Total listpack bytes of a node: header and end byte, the live and deleted
+/// counters, and `rest` (everything else).
+pub fn lp_node_bytes(rest: u64, live: u64, deleted: u64) -> u64 {
+    let as_i64 = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+    7 + lp_int_bytes(as_i64(live)) + lp_int_bytes(as_i64(deleted)) + rest
+}
+
+/// Bytes of an entry's fields and values (what Redis adds to the node size when it
+/// decides whether the entry fits).
+pub fn entry_len(fields: &[&[u8]]) -> u64 {
+    fields.iter().map(|f| f.len() as u64).sum()
+}
+
 /// One node: entries appended consecutively, packed in one buffer.
 #[derive(Debug, Clone)]
 struct Node {
@@ -126,6 +215,9 @@ struct Node {
     live: u32,
     /// ID of the last appended entry.
     last: StreamId,
+    /// Redis' listpack bytes of this node except the two counters (see
+    /// [`lp_node_bytes`]), to split nodes where Redis does.
+    lp_rest: u32,
 }
 
 /// One decoded entry position inside a node.
@@ -151,6 +243,7 @@ impl Node {
             appended: 0,
             live: 0,
             last: first,
+            lp_rest: lp_master_bytes(fields).min(u64::from(u32::MAX)) as u32,
         }
     }
 
@@ -174,6 +267,8 @@ impl Node {
 
     fn push(&mut self, first: StreamId, id: StreamId, fields: &[&[u8]]) {
         let same = self.same_fields(fields);
+        let added = lp_entry_bytes(first, id, fields, same);
+        self.lp_rest = (u64::from(self.lp_rest) + added).min(u64::from(u32::MAX)) as u32;
         let buf = &mut self.buf;
         buf.push(if same { SAME_FIELDS } else { 0 });
         put_varint(buf, id.ms - first.ms);
@@ -560,10 +655,14 @@ impl StreamOps for MemStream {
         self.meta = *meta;
     }
 
-    fn append(&mut self, id: StreamId, fields: &[&[u8]], node_max: u64) {
+    fn append(&mut self, id: StreamId, fields: &[&[u8]], limits: NodeLimits) {
         let tail_full = match self.nodes.last_key_value() {
             None => true,
-            Some((_, node)) => node_max != 0 && u64::from(node.appended) >= node_max,
+            Some((_, node)) => {
+                let (live, appended) = (u64::from(node.live), u64::from(node.appended));
+                let bytes = lp_node_bytes(u64::from(node.lp_rest), live, appended - live);
+                limits.is_full(bytes, appended, entry_len(fields))
+            }
         };
         if tail_full {
             if let Some((_, node)) = self.nodes.iter_mut().next_back() {
@@ -675,7 +774,7 @@ mod tests {
             } else {
                 vec![b"f", v.as_bytes(), b"g", b"x"]
             };
-            s.append(StreamId::new(i, 0), &fields, 100);
+            s.append(StreamId::new(i, 0), &fields, NodeLimits::default());
         }
         assert_eq!(s.len(), 250);
         assert_eq!(s.nodes(), 3);

@@ -360,8 +360,11 @@ impl Engine {
                 session.db = waiter.db;
                 session.resp = waiter.resp;
                 session.no_block = true;
+                session.serving = true;
                 let reply = self.run(&mut session, spec, &waiter.argv);
-                if matches!(reply, Frame::Null | Frame::NullArray | Frame::Error(_)) {
+                let final_error = matches!(&reply, Frame::Error(e) if e.starts_with(UNBLOCK_ERROR));
+                if matches!(reply, Frame::Null | Frame::NullArray | Frame::Error(_)) && !final_error
+                {
                     return None;
                 }
                 let written: Vec<&Bytes> = spec
@@ -582,6 +585,11 @@ fn flag_transaction(session: &mut Session) {
         multi.commands = Vec::new();
     }
 }
+
+/// Errors a re-run blocked command answers to end the wait (Redis unblocks an
+/// XREADGROUP whose group went away with such an error); other errors leave the
+/// client blocked.
+pub const UNBLOCK_ERROR: &[u8] = b"NOGROUP the consumer group this client was blocked on";
 
 /// The key arguments as one slice of `argv` when they are adjacent (step 1), which
 /// saves collecting them for the usual commands.

@@ -750,6 +750,11 @@ backend_tests! {
         // History reads never block.
         check(&mut a, "XREADGROUP GROUP g alice BLOCK 0 STREAMS s 0", r#"[["s",[["1-1",["f","1"]]]]]"#).await;
         check(&mut a, "XREADGROUP GROUP g alice BLOCK 20 STREAMS s >", "nilarr").await;
+        // Destroying the group unblocks its readers with an error.
+        fire(&mut b, "XREADGROUP GROUP g bob BLOCK 0 STREAMS s >").await;
+        wait_blocked(&mut admin, 1).await;
+        check(&mut admin, "XGROUP DESTROY s g", "1").await;
+        expect(&mut b, "!NOGROUP the consumer group this client was blocked on no longer exists").await;
     }
 
     async fn blocking_reads_inside_multi_do_not_block(server: &TestServer) {

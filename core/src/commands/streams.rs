@@ -1218,6 +1218,12 @@ fn xreadgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let mut ids: Vec<Option<StreamId>> = Vec::with_capacity(args.keys.len());
     for (key, raw) in args.keys.iter().zip(args.ids) {
         let exists = read_stream(ctx, key, |s| s.groups().group(group).is_some())?;
+        if exists == Some(false) && ctx.session.serving {
+            // Blocked on a group that was destroyed meanwhile (Redis 7.0 wording).
+            return Err(CmdError(
+                "NOGROUP the consumer group this client was blocked on no longer exists".into(),
+            ));
+        }
         if exists != Some(true) {
             return Err(CmdError(format!(
                 "NOGROUP No such key '{}' or consumer group '{}' in XREADGROUP with GROUP option",

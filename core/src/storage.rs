@@ -598,6 +598,8 @@ pub trait StreamOps {
     fn remove_first_node(&mut self);
     /// Number of nodes (`radix-tree-keys`).
     fn nodes(&mut self) -> u64;
+    /// Visits the first ID of every node, in order (for `radix-tree-nodes`).
+    fn for_each_node(&mut self, visit: &mut dyn FnMut(StreamId));
     /// The consumer groups of this stream.
     fn groups(&mut self) -> &mut dyn StreamGroupOps;
 }

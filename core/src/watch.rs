@@ -773,6 +773,9 @@ impl StreamOps for RecordStream<'_> {
     fn nodes(&mut self) -> u64 {
         self.inner.nodes()
     }
+    fn for_each_node(&mut self, visit: &mut dyn FnMut(StreamId)) {
+        self.inner.for_each_node(visit)
+    }
     fn groups(&mut self) -> &mut dyn StreamGroupOps {
         self
     }

@@ -457,6 +457,13 @@ impl<S: OrderedStore> StreamOps for StreamView<'_, '_, '_, S> {
         self.nodes_count()
     }
 
+    fn for_each_node(&mut self, visit: &mut dyn FnMut(StreamId)) {
+        self.0.walk(&[NODE], Some(&[NODE + 1]), false, &mut |k, _| {
+            visit(id_at(k, 1));
+            true
+        });
+    }
+
     fn groups(&mut self) -> &mut dyn StreamGroupOps {
         self
     }

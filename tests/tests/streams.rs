@@ -13,7 +13,12 @@ use ferrokv_tests::*;
 /// (null bulk), `nilarr` (null array), `[a,b]`. The node count of Redis' radix tree
 /// (`radix-tree-nodes`, an artefact of its structure) is masked as `N`.
 fn render(f: &Frame) -> String {
-    let out = match f {
+    mask_radix_nodes(&render_exact(f))
+}
+
+/// [`render`] without masking.
+fn render_exact(f: &Frame) -> String {
+    match f {
         Frame::Simple(s) => format!("+{}", String::from_utf8_lossy(s)),
         Frame::Error(s) => format!("!{}", String::from_utf8_lossy(s)),
         Frame::Integer(n) => n.to_string(),
@@ -22,11 +27,10 @@ fn render(f: &Frame) -> String {
         Frame::NullArray => "nilarr".to_string(),
         Frame::Array(items) => format!(
             "[{}]",
-            items.iter().map(render).collect::<Vec<_>>().join(",")
+            items.iter().map(render_exact).collect::<Vec<_>>().join(",")
         ),
         other => format!("{other:?}"),
-    };
-    mask_radix_nodes(&out)
+    }
 }
 
 fn mask_radix_nodes(s: &str) -> String {
@@ -43,6 +47,13 @@ fn mask_radix_nodes(s: &str) -> String {
 async fn check(c: &mut RawClient, cmd: &str, want: &str) {
     let args: Vec<&str> = cmd.split(' ').collect();
     let got = render(&c.send(&args).await);
+    assert_eq!(got, want, "{cmd}");
+}
+
+/// [`check`] without masking `radix-tree-nodes`.
+async fn check_exact(c: &mut RawClient, cmd: &str, want: &str) {
+    let args: Vec<&str> = cmd.split(' ').collect();
+    let got = render_exact(&c.send(&args).await);
     assert_eq!(got, want, "{cmd}");
 }
 
@@ -708,6 +719,30 @@ backend_tests! {
         check(&mut c, "CONFIG SET stream-node-max-bytes 4096", "+OK").await;
     }
 
+    async fn radix_tree_counts_match_redis(server: &TestServer) {
+        let mut c = server.raw().await;
+        check_exact(&mut c, "CONFIG SET stream-node-max-entries 2", "+OK").await;
+        check_exact(&mut c, "XGROUP CREATE s g $ MKSTREAM", "+OK").await;
+        check_exact(&mut c, "XINFO STREAM s", r#"["length",0,"radix-tree-keys",0,"radix-tree-nodes",1,"last-generated-id","0-0","max-deleted-entry-id","0-0","entries-added",0,"recorded-first-entry-id","0-0","groups",1,"first-entry",nil,"last-entry",nil]"#).await;
+        check_exact(&mut c, "XADD s 1-0 a 1", r#""1-0""#).await;
+        check_exact(&mut c, "XINFO STREAM s", r#"["length",1,"radix-tree-keys",1,"radix-tree-nodes",2,"last-generated-id","1-0","max-deleted-entry-id","0-0","entries-added",1,"recorded-first-entry-id","1-0","groups",1,"first-entry",["1-0",["a","1"]],"last-entry",["1-0",["a","1"]]]"#).await;
+        check_exact(&mut c, "XADD s 2-0 a 1", r#""2-0""#).await;
+        check_exact(&mut c, "XADD s 3-0 a 1", r#""3-0""#).await;
+        check_exact(&mut c, "XINFO STREAM s", r#"["length",3,"radix-tree-keys",2,"radix-tree-nodes",6,"last-generated-id","3-0","max-deleted-entry-id","0-0","entries-added",3,"recorded-first-entry-id","1-0","groups",1,"first-entry",["1-0",["a","1"]],"last-entry",["3-0",["a","1"]]]"#).await;
+        check_exact(&mut c, "XADD s 300-0 a 1", r#""300-0""#).await;
+        check_exact(&mut c, "XADD s 70000-0 a 1", r#""70000-0""#).await;
+        check_exact(&mut c, "XADD s 70000-5 a 1", r#""70000-5""#).await;
+        check_exact(&mut c, "XADD s 1795326002051-0 a 1", r#""1795326002051-0""#).await;
+        check_exact(&mut c, "XADD s 1795326002051-1 a 1", r#""1795326002051-1""#).await;
+        check_exact(&mut c, "XADD s 1795326002052-0 a 1", r#""1795326002052-0""#).await;
+        check_exact(&mut c, "XINFO STREAM s", r#"["length",9,"radix-tree-keys",5,"radix-tree-nodes",18,"last-generated-id","1795326002052-0","max-deleted-entry-id","0-0","entries-added",9,"recorded-first-entry-id","1-0","groups",1,"first-entry",["1-0",["a","1"]],"last-entry",["1795326002052-0",["a","1"]]]"#).await;
+        check_exact(&mut c, "XDEL s 300-0 70000-0", "2").await;
+        check_exact(&mut c, "XINFO STREAM s", r#"["length",7,"radix-tree-keys",5,"radix-tree-nodes",18,"last-generated-id","1795326002052-0","max-deleted-entry-id","70000-0","entries-added",9,"recorded-first-entry-id","1-0","groups",1,"first-entry",["1-0",["a","1"]],"last-entry",["1795326002052-0",["a","1"]]]"#).await;
+        check_exact(&mut c, "XTRIM s MAXLEN ~ 2", "4").await;
+        check_exact(&mut c, "XINFO STREAM s", r#"["length",3,"radix-tree-keys",2,"radix-tree-nodes",6,"last-generated-id","1795326002052-0","max-deleted-entry-id","70000-0","entries-added",9,"recorded-first-entry-id","1795326002051-0","groups",1,"first-entry",["1795326002051-0",["a","1"]],"last-entry",["1795326002052-0",["a","1"]]]"#).await;
+        check_exact(&mut c, "CONFIG SET stream-node-max-entries 100", "+OK").await;
+    }
+
     async fn xread_blocks_until_xadd(server: &TestServer) {
         let mut admin = server.raw().await;
         let mut a = server.raw().await;
@@ -1073,7 +1108,7 @@ async fn random_streams_match_redis() {
             history.push(words.join(" "));
             let mut replies = Vec::new();
             for c in clients.iter_mut() {
-                replies.push(render(&c.send(&args).await));
+                replies.push(render_exact(&c.send(&args).await));
             }
             let reference = replies.len() - 1;
             for (i, reply) in replies.iter().enumerate() {

@@ -19,6 +19,7 @@ use crate::commands::object::help_reply;
 use crate::notify;
 use crate::storage::{self, NodeLimits, PendingEntry, StreamId, StreamMeta, StreamOps, UnixMillis};
 use crate::util::number::parse_i64;
+use crate::util::stream::rax_nodes;
 
 const STREAM: &[&str] = &["stream"];
 const WRITE_FAST: CmdFlags = CmdFlags::WRITE.or(CmdFlags::FAST);
@@ -2007,25 +2008,17 @@ fn xinfo_stream(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
 fn stream_head(s: &mut dyn StreamOps) -> Vec<(&'static str, Frame)> {
     let meta = s.meta();
     let nodes = s.nodes();
+    let mut firsts = Vec::with_capacity(nodes.min(1 << 20) as usize);
+    s.for_each_node(&mut |id| firsts.push(id));
     vec![
         ("length", int(s.len())),
         ("radix-tree-keys", int(nodes)),
-        ("radix-tree-nodes", int(radix_nodes_estimate(nodes))),
+        ("radix-tree-nodes", int(rax_nodes(&firsts))),
         ("last-generated-id", id_frame(meta.last_id)),
         ("max-deleted-entry-id", id_frame(meta.max_deleted)),
         ("entries-added", int(meta.entries_added)),
         ("recorded-first-entry-id", id_frame(first_id(s))),
     ]
-}
-
-/// Redis reports the node count of its radix tree, an artefact of that structure;
-/// this is a stand-in of the same order (documented deviation).
-fn radix_nodes_estimate(keys: u64) -> u64 {
-    if keys == 0 {
-        1
-    } else {
-        keys * 2 + 1
-    }
 }
 
 fn stream_info(s: &mut dyn StreamOps) -> Frame {

@@ -203,6 +203,31 @@ pub fn entry_len(fields: &[&[u8]]) -> u64 {
     fields.iter().map(|f| f.len() as u64).sum()
 }
 
+/// The number of nodes of the radix tree Redis keeps a stream's nodes in, keyed by
+/// their first IDs as 16 big-endian bytes (`XINFO STREAM`'s `radix-tree-nodes`).
+/// Redis' rax compresses single-child chains, so its nodes are the root, every
+/// branching prefix, every child of one, and every key: for sorted keys, the
+/// common prefixes of neighbours and the prefixes one byte longer on both sides.
+/// `firsts` must be sorted and distinct.
+pub fn rax_nodes(firsts: &[StreamId]) -> u64 {
+    let keys: Vec<[u8; 16]> = firsts.iter().map(|id| id.to_be_bytes()).collect();
+    let mut starts: std::collections::HashSet<&[u8]> = std::collections::HashSet::new();
+    starts.insert(&[]);
+    for k in &keys {
+        starts.insert(&k[..]);
+    }
+    for pair in keys.windows(2) {
+        let (a, b) = (&pair[0], &pair[1]);
+        let lcp = a.iter().zip(b.iter()).take_while(|(x, y)| x == y).count();
+        if lcp < 16 {
+            starts.insert(&a[..lcp]);
+            starts.insert(&a[..lcp + 1]);
+            starts.insert(&b[..lcp + 1]);
+        }
+    }
+    starts.len() as u64
+}
+
 /// One node: entries appended consecutively, packed in one buffer.
 #[derive(Debug, Clone)]
 struct Node {
@@ -742,6 +767,12 @@ impl StreamOps for MemStream {
 
     fn nodes(&mut self) -> u64 {
         self.nodes.len() as u64
+    }
+
+    fn for_each_node(&mut self, visit: &mut dyn FnMut(StreamId)) {
+        for k in self.nodes.keys() {
+            visit(*k);
+        }
     }
 
     fn groups(&mut self) -> &mut dyn StreamGroupOps {

@@ -492,12 +492,13 @@ fn first_id(s: &mut dyn StreamOps) -> StreamId {
     first_entry_id(s).unwrap_or(StreamId::MIN)
 }
 
-/// Where a stream stands, as the lag estimates need it: its counters, live length
-/// and first live entry (Redis' `first_id`), read once per command.
+/// Where a stream stands, as the lag estimates need it: its counters and live
+/// length, and its first live entry (Redis' `first_id`), looked up only when an
+/// estimate needs it (on disk that seek may step over trimmed entries' tombstones).
 struct Position {
     meta: StreamMeta,
     len: u64,
-    first: StreamId,
+    first: Option<StreamId>,
 }
 
 impl Position {
@@ -505,14 +506,18 @@ impl Position {
         Position {
             meta: s.meta(),
             len: s.len(),
-            first: first_id(s),
+            first: None,
         }
     }
 
+    fn first(&mut self, s: &mut dyn StreamOps) -> StreamId {
+        *self.first.get_or_insert_with(|| first_id(s))
+    }
+
     /// Redis' `streamRangeHasTombstones` from `start` to the end of the stream.
-    fn has_tombstones_after(&self, start: StreamId) -> bool {
+    fn has_tombstones_after(&mut self, s: &mut dyn StreamOps, start: StreamId) -> bool {
         let max_deleted = self.meta.max_deleted;
-        if self.len == 0 || max_deleted == StreamId::MIN || self.first > max_deleted {
+        if self.len == 0 || max_deleted == StreamId::MIN || self.first(s) > max_deleted {
             return false;
         }
         start <= max_deleted
@@ -520,8 +525,8 @@ impl Position {
 
     /// Redis' `streamEstimateDistanceFromFirstEverEntry`: the entries-read counter
     /// of `id`, when it can be known.
-    fn estimate_distance(&self, id: StreamId) -> Option<u64> {
-        let meta = &self.meta;
+    fn estimate_distance(&mut self, s: &mut dyn StreamOps, id: StreamId) -> Option<u64> {
+        let meta = self.meta;
         if meta.entries_added == 0 {
             return Some(0);
         }
@@ -534,11 +539,12 @@ impl Position {
         if id > meta.last_id {
             return None;
         }
-        if meta.max_deleted == StreamId::MIN || meta.max_deleted < self.first {
-            if id < self.first {
+        let first = self.first(s);
+        if meta.max_deleted == StreamId::MIN || meta.max_deleted < first {
+            if id < first {
                 return Some(meta.entries_added.saturating_sub(self.len));
             }
-            if id == self.first {
+            if id == first {
                 return Some(meta.entries_added.saturating_sub(self.len) + 1);
             }
         }
@@ -546,17 +552,22 @@ impl Position {
     }
 
     /// A group's lag as `XINFO` reports it (`None` = unknown).
-    fn lag(&self, last_id: StreamId, entries_read: Option<u64>) -> Option<i64> {
+    fn lag(
+        &mut self,
+        s: &mut dyn StreamOps,
+        last_id: StreamId,
+        entries_read: Option<u64>,
+    ) -> Option<i64> {
         let added = self.meta.entries_added;
         if added == 0 {
             return Some(0);
         }
         if let Some(read) = entries_read {
-            if !self.has_tombstones_after(last_id) {
+            if !self.has_tombstones_after(s, last_id) {
                 return Some(added as i64 - read as i64);
             }
         }
-        self.estimate_distance(last_id)
+        self.estimate_distance(s, last_id)
             .map(|read| added as i64 - read as i64)
     }
 }
@@ -1350,13 +1361,13 @@ fn read_group(
         batch.push((id, fields.to_vec()));
         count == 0 || batch.len() < count
     });
-    let pos = Position::of(s);
+    let mut pos = Position::of(s);
     let mut out = Vec::with_capacity(batch.len());
     for (id, fields) in batch {
         if id > info.last_id {
             info.entries_read = match info.entries_read {
-                Some(n) if !pos.has_tombstones_after(id) => Some(n + 1),
-                _ if pos.meta.entries_added > 0 => pos.estimate_distance(id),
+                Some(n) if !pos.has_tombstones_after(s, id) => Some(n + 1),
+                _ if pos.meta.entries_added > 0 => pos.estimate_distance(s, id),
                 other => other,
             };
             info.last_id = id;
@@ -2038,7 +2049,7 @@ fn stream_info(s: &mut dyn StreamOps) -> Frame {
 
 fn stream_info_full(s: &mut dyn StreamOps, count: usize) -> Frame {
     let mut pairs = stream_head(s);
-    let pos = Position::of(s);
+    let mut pos = Position::of(s);
     pairs.push((
         "entries",
         Frame::Array(range_frames(s, StreamId::MIN, StreamId::MAX, false, count)),
@@ -2050,7 +2061,7 @@ fn stream_info_full(s: &mut dyn StreamOps, count: usize) -> Frame {
     });
     let mut groups = Vec::with_capacity(names.len());
     for (name, info) in names {
-        let lag = pos.lag(info.last_id, info.entries_read);
+        let lag = pos.lag(s, info.last_id, info.entries_read);
         let mut pel = Vec::new();
         s.groups().pending_range(
             &name,
@@ -2115,7 +2126,7 @@ fn stream_info_full(s: &mut dyn StreamOps, count: usize) -> Frame {
 fn xinfo_groups(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let key = &argv[2];
     let reply = read_stream(ctx, key, |s| {
-        let pos = Position::of(s);
+        let mut pos = Position::of(s);
         let mut names = Vec::new();
         s.groups().for_each_group(&mut |name, info| {
             names.push((Bytes::copy_from_slice(name), *info));
@@ -2123,7 +2134,7 @@ fn xinfo_groups(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         });
         let mut out = Vec::with_capacity(names.len());
         for (name, info) in names {
-            let lag = pos.lag(info.last_id, info.entries_read);
+            let lag = pos.lag(s, info.last_id, info.entries_read);
             out.push(info_map(vec![
                 ("name", Frame::Bulk(name)),
                 ("consumers", int(info.consumers)),

@@ -2,7 +2,8 @@
 //! [`Txn::with_stream`](ferrokv_core::storage::Txn::with_stream) hands to a command.
 //!
 //! The metadata record holds the live entry count and, as its payload, the stream's
-//! counters ([`StreamMeta`]) and node count. Sub-key suffixes (after the key's
+//! counters ([`StreamMeta`]), node count and a low-water mark below which trims
+//! deleted everything. Sub-key suffixes (after the key's
 //! `db | hash | len | key | version` prefix):
 //!
 //! | suffix | value |
@@ -38,7 +39,7 @@ const CONSUMER: u8 = 5;
 const CPEL: u8 = 6;
 
 /// Bytes of the counters in the metadata payload.
-const META_LEN: usize = 48;
+const META_LEN: usize = 64;
 
 pub(crate) struct StreamView<'c, 't, 'a, S: OrderedStore>(pub(crate) &'c mut Coll<'t, 'a, S>);
 
@@ -194,13 +195,26 @@ impl<S: OrderedStore> StreamView<'_, '_, '_, S> {
     }
 
     fn write_meta(&mut self, meta: &StreamMeta, nodes: u64) {
+        let low = self.low();
+        self.write_payload(meta, nodes, low);
+    }
+
+    fn write_payload(&mut self, meta: &StreamMeta, nodes: u64, low: StreamId) {
         let mut out = Vec::with_capacity(META_LEN);
         out.extend_from_slice(&meta.last_id.to_be_bytes());
         out.extend_from_slice(&meta.max_deleted.to_be_bytes());
         out.extend_from_slice(&meta.entries_added.to_be_bytes());
         out.extend_from_slice(&nodes.to_be_bytes());
+        out.extend_from_slice(&low.to_be_bytes());
         self.0.rec.payload = Bytes::from(out);
         self.0.wrote = true;
+    }
+
+    /// The low-water mark: every entry and node record below this ID is known
+    /// to be deleted (by trims), so walks from the head start here instead of
+    /// stepping over their tombstones until compaction drops them.
+    fn low(&self) -> StreamId {
+        id_at(&self.0.rec.payload, 48)
     }
 
     fn set_nodes(&mut self, nodes: u64) {
@@ -326,6 +340,12 @@ impl<S: OrderedStore> StreamOps for StreamView<'_, '_, '_, S> {
         let value = encode_entry(fields);
         let key = tagged(ENTRY, id);
         self.0.put(&key, &value);
+        if id < self.low() {
+            // XSETID can move the last ID back below trimmed entries: the mark
+            // must stay at or below every live entry.
+            let (meta, nodes) = (self.meta_now(), self.nodes_count());
+            self.write_payload(&meta, nodes, id);
+        }
         let size = self.0.size(key.len(), value.len());
         self.0.grow(size);
         self.0.rec.len += 1;
@@ -396,7 +416,7 @@ impl<S: OrderedStore> StreamOps for StreamView<'_, '_, '_, S> {
         if start > end {
             return;
         }
-        let from = tagged(ENTRY, start);
+        let from = tagged(ENTRY, start.max(self.low()));
         let to = match end.next() {
             Some(n) => tagged(ENTRY, n).to_vec(),
             None => vec![ENTRY + 1],
@@ -417,7 +437,8 @@ impl<S: OrderedStore> StreamOps for StreamView<'_, '_, '_, S> {
 
     fn first_node(&mut self) -> Option<StreamNode> {
         let mut found = None;
-        self.0.walk(&[NODE], Some(&[NODE + 1]), false, &mut |k, v| {
+        let from = tagged(NODE, self.low());
+        self.0.walk(&from, Some(&[NODE + 1]), false, &mut |k, v| {
             found = Some(StreamNode {
                 first: id_at(k, 1),
                 last: id_at(v, 16),
@@ -450,7 +471,8 @@ impl<S: OrderedStore> StreamOps for StreamView<'_, '_, '_, S> {
         }
         self.0.del(&tagged(NODE, node.first));
         let n = self.nodes_count().saturating_sub(1);
-        self.set_nodes(n);
+        let meta = self.meta_now();
+        self.write_payload(&meta, n, node.last.next().unwrap_or(StreamId::MAX));
     }
 
     fn nodes(&mut self) -> u64 {

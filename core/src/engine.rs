@@ -59,6 +59,9 @@ pub struct Engine {
     /// The backend's `dataset_bytes`, measured outside any command scope: backends lock
     /// their data to measure it, so INFO (which runs inside a scope) cannot ask directly.
     dataset_bytes: AtomicU64,
+    /// `stream-node-max-entries` and `stream-node-max-bytes`, refreshed with the
+    /// encoding limits, so XADD reads two atomics instead of the configuration.
+    stream_node_limits: [AtomicU64; 2],
 }
 
 impl Engine {
@@ -90,6 +93,7 @@ impl Engine {
             shutdown: Mutex::new(None),
             shutdown_waker: Mutex::new(None),
             dataset_bytes: AtomicU64::new(dataset_bytes),
+            stream_node_limits: [AtomicU64::new(100), AtomicU64::new(4096)],
         };
         engine.apply_encoding_limits();
         engine.notify.refresh(&engine.config);
@@ -109,6 +113,24 @@ impl Engine {
             zset_max_listpack_value: size("zset-max-listpack-value"),
             list_max_listpack_size: c.get_i64("list-max-listpack-size"),
         });
+        let [entries, bytes] = &self.stream_node_limits;
+        entries.store(
+            c.get_i64("stream-node-max-entries").max(0) as u64,
+            Ordering::Relaxed,
+        );
+        bytes.store(
+            c.get_i64("stream-node-max-bytes").max(0) as u64,
+            Ordering::Relaxed,
+        );
+    }
+
+    /// `stream-node-max-entries` and `stream-node-max-bytes` as last applied.
+    pub fn stream_node_limits(&self) -> crate::storage::NodeLimits {
+        let [entries, bytes] = &self.stream_node_limits;
+        crate::storage::NodeLimits {
+            max_entries: entries.load(Ordering::Relaxed),
+            max_bytes: bytes.load(Ordering::Relaxed),
+        }
     }
 
     /// The storage backend.

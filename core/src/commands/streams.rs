@@ -620,17 +620,7 @@ fn write_stream<R>(
 
 /// `stream-node-max-entries` and `stream-node-max-bytes` from the configuration.
 fn node_limits(ctx: &Ctx<'_>) -> NodeLimits {
-    let get = |name: &str, default: u64| {
-        ctx.engine
-            .config
-            .get(name)
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(default)
-    };
-    NodeLimits {
-        max_entries: get("stream-node-max-entries", 100),
-        max_bytes: get("stream-node-max-bytes", 4096),
-    }
+    ctx.engine.stream_node_limits()
 }
 
 // ---------------------------------------------------------------------------

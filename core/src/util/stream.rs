@@ -272,12 +272,6 @@ impl Node {
         }
     }
 
-    fn master_fields(&self) -> Vec<Item<'_>> {
-        let mut pos = 0;
-        let n = get_varint(&self.buf, &mut pos);
-        (0..n).map(|_| get_bytes(&self.buf, &mut pos)).collect()
-    }
-
     fn same_fields(&self, fields: &[&[u8]]) -> bool {
         let mut pos = 0;
         let n = get_varint(&self.buf, &mut pos) as usize;
@@ -353,14 +347,19 @@ impl Node {
         pos += 1;
         get_varint(&self.buf, &mut pos);
         get_varint(&self.buf, &mut pos);
-        let mut out = Vec::new();
+        let mut out;
         if flags & SAME_FIELDS != 0 {
-            for name in self.master_fields() {
-                out.push(name.to_bytes());
+            // Master field names and the entry's values, read side by side.
+            let mut names_at = 0;
+            let n = get_varint(&self.buf, &mut names_at);
+            out = Vec::with_capacity(2 * n.min(1024) as usize);
+            for _ in 0..n {
+                out.push(get_bytes(&self.buf, &mut names_at).to_bytes());
                 out.push(get_bytes(&self.buf, &mut pos).to_bytes());
             }
         } else {
             let n = get_varint(&self.buf, &mut pos);
+            out = Vec::with_capacity(n.min(2048) as usize);
             for _ in 0..n {
                 out.push(get_bytes(&self.buf, &mut pos).to_bytes());
             }

@@ -2,8 +2,8 @@
 //! [`Txn::with_stream`](ferrokv_core::storage::Txn::with_stream) hands to a command.
 //!
 //! The metadata record holds the live entry count and, as its payload, the stream's
-//! counters ([`StreamMeta`]), node count and a low-water mark below which trims
-//! deleted everything. Sub-key suffixes (after the key's
+//! counters ([`StreamMeta`]), node count, a low-water mark below which trims
+//! deleted everything, and a hint naming the tail node. Sub-key suffixes (after the key's
 //! `db | hash | len | key | version` prefix):
 //!
 //! | suffix | value |
@@ -39,7 +39,7 @@ const CONSUMER: u8 = 5;
 const CPEL: u8 = 6;
 
 /// Bytes of the counters in the metadata payload.
-const META_LEN: usize = 64;
+const META_LEN: usize = 81;
 
 pub(crate) struct StreamView<'c, 't, 'a, S: OrderedStore>(pub(crate) &'c mut Coll<'t, 'a, S>);
 
@@ -206,8 +206,40 @@ impl<S: OrderedStore> StreamView<'_, '_, '_, S> {
         out.extend_from_slice(&meta.entries_added.to_be_bytes());
         out.extend_from_slice(&nodes.to_be_bytes());
         out.extend_from_slice(&low.to_be_bytes());
+        // Keep the tail hint (see `tail_hint`).
+        out.extend_from_slice(self.0.rec.payload.get(64..81).unwrap_or(&[0; 17]));
         self.0.rec.payload = Bytes::from(out);
         self.0.wrote = true;
+    }
+
+    /// The first ID of the last node created, if any: a point read finds the tail
+    /// node without an iterator (one per XADD otherwise). A hint only: if that node
+    /// is gone, the last node is found by a reverse walk.
+    fn tail_hint(&self) -> Option<StreamId> {
+        let p = &self.0.rec.payload;
+        (p.get(80) == Some(&1)).then(|| id_at(p, 64))
+    }
+
+    fn set_tail_hint(&mut self, first: StreamId) {
+        let mut out = self.0.rec.payload.to_vec();
+        out.resize(81, 0);
+        out[64..80].copy_from_slice(&first.to_be_bytes());
+        out[80] = 1;
+        self.0.rec.payload = Bytes::from(out);
+        self.0.wrote = true;
+    }
+
+    /// The last node: through the tail hint when it still exists.
+    fn tail_node(&mut self) -> Option<DiskNode> {
+        if let Some(first) = self.tail_hint() {
+            let key = tagged(NODE, first);
+            if let Some(v) = self.0.read(&key) {
+                return Some(DiskNode::decode(&key, &v));
+            }
+        }
+        let tail = self.node_at_or_before(StreamId::MAX)?;
+        self.set_tail_hint(tail.node.first);
+        Some(tail)
     }
 
     /// The low-water mark: every entry and node record below this ID is known
@@ -350,7 +382,7 @@ impl<S: OrderedStore> StreamOps for StreamView<'_, '_, '_, S> {
         self.0.grow(size);
         self.0.rec.len += 1;
         self.0.wrote = true;
-        let tail = self.node_at_or_before(StreamId::MAX).filter(|t| {
+        let tail = self.tail_node().filter(|t| {
             let deleted = t.appended.saturating_sub(t.node.live);
             let bytes = lp_node_bytes(t.lp_rest, t.node.live, deleted);
             !limits.is_full(bytes, t.appended, entry_len(fields))
@@ -379,6 +411,7 @@ impl<S: OrderedStore> StreamOps for StreamView<'_, '_, '_, S> {
                 self.put_node(&t);
                 let n = self.nodes_count() + 1;
                 self.set_nodes(n);
+                self.set_tail_hint(id);
             }
         }
     }

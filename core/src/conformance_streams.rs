@@ -161,7 +161,8 @@ fn random_op(rng: &mut Lcg, next_ms: &mut u64, s: &mut dyn StreamOps) {
             s.append(id, &fields, limits);
         }
         5 => {
-            s.remove(old_id(rng, *next_ms));
+            let drop_empty = rng.below(2) == 0;
+            s.remove(old_id(rng, *next_ms), drop_empty);
         }
         6 => s.remove_first_node(),
         7 => {
@@ -242,7 +243,7 @@ pub fn check_stream_keyspace(b: &dyn StorageBackend) {
         let made = with_stream(t, 0, b"s", true, |s| {
             s.append(StreamId::new(1, 1), &[b"a", b"1"], NodeLimits::default());
             s.groups().set_group(b"g", StreamId::new(1, 1), Some(1));
-            s.remove(StreamId::new(1, 1))
+            s.remove(StreamId::new(1, 1), true)
         });
         assert_eq!(made, Ok(Some(true)));
         let meta = t.meta(0, b"s").expect("meta").expect("empty streams stay");

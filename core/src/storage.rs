@@ -582,7 +582,9 @@ pub trait StreamOps {
     /// it unless [`NodeLimits::is_full`] says a new node starts here.
     fn append(&mut self, id: StreamId, fields: &[&[u8]], limits: NodeLimits);
     /// Deletes an entry; false if absent.
-    fn remove(&mut self, id: StreamId) -> bool;
+    /// Its node goes when its last live entry goes if `drop_empty_node` (XDEL);
+    /// an exact trim keeps it (Redis' `streamTrim` only marks entries deleted).
+    fn remove(&mut self, id: StreamId, drop_empty_node: bool) -> bool;
     /// Visits the entries with IDs in `start..=end`, ascending (descending when
     /// `rev`), passing ID and the flat field/value list, until `visit` returns false.
     fn range(

@@ -749,8 +749,8 @@ impl StreamOps for RecordStream<'_> {
         self.changed = true;
         self.inner.append(id, fields, limits)
     }
-    fn remove(&mut self, id: StreamId) -> bool {
-        let r = self.inner.remove(id);
+    fn remove(&mut self, id: StreamId, drop_empty_node: bool) -> bool {
+        let r = self.inner.remove(id, drop_empty_node);
         self.changed |= r;
         r
     }

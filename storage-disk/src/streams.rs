@@ -416,7 +416,7 @@ impl<S: OrderedStore> StreamOps for StreamView<'_, '_, '_, S> {
         }
     }
 
-    fn remove(&mut self, id: StreamId) -> bool {
+    fn remove(&mut self, id: StreamId, drop_empty_node: bool) -> bool {
         let key = tagged(ENTRY, id);
         let Some(old) = self.0.read(&key) else {
             return false;
@@ -428,7 +428,7 @@ impl<S: OrderedStore> StreamOps for StreamView<'_, '_, '_, S> {
         self.0.wrote = true;
         if let Some(mut t) = self.node_at_or_before(id) {
             t.node.live = t.node.live.saturating_sub(1);
-            if t.node.live == 0 {
+            if t.node.live == 0 && drop_empty_node {
                 self.0.del(&tagged(NODE, t.node.first));
                 let n = self.nodes_count().saturating_sub(1);
                 self.set_nodes(n);

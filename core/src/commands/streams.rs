@@ -788,7 +788,7 @@ fn trim(s: &mut dyn StreamOps, args: &TrimArgs) -> u64 {
             !stop
         });
         for id in doomed {
-            if s.remove(id) {
+            if s.remove(id, false) {
                 deleted += 1;
             }
         }
@@ -957,7 +957,7 @@ fn xdel(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         let mut meta = s.meta();
         let mut deleted = 0u64;
         for id in ids {
-            if s.remove(id) {
+            if s.remove(id, true) {
                 meta.max_deleted = meta.max_deleted.max(id);
                 deleted += 1;
             }

@@ -707,7 +707,7 @@ impl StreamOps for MemStream {
         self.len += 1;
     }
 
-    fn remove(&mut self, id: StreamId) -> bool {
+    fn remove(&mut self, id: StreamId, drop_empty_node: bool) -> bool {
         let Some((&key, node)) = self.nodes.range_mut(..=id).next_back() else {
             return false;
         };
@@ -724,7 +724,7 @@ impl StreamOps for MemStream {
         node.buf[at] |= DELETED;
         node.live -= 1;
         self.len -= 1;
-        if node.live == 0 {
+        if node.live == 0 && drop_empty_node {
             if let Some(node) = self.nodes.remove(&key) {
                 self.heap -= MemStream::node_bytes(&node);
             }
@@ -847,11 +847,11 @@ mod tests {
             .map(Bytes::from)
             .collect();
         assert_eq!(got, want);
-        assert!(s.remove(StreamId::new(100, 0)));
-        assert!(!s.remove(StreamId::new(100, 0)));
+        assert!(s.remove(StreamId::new(100, 0), true));
+        assert!(!s.remove(StreamId::new(100, 0), true));
         assert_eq!(s.len(), 249);
         for i in 1..100 {
-            assert!(s.remove(StreamId::new(i, 0)));
+            assert!(s.remove(StreamId::new(i, 0), true));
         }
         assert_eq!(s.nodes(), 2);
         assert_eq!(s.first_node().map(|n| n.first), Some(StreamId::new(101, 0)));

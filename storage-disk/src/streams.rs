@@ -513,7 +513,8 @@ impl<S: OrderedStore> StreamOps for StreamView<'_, '_, '_, S> {
     }
 
     fn for_each_node(&mut self, visit: &mut dyn FnMut(StreamId)) {
-        self.0.walk(&[NODE], Some(&[NODE + 1]), false, &mut |k, _| {
+        let from = tagged(NODE, self.low());
+        self.0.walk(&from, Some(&[NODE + 1]), false, &mut |k, _| {
             visit(id_at(k, 1));
             true
         });

@@ -743,6 +743,12 @@ backend_tests! {
         check_exact(&mut c, "CONFIG SET stream-node-max-entries 100", "+OK").await;
     }
 
+    async fn command_info_of_stream_reads(server: &TestServer) {
+        let mut c = server.raw().await;
+        check(&mut c, "COMMAND INFO xread xreadgroup", r#"[["xread",-4,[+readonly,+blocking,+movablekeys],0,0,0,[+@read,+@stream,+@slow,+@blocking],[],[["flags",[+RO,+access],"begin_search",["type","keyword","spec",["keyword","STREAMS","startfrom",1]],"find_keys",["type","range","spec",["lastkey",-1,"keystep",1,"limit",2]]]],[]],["xreadgroup",-7,[+write,+blocking,+movablekeys],0,0,0,[+@write,+@stream,+@slow,+@blocking],[],[["flags",[+RO,+access],"begin_search",["type","keyword","spec",["keyword","STREAMS","startfrom",4]],"find_keys",["type","range","spec",["lastkey",-1,"keystep",1,"limit",2]]]],[]]]"#).await;
+        check(&mut c, "COMMAND GETKEYSANDFLAGS XREADGROUP GROUP g c STREAMS a b 0 0", r#"[["a",[+RO,+access]],["b",[+RO,+access]]]"#).await;
+    }
+
     async fn xread_blocks_until_xadd(server: &TestServer) {
         let mut admin = server.raw().await;
         let mut a = server.raw().await;

@@ -435,11 +435,13 @@ impl Txn for WatchTxn<'_> {
         create: bool,
         body: &mut dyn FnMut(&mut dyn StreamOps),
     ) -> StorageResult<bool> {
+        // Creating the stream (XGROUP CREATE ... MKSTREAM) touches the key.
+        let created = create && self.inner.meta(db, key)?.is_none();
         let mut changed = false;
         let r = self.inner.with_stream(db, key, create, &mut |ops| {
             let mut rec = RecordStream {
                 inner: ops,
-                changed: false,
+                changed: created,
             };
             body(&mut rec);
             changed |= rec.changed;
@@ -728,7 +730,9 @@ impl ZSetOps for RecordZSet<'_> {
     }
 }
 
-/// Forwards stream operations, noting whether any changed the stream or its groups.
+/// Forwards stream operations, noting whether any changed the entries. As in Redis
+/// 7.0, consumer group state (XREADGROUP, XACK, XCLAIM, XGROUP) and XSETID's counters
+/// do not touch watched keys; XADD, XDEL and trims do.
 struct RecordStream<'a> {
     inner: &'a mut dyn StreamOps,
     changed: bool,
@@ -742,7 +746,6 @@ impl StreamOps for RecordStream<'_> {
         self.inner.meta()
     }
     fn set_meta(&mut self, meta: &StreamMeta) {
-        self.changed |= self.inner.meta() != *meta;
         self.inner.set_meta(meta)
     }
     fn append(&mut self, id: StreamId, fields: &[&[u8]], limits: NodeLimits) {
@@ -786,13 +789,10 @@ impl StreamGroupOps for RecordStream<'_> {
         self.inner.groups().group(group)
     }
     fn set_group(&mut self, group: &[u8], last_id: StreamId, entries_read: Option<u64>) {
-        self.changed = true;
         self.inner.groups().set_group(group, last_id, entries_read)
     }
     fn remove_group(&mut self, group: &[u8]) -> bool {
-        let r = self.inner.groups().remove_group(group);
-        self.changed |= r;
-        r
+        self.inner.groups().remove_group(group)
     }
     fn for_each_group(&mut self, visit: &mut dyn FnMut(&[u8], &GroupInfo) -> bool) {
         self.inner.groups().for_each_group(visit)
@@ -801,13 +801,10 @@ impl StreamGroupOps for RecordStream<'_> {
         self.inner.groups().pending(group, id)
     }
     fn set_pending(&mut self, group: &[u8], id: StreamId, entry: &PendingEntry) {
-        self.changed = true;
         self.inner.groups().set_pending(group, id, entry)
     }
     fn remove_pending(&mut self, group: &[u8], id: StreamId) -> bool {
-        let r = self.inner.groups().remove_pending(group, id);
-        self.changed |= r;
-        r
+        self.inner.groups().remove_pending(group, id)
     }
     fn pending_range(
         &mut self,
@@ -832,15 +829,12 @@ impl StreamGroupOps for RecordStream<'_> {
         seen_time: UnixMillis,
         active_time: Option<UnixMillis>,
     ) {
-        self.changed = true;
         self.inner
             .groups()
             .set_consumer(group, consumer, seen_time, active_time)
     }
     fn remove_consumer(&mut self, group: &[u8], consumer: &[u8]) -> bool {
-        let r = self.inner.groups().remove_consumer(group, consumer);
-        self.changed |= r;
-        r
+        self.inner.groups().remove_consumer(group, consumer)
     }
     fn for_each_consumer(
         &mut self,

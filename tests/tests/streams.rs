@@ -749,6 +749,43 @@ backend_tests! {
         check(&mut c, "COMMAND GETKEYSANDFLAGS XREADGROUP GROUP g c STREAMS a b 0 0", r#"[["a",[+RO,+access]],["b",[+RO,+access]]]"#).await;
     }
 
+    async fn watch_sees_entry_changes_not_group_state(server: &TestServer) {
+        let mut a = server.raw().await;
+        let mut b = server.raw().await;
+        // (command, whether it aborts a transaction watching the stream), as Redis
+        // 7.0: entry changes and creation do, consumer group state and XSETID do not.
+        let cases = [
+            ("XADD s 2-1 a b", true),
+            ("XDEL s 1-1", true),
+            ("XTRIM s MAXLEN 0", true),
+            ("XDEL s 9-9", false),
+            ("XREADGROUP GROUP g c STREAMS s >", false),
+            ("XACK s g 1-1", false),
+            ("XGROUP CREATE s g2 0", false),
+            ("XGROUP CREATECONSUMER s g z", false),
+            ("XGROUP SETID s g 0", false),
+            ("XGROUP DESTROY s g", false),
+            ("XCLAIM s g d 0 1-1", false),
+            ("XSETID s 5-0", false),
+            ("XREAD STREAMS s 0", false),
+            ("XGROUP CREATE new g $ MKSTREAM", true),
+        ];
+        for (cmd, aborts) in cases {
+            check(&mut a, "FLUSHALL", "+OK").await;
+            check(&mut a, "XADD s 1-1 a 1", r#""1-1""#).await;
+            check(&mut a, "XGROUP CREATE s g 0", "+OK").await;
+            check(&mut a, "XREADGROUP GROUP g c STREAMS s >", r#"[["s",[["1-1",["a","1"]]]]]"#).await;
+            let watched = if cmd.contains("new") { "new" } else { "s" };
+            check(&mut a, &format!("WATCH {watched}"), "+OK").await;
+            check(&mut a, "MULTI", "+OK").await;
+            check(&mut a, "PING", "+QUEUED").await;
+            let args: Vec<&str> = cmd.split(' ').collect();
+            b.send(&args).await;
+            let want = if aborts { "nilarr" } else { "[+PONG]" };
+            check(&mut a, "EXEC", want).await;
+        }
+    }
+
     async fn xread_blocks_until_xadd(server: &TestServer) {
         let mut admin = server.raw().await;
         let mut a = server.raw().await;
@@ -778,7 +815,9 @@ backend_tests! {
         let mut a = server.raw().await;
         let mut b = server.raw().await;
         check(&mut admin, "XGROUP CREATE s g $ MKSTREAM", "+OK").await;
+        // Block one after the other, so that alice is the oldest waiter.
         fire(&mut a, "XREADGROUP GROUP g alice BLOCK 0 STREAMS s >").await;
+        wait_blocked(&mut admin, 1).await;
         fire(&mut b, "XREADGROUP GROUP g bob BLOCK 0 STREAMS s >").await;
         wait_blocked(&mut admin, 2).await;
         check(&mut admin, "XADD s 1-1 f 1", r#""1-1""#).await;

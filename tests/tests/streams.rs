@@ -1174,3 +1174,64 @@ async fn random_streams_match_redis() {
     memory.stop().await;
     disk.stop().await;
 }
+
+/// Streams, their counters, groups, pending lists and consumers outlive a restart
+/// of the disk backend.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disk_streams_survive_restart() {
+    if against_redis() {
+        return;
+    }
+    let server = start(Backend::Disk).await;
+    let mut c = server.raw().await;
+    check(&mut c, "CONFIG SET stream-node-max-entries 2", "+OK").await;
+    for cmd in [
+        "XADD s 1-1 a 1",
+        "XADD s 2-1 b 2 c 3",
+        "XADD s 3-1 a 3",
+        "XADD s 4-1 a 4",
+        "XDEL s 2-1",
+        "XGROUP CREATE s g 0",
+        "XREADGROUP GROUP g alice COUNT 2 STREAMS s >",
+        "XGROUP CREATECONSUMER s g bob",
+        "XGROUP CREATE empty g $ MKSTREAM",
+    ] {
+        let args: Vec<&str> = cmd.split(' ').collect();
+        let reply = c.send(&args).await;
+        assert!(!matches!(reply, Frame::Error(_)), "{cmd}: {reply:?}");
+    }
+    let probes = [
+        "XRANGE s - +",
+        "XINFO STREAM s",
+        "XINFO GROUPS s",
+        "XPENDING s g",
+        "XINFO GROUPS empty",
+        "XLEN empty",
+    ];
+    let mut before = Vec::new();
+    for cmd in probes {
+        let args: Vec<&str> = cmd.split(' ').collect();
+        before.push(render_exact(&c.send(&args).await));
+    }
+    drop(c);
+    let server = server.restart().await;
+    let mut c = server.raw().await;
+    for (cmd, want) in probes.iter().zip(&before) {
+        check_exact(&mut c, cmd, want).await;
+    }
+    // Appending goes on where it left off (the tail node and counters survived).
+    check(&mut c, "XADD s 5-1 a 5", r#""5-1""#).await;
+    check(
+        &mut c,
+        "XADD s 4-9 a 5",
+        "!ERR The ID specified in XADD is equal or smaller than the target stream top item",
+    )
+    .await;
+    check(
+        &mut c,
+        "XREADGROUP GROUP g bob STREAMS s >",
+        r#"[["s",[["4-1",["a","4"]],["5-1",["a","5"]]]]]"#,
+    )
+    .await;
+    server.stop().await;
+}

@@ -278,6 +278,32 @@ impl<S: OrderedStore> StreamView<'_, '_, '_, S> {
         found
     }
 
+    /// The node holding entry `id`: the last one keyed at or below it, else the
+    /// first (as Redis' iterator seeks).
+    fn node_of(&mut self, id: StreamId) -> Option<DiskNode> {
+        if let Some(n) = self.node_at_or_before(id) {
+            return Some(n);
+        }
+        let from = tagged(NODE, self.low());
+        let mut found = None;
+        self.0.walk(&from, Some(&[NODE + 1]), false, &mut |k, v| {
+            found = Some(DiskNode::decode(k, v));
+            false
+        });
+        found
+    }
+
+    /// The first ID of the node after the one keyed `first`.
+    fn node_after(&mut self, first: StreamId) -> Option<StreamId> {
+        let from = tagged(NODE, first.next()?);
+        let mut found = None;
+        self.0.walk(&from, Some(&[NODE + 1]), false, &mut |k, _| {
+            found = Some(id_at(k, 1));
+            false
+        });
+        found
+    }
+
     fn put_node(&mut self, n: &DiskNode) {
         self.0.put(&tagged(NODE, n.node.first), &n.encode());
     }
@@ -426,7 +452,7 @@ impl<S: OrderedStore> StreamOps for StreamView<'_, '_, '_, S> {
         self.0.shrink(size);
         self.0.rec.len = self.0.rec.len.saturating_sub(1);
         self.0.wrote = true;
-        if let Some(mut t) = self.node_at_or_before(id) {
+        if let Some(mut t) = self.node_of(id) {
             t.node.live = t.node.live.saturating_sub(1);
             if t.node.live == 0 && drop_empty_node {
                 self.0.del(&tagged(NODE, t.node.first));
@@ -486,13 +512,17 @@ impl<S: OrderedStore> StreamOps for StreamView<'_, '_, '_, S> {
         let Some(node) = self.first_node() else {
             return;
         };
+        // The node's entries are all those below the next node's first ID (an
+        // entry may sit below its node's own first ID after XSETID, as in Redis).
+        let next = self.node_after(node.first);
+        let low = self.low();
         let mut doomed = Vec::new();
-        let to = match node.last.next() {
+        let to = match next {
             Some(n) => tagged(ENTRY, n).to_vec(),
             None => vec![ENTRY + 1],
         };
         self.0
-            .walk(&tagged(ENTRY, node.first), Some(&to), false, &mut |k, v| {
+            .walk(&tagged(ENTRY, low), Some(&to), false, &mut |k, v| {
                 doomed.push((k.to_vec(), v.len()));
                 true
             });
@@ -505,7 +535,8 @@ impl<S: OrderedStore> StreamOps for StreamView<'_, '_, '_, S> {
         self.0.del(&tagged(NODE, node.first));
         let n = self.nodes_count().saturating_sub(1);
         let meta = self.meta_now();
-        self.write_payload(&meta, n, node.last.next().unwrap_or(StreamId::MAX));
+        let low = next.unwrap_or_else(|| node.last.next().unwrap_or(StreamId::MAX));
+        self.write_payload(&meta, n, low);
     }
 
     fn nodes(&mut self) -> u64 {

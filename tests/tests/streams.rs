@@ -786,6 +786,33 @@ backend_tests! {
         }
     }
 
+    async fn entries_below_their_node_after_xsetid(server: &TestServer) {
+        let mut c = server.raw().await;
+        check_exact(&mut c, "XADD s 5-1 a 1", r#""5-1""#).await;
+        check_exact(&mut c, "XADD s 10-1 a 2", r#""10-1""#).await;
+        check_exact(&mut c, "XDEL s 10-1", "1").await;
+        check_exact(&mut c, "XTRIM s MINID 6", "1").await;
+        check_exact(&mut c, "XLEN s", "0").await;
+        check_exact(&mut c, "XSETID s 1-0", "+OK").await;
+        check_exact(&mut c, "XADD s 2-0 b 1", r#""2-0""#).await;
+        check_exact(&mut c, "XADD s 3-0 b 2", r#""3-0""#).await;
+        check_exact(&mut c, "XRANGE s - +", r#"[["2-0",["b","1"]],["3-0",["b","2"]]]"#).await;
+        check_exact(&mut c, "XREVRANGE s + -", r#"[["3-0",["b","2"]],["2-0",["b","1"]]]"#).await;
+        check_exact(&mut c, "XLEN s", "2").await;
+        check_exact(&mut c, "XRANGE s 2-0 2-0", r#"[["2-0",["b","1"]]]"#).await;
+        check_exact(&mut c, "XDEL s 2-0", "1").await;
+        check_exact(&mut c, "XLEN s", "1").await;
+        check_exact(&mut c, "XINFO STREAM s", r#"["length",1,"radix-tree-keys",1,"radix-tree-nodes",2,"last-generated-id","3-0","max-deleted-entry-id","10-1","entries-added",4,"recorded-first-entry-id","3-0","groups",0,"first-entry",["3-0",["b","2"]],"last-entry",["3-0",["b","2"]]]"#).await;
+        check_exact(&mut c, "XTRIM s MAXLEN 0", "1").await;
+        check_exact(&mut c, "XLEN s", "0").await;
+        check_exact(&mut c, "XADD s 4-0 c 3", r#""4-0""#).await;
+        check_exact(&mut c, "XRANGE s - 3-5", "[]").await;
+        check_exact(&mut c, "XREVRANGE s 2-5 -", "[]").await;
+        check_exact(&mut c, "XREVRANGE s + (2-0", r#"[["4-0",["c","3"]]]"#).await;
+        check_exact(&mut c, "XDEL s 3-0 4-0", "1").await;
+        check_exact(&mut c, "XLEN s", "0").await;
+    }
+
     async fn xread_blocks_until_xadd(server: &TestServer) {
         let mut admin = server.raw().await;
         let mut a = server.raw().await;

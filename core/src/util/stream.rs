@@ -290,7 +290,9 @@ impl Node {
         self.lp_rest = (u64::from(self.lp_rest) + added).min(u64::from(u32::MAX)) as u32;
         let buf = &mut self.buf;
         buf.push(if same { SAME_FIELDS } else { 0 });
-        put_varint(buf, id.ms - first.ms);
+        // Wrapping: after XSETID on an emptied stream an entry may sit below its
+        // node's first ID, as in Redis (whose deltas are then negative).
+        put_varint(buf, id.ms.wrapping_sub(first.ms));
         put_varint(buf, id.seq);
         if same {
             for v in fields.iter().skip(1).step_by(2) {
@@ -606,32 +608,36 @@ impl MemStream {
         node.buf.capacity() + NODE_OVERHEAD
     }
 
-    /// Visits the live entries from the node holding `start` on, in order.
+    /// The key of the node a forward walk from `start` begins at, as Redis'
+    /// iterator seeks: the last node keyed at or below `start`, else the first.
+    fn forward_from(&self, start: StreamId) -> Option<StreamId> {
+        self.nodes
+            .range(..=start)
+            .next_back()
+            .or_else(|| self.nodes.first_key_value())
+            .map(|(k, _)| *k)
+    }
+
+    /// Visits live entries forward with Redis' iterator rules (`streamIteratorGetID`):
+    /// entries below `start` are skipped and the first live entry past `end` ends
+    /// the walk, so that entries appended below their node's first ID (possible
+    /// after XSETID on an emptied stream) are met where Redis meets them.
     fn walk_forward(
         &self,
         start: StreamId,
         end: StreamId,
         visit: &mut dyn FnMut(StreamId, &[Bytes]) -> bool,
     ) {
-        let first_key = self
-            .nodes
-            .range(..=start)
-            .next_back()
-            .map_or(start, |(k, _)| *k);
+        let Some(first_key) = self.forward_from(start) else {
+            return;
+        };
         for (key, node) in self.nodes.range(first_key..) {
-            if *key > end {
-                return;
-            }
             let mut go = true;
             node.slots(*key, &mut |slot| {
-                if slot.id > end {
-                    go = false;
-                    return false;
-                }
                 if slot.deleted || slot.id < start {
                     return true;
                 }
-                go = visit(slot.id, &node.fields(slot));
+                go = slot.id <= end && visit(slot.id, &node.fields(slot));
                 go
             });
             if !go {
@@ -640,25 +646,34 @@ impl MemStream {
         }
     }
 
+    /// The reverse walk, as Redis: from the last node keyed at or below `end` (else
+    /// the last node) backwards, skipping live entries past `end`, ending at the
+    /// first live entry below `start`.
     fn walk_backward(
         &self,
         start: StreamId,
         end: StreamId,
         visit: &mut dyn FnMut(StreamId, &[Bytes]) -> bool,
     ) {
-        for (key, node) in self.nodes.range(..=end).rev() {
-            if node.last < start {
-                return;
-            }
+        let Some(last_key) = self
+            .nodes
+            .range(..=end)
+            .next_back()
+            .or_else(|| self.nodes.last_key_value())
+            .map(|(k, _)| *k)
+        else {
+            return;
+        };
+        for (key, node) in self.nodes.range(..=last_key).rev() {
             let mut slots = Vec::with_capacity(node.appended as usize);
             node.slots(*key, &mut |slot| {
-                if slot.id <= end && slot.id >= start && !slot.deleted {
+                if !slot.deleted && slot.id <= end {
                     slots.push(*slot);
                 }
-                slot.id <= end
+                true
             });
             for slot in slots.iter().rev() {
-                if !visit(slot.id, &node.fields(slot)) {
+                if slot.id < start || !visit(slot.id, &node.fields(slot)) {
                     return;
                 }
             }
@@ -708,17 +723,32 @@ impl StreamOps for MemStream {
     }
 
     fn remove(&mut self, id: StreamId, drop_empty_node: bool) -> bool {
-        let Some((&key, node)) = self.nodes.range_mut(..=id).next_back() else {
+        // Found as Redis' XDEL finds it: the first live entry of a forward walk
+        // from `id`.
+        let Some(first_key) = self.forward_from(id) else {
             return false;
         };
         let mut found = None;
-        node.slots(key, &mut |slot| {
-            if slot.id == id && !slot.deleted {
-                found = Some(slot.at);
+        for (key, node) in self.nodes.range(first_key..) {
+            let mut done = false;
+            node.slots(*key, &mut |slot| {
+                if slot.deleted || slot.id < id {
+                    return true;
+                }
+                if slot.id == id {
+                    found = Some((*key, slot.at));
+                }
+                done = true;
+                false
+            });
+            if done {
+                break;
             }
-            slot.id < id
-        });
-        let Some(at) = found else {
+        }
+        let Some((key, at)) = found else {
+            return false;
+        };
+        let Some(node) = self.nodes.get_mut(&key) else {
             return false;
         };
         node.buf[at] |= DELETED;

@@ -1115,7 +1115,7 @@ fn random_command(rng: &mut Rng) -> Vec<String> {
             consumer,
         ],
         23 => vec!["XGROUP".into(), "DESTROY".into(), key, group],
-        24 => vec!["XSETID".into(), key, format!("{}-0", 40 + rng.below(30))],
+        24 => vec!["XSETID".into(), key, format!("{}-0", 1 + rng.below(69))],
         25 => vec![
             "XREAD".into(),
             "COUNT".into(),

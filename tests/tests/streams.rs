@@ -1029,8 +1029,10 @@ fn random_command(rng: &mut Rng) -> Vec<String> {
                 id(rng)
             });
             w.extend(["f".into(), rng.below(100).to_string()]);
-            if rng.below(3) == 0 {
-                w.extend(["g".into(), "v".into()]);
+            match rng.below(4) {
+                0 => w.extend(["g".into(), "v".into()]),
+                1 => w.extend(["g".into(), "x".repeat(rng.below(120) as usize)]),
+                _ => {}
             }
             w
         }
@@ -1161,10 +1163,15 @@ async fn random_streams_match_redis() {
         }
         None => eprintln!("SKIPPED comparison with redis-server: not found"),
     }
-    // Small nodes so that approximate trims and node removal happen often.
+    // Small nodes (by count and by listpack bytes) so that approximate trims and
+    // node removal happen often.
     for c in clients.iter_mut() {
         let reply = c
             .send(&["CONFIG", "SET", "stream-node-max-entries", "4"])
+            .await;
+        assert_eq!(reply, ok());
+        let reply = c
+            .send(&["CONFIG", "SET", "stream-node-max-bytes", "300"])
             .await;
         assert_eq!(reply, ok());
     }

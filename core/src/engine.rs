@@ -384,7 +384,8 @@ impl Engine {
                 session.no_block = true;
                 session.serving = true;
                 let reply = self.run(&mut session, spec, &waiter.argv);
-                let final_error = matches!(&reply, Frame::Error(e) if e.starts_with(UNBLOCK_ERROR));
+                let final_error = matches!(&reply, Frame::Error(e)
+                    if UNBLOCK_ERRORS.iter().any(|u| e.starts_with(u)));
                 if matches!(reply, Frame::Null | Frame::NullArray | Frame::Error(_)) && !final_error
                 {
                     return None;
@@ -609,9 +610,12 @@ fn flag_transaction(session: &mut Session) {
 }
 
 /// Errors a re-run blocked command answers to end the wait (Redis unblocks an
-/// XREADGROUP whose group went away with such an error); other errors leave the
+/// XREADGROUP whose group or stream went away with these); other errors leave the
 /// client blocked.
-pub const UNBLOCK_ERROR: &[u8] = b"NOGROUP the consumer group this client was blocked on";
+pub const UNBLOCK_ERRORS: [&[u8]; 2] = [
+    b"NOGROUP the consumer group this client was blocked on",
+    b"UNBLOCKED the stream key no longer exists",
+];
 
 /// The key arguments as one slice of `argv` when they are adjacent (step 1), which
 /// saves collecting them for the usual commands.

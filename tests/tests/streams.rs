@@ -862,6 +862,16 @@ backend_tests! {
         wait_blocked(&mut admin, 1).await;
         check(&mut admin, "XGROUP DESTROY s g", "1").await;
         expect(&mut b, "!NOGROUP the consumer group this client was blocked on no longer exists").await;
+        // Deleting, overwriting or renaming the stream unblocks them too.
+        for cmd in ["DEL s", "SET s x", "RENAME s t"] {
+            admin.send(&["DEL", "s", "t"]).await;
+            check(&mut admin, "XGROUP CREATE s g $ MKSTREAM", "+OK").await;
+            fire(&mut b, "XREADGROUP GROUP g bob BLOCK 0 STREAMS s >").await;
+            wait_blocked(&mut admin, 1).await;
+            let args: Vec<&str> = cmd.split(' ').collect();
+            admin.send(&args).await;
+            expect(&mut b, "!UNBLOCKED the stream key no longer exists").await;
+        }
     }
 
     async fn blocking_reads_inside_multi_do_not_block(server: &TestServer) {

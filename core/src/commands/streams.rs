@@ -1219,13 +1219,27 @@ fn xreadgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     // Check keys, groups and IDs in argument order before serving anything.
     let mut ids: Vec<Option<StreamId>> = Vec::with_capacity(args.keys.len());
     for (key, raw) in args.keys.iter().zip(args.ids) {
-        let exists = read_stream(ctx, key, |s| s.groups().group(group).is_some())?;
-        if exists == Some(false) && ctx.session.serving {
-            // Blocked on a group that was destroyed meanwhile (Redis 7.0 wording).
-            return Err(CmdError(
-                "NOGROUP the consumer group this client was blocked on no longer exists".into(),
-            ));
+        let found = read_stream(ctx, key, |s| s.groups().group(group).is_some());
+        if ctx.session.serving {
+            // Re-run for a blocked client: a stream or group gone meanwhile ends the
+            // wait with Redis 7.0's errors.
+            match found {
+                Ok(Some(false)) => {
+                    return Err(CmdError(
+                        "NOGROUP the consumer group this client was blocked on no longer exists"
+                            .into(),
+                    ))
+                }
+                Ok(None) => {
+                    return Err(CmdError("UNBLOCKED the stream key no longer exists".into()))
+                }
+                Err(e) if e == CmdError::wrong_type() => {
+                    return Err(CmdError("UNBLOCKED the stream key no longer exists".into()))
+                }
+                _ => {}
+            }
         }
+        let exists = found?;
         if exists != Some(true) {
             return Err(CmdError(format!(
                 "NOGROUP No such key '{}' or consumer group '{}' in XREADGROUP with GROUP option",

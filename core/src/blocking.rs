@@ -319,6 +319,12 @@ impl BlockingRegistry {
         }
     }
 
+    /// Every key with waiters, with its database, in no particular order (after a
+    /// whole-keyspace write such as FLUSHALL or SWAPDB).
+    pub fn all_waited_keys(&self) -> Vec<(DbIndex, Bytes)> {
+        self.inner.lock().by_key.keys().cloned().collect()
+    }
+
     /// Keys among `keys` that have waiters, in order, without duplicates.
     pub fn waited_keys(&self, db: DbIndex, keys: &[&Bytes]) -> Vec<Bytes> {
         let inner = self.inner.lock();

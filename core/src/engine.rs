@@ -165,14 +165,23 @@ impl Engine {
                 let reply = self.run_counted(session, spec, argv);
                 let extra = std::mem::take(&mut session.extra_written_keys);
                 if self.blocking.any() && spec.flags.has(CmdFlags::WRITE) {
-                    let keys: Vec<&Bytes> = spec
-                        .keys
-                        .key_indexes(argv)
-                        .into_iter()
-                        .map(|i| &argv[i])
-                        .chain(&extra)
-                        .collect();
-                    self.serve_blocked(session.db, &keys);
+                    if spec.flags.has(CmdFlags::WHOLE_KEYSPACE) {
+                        // FLUSHALL, FLUSHDB, SWAPDB: any waited key may have
+                        // changed (Redis re-checks them: a list brought in by
+                        // SWAPDB serves, a stream gone unblocks XREADGROUP).
+                        for (db, key) in self.blocking.all_waited_keys() {
+                            self.serve_blocked(db, &[&key]);
+                        }
+                    } else {
+                        let keys: Vec<&Bytes> = spec
+                            .keys
+                            .key_indexes(argv)
+                            .into_iter()
+                            .map(|i| &argv[i])
+                            .chain(&extra)
+                            .collect();
+                        self.serve_blocked(session.db, &keys);
+                    }
                 }
                 if (session.multi.is_some() || !session.watched.is_empty())
                     && argv[0].eq_ignore_ascii_case(b"reset")

@@ -863,7 +863,7 @@ backend_tests! {
         check(&mut admin, "XGROUP DESTROY s g", "1").await;
         expect(&mut b, "!NOGROUP the consumer group this client was blocked on no longer exists").await;
         // Deleting, overwriting or renaming the stream unblocks them too.
-        for cmd in ["DEL s", "SET s x", "RENAME s t"] {
+        for cmd in ["DEL s", "SET s x", "RENAME s t", "FLUSHALL"] {
             admin.send(&["DEL", "s", "t"]).await;
             check(&mut admin, "XGROUP CREATE s g $ MKSTREAM", "+OK").await;
             fire(&mut b, "XREADGROUP GROUP g bob BLOCK 0 STREAMS s >").await;

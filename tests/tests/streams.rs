@@ -1202,7 +1202,6 @@ async fn random_streams_match_redis() {
             let reference = replies.len() - 1;
             for (i, reply) in replies.iter().enumerate() {
                 if reply != &replies[reference] {
-                    let _ = std::fs::write("/tmp/streams-dev/history.txt", history.join("\n"));
                     let tail = history[history.len().saturating_sub(25)..].join("\n  ");
                     panic!(
                         "seed {seed} step {step}: `{}`\n  {}: {reply}\n  {}: {}\nlast commands:\n  {tail}",

@@ -1204,10 +1204,11 @@ fn read_reply(ctx: &Ctx<'_>, replies: Vec<(Frame, Frame)>) -> Frame {
 
 /// One stream's part of an XREADGROUP.
 enum GroupRead {
-    /// Entries served (possibly none for a history read).
+    /// Entries served (possibly none for a history read), and whether the
+    /// consumer was created.
     Served(Vec<Frame>, bool),
-    /// Nothing new for `>`.
-    Nothing(bool),
+    /// Nothing new for `>` (the consumer is then neither created nor seen).
+    Nothing,
 }
 
 fn xreadgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
@@ -1269,8 +1270,7 @@ fn xreadgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
                 replies.push((Frame::Bulk(key.clone()), Frame::Array(entries)));
                 created
             }
-            Some(GroupRead::Nothing(created)) => created,
-            None => false,
+            Some(GroupRead::Nothing) | None => false,
         };
         if created {
             ctx.notify(notify::STREAM, "xgroup-createconsumer", key);
@@ -1314,14 +1314,14 @@ fn read_group(
     now: UnixMillis,
 ) -> GroupRead {
     let Some(mut info) = s.groups().group(group) else {
-        return GroupRead::Nothing(false);
+        return GroupRead::Nothing;
     };
     // `>` serves only when the stream has entries after the group's last ID.
     let start = match id {
         Some(after) => after.next(),
         None => match last_entry_id(s) {
             Some(top) if top > info.last_id => info.last_id.next(),
-            _ => return GroupRead::Nothing(false),
+            _ => return GroupRead::Nothing,
         },
     };
     // The consumer is created (and seen) only when served, as Redis 7.0.

@@ -54,6 +54,10 @@ pub struct Waiter {
     pub deadline: Option<UnixMillis>,
     /// Reply when the deadline passes (a null of the command's kind).
     pub timeout_reply: Frame,
+    /// A reader that takes nothing away (XREAD): when its command finds nothing,
+    /// the writer goes on to the next waiter instead of ending the round, since
+    /// later waiters may want other entries of the same key.
+    pub shared: bool,
     state: Mutex<State>,
     waker: Mutex<Option<Waker>>,
 }
@@ -126,6 +130,8 @@ pub struct BlockRequest {
     pub deadline: Option<UnixMillis>,
     /// Reply on timeout.
     pub timeout_reply: Frame,
+    /// See [`Waiter::shared`].
+    pub shared: bool,
 }
 
 /// Every blocked client, by key.
@@ -215,6 +221,7 @@ impl BlockingRegistry {
             resp,
             deadline: request.deadline,
             timeout_reply: request.timeout_reply,
+            shared: request.shared,
             state: Mutex::new(State::Waiting),
             waker: Mutex::new(None),
         });
@@ -300,12 +307,22 @@ impl BlockingRegistry {
                     self.remove(&waiter);
                     waiter.finish(reply);
                 }
+                None if waiter.shared => {
+                    waiter.release();
+                    skip += 1;
+                }
                 None => {
                     waiter.release();
                     return;
                 }
             }
         }
+    }
+
+    /// Every key with waiters, with its database, in no particular order (after a
+    /// whole-keyspace write such as FLUSHALL or SWAPDB).
+    pub fn all_waited_keys(&self) -> Vec<(DbIndex, Bytes)> {
+        self.inner.lock().by_key.keys().cloned().collect()
     }
 
     /// Keys among `keys` that have waiters, in order, without duplicates.

@@ -154,10 +154,21 @@ impl KeyPositions {
         }
     }
 
+    /// Keys after the `STREAMS` keyword, as XREAD and XREADGROUP take them.
+    pub const STREAMS: KeyPositions = KeyPositions {
+        first: 0,
+        last: 0,
+        step: 0,
+        numkeys_at: -1,
+    };
+
     /// Every key index in `argv`: the triple's, then the counted ones. A `numkeys`
     /// that is not a positive integer, or exceeds the arguments, counts as 0 (the
     /// handler reports the error without touching keys).
     pub fn key_indexes(&self, argv: &[Bytes]) -> Vec<usize> {
+        if self.numkeys_at < 0 {
+            return streams_keys(argv);
+        }
         let mut out: Vec<usize> = self.indexes(argv.len()).collect();
         let at = self.numkeys_at as usize;
         if at > 0 {
@@ -195,6 +206,36 @@ impl KeyPositions {
 
 /// Finds key arguments by parsing a command's options; returns their indexes in argv.
 pub type KeyFinder = fn(&[Bytes]) -> Vec<usize>;
+
+/// Redis' `xreadGetKeys`: options up to `STREAMS`, then as many keys as IDs; none
+/// when the arguments are malformed (the handler reports the error).
+fn streams_keys(argv: &[Bytes]) -> Vec<usize> {
+    let mut i = 1;
+    let mut streams = None;
+    while i < argv.len() {
+        let arg = &argv[i];
+        if arg.eq_ignore_ascii_case(b"block") || arg.eq_ignore_ascii_case(b"count") {
+            i += 2;
+        } else if arg.eq_ignore_ascii_case(b"group") {
+            i += 3;
+        } else if arg.eq_ignore_ascii_case(b"noack") {
+            i += 1;
+        } else if arg.eq_ignore_ascii_case(b"streams") {
+            streams = Some(i);
+            break;
+        } else {
+            break;
+        }
+    }
+    let Some(pos) = streams else {
+        return Vec::new();
+    };
+    let num = argv.len() - pos - 1;
+    if num == 0 || !num.is_multiple_of(2) {
+        return Vec::new();
+    }
+    (pos + 1..=pos + num / 2).collect()
+}
 
 /// A command handler: runs inside the command's atomic scope and returns its reply.
 pub type Handler = fn(&mut Ctx<'_>, &[Bytes]) -> CmdResult;

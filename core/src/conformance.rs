@@ -105,6 +105,7 @@ pub fn run_all(make: &dyn Fn() -> Box<dyn StorageBackend>) {
         check(backend.as_ref());
     }
     crate::conformance_collections::run_all(make);
+    crate::conformance_streams::run_all(make);
 }
 
 /// Name, database count and the scope clock.

@@ -63,6 +63,9 @@ pub struct Engine {
     /// The backend's `dataset_bytes`, measured outside any command scope: backends lock
     /// their data to measure it, so INFO (which runs inside a scope) cannot ask directly.
     dataset_bytes: AtomicU64,
+    /// `stream-node-max-entries` and `stream-node-max-bytes`, refreshed with the
+    /// encoding limits, so XADD reads two atomics instead of the configuration.
+    stream_node_limits: [AtomicU64; 2],
 }
 
 impl Engine {
@@ -96,6 +99,7 @@ impl Engine {
             shutdown: Mutex::new(None),
             shutdown_waker: Mutex::new(None),
             dataset_bytes: AtomicU64::new(dataset_bytes),
+            stream_node_limits: [AtomicU64::new(100), AtomicU64::new(4096)],
         };
         engine.apply_encoding_limits();
         engine.notify.refresh(&engine.config);
@@ -116,6 +120,24 @@ impl Engine {
             zset_max_listpack_value: size("zset-max-listpack-value"),
             list_max_listpack_size: c.get_i64("list-max-listpack-size"),
         });
+        let [entries, bytes] = &self.stream_node_limits;
+        entries.store(
+            c.get_i64("stream-node-max-entries").max(0) as u64,
+            Ordering::Relaxed,
+        );
+        bytes.store(
+            c.get_i64("stream-node-max-bytes").max(0) as u64,
+            Ordering::Relaxed,
+        );
+    }
+
+    /// `stream-node-max-entries` and `stream-node-max-bytes` as last applied.
+    pub fn stream_node_limits(&self) -> crate::storage::NodeLimits {
+        let [entries, bytes] = &self.stream_node_limits;
+        crate::storage::NodeLimits {
+            max_entries: entries.load(Ordering::Relaxed),
+            max_bytes: bytes.load(Ordering::Relaxed),
+        }
     }
 
     /// The storage backend.
@@ -229,13 +251,22 @@ impl Engine {
                 let reply = self.run_counted(session, spec, argv);
                 let extra = std::mem::take(&mut session.extra_written_keys);
                 if self.blocking.any() && spec.flags.has(CmdFlags::WRITE) {
-                    let keys: Vec<&Bytes> = spec
-                        .key_indexes(argv)
-                        .into_iter()
-                        .map(|i| &argv[i])
-                        .chain(&extra)
-                        .collect();
-                    self.serve_blocked(session.db, &keys);
+                    if spec.flags.has(CmdFlags::WHOLE_KEYSPACE) {
+                        // FLUSHALL, FLUSHDB, SWAPDB: any waited key may have
+                        // changed (Redis re-checks them: a list brought in by
+                        // SWAPDB serves, a stream gone unblocks XREADGROUP).
+                        for (db, key) in self.blocking.all_waited_keys() {
+                            self.serve_blocked(db, &[&key]);
+                        }
+                    } else {
+                        let keys: Vec<&Bytes> = spec
+                            .key_indexes(argv)
+                            .into_iter()
+                            .map(|i| &argv[i])
+                            .chain(&extra)
+                            .collect();
+                        self.serve_blocked(session.db, &keys);
+                    }
                 }
                 if (session.multi.is_some() || !session.watched.is_empty())
                     && argv[0].eq_ignore_ascii_case(b"reset")
@@ -445,11 +476,14 @@ impl Engine {
                 session.db = waiter.db;
                 session.resp = waiter.resp;
                 session.no_block = true;
+                session.serving = true;
                 let reply = self.run(&mut session, spec, &waiter.argv);
                 if !session.pending_invalidations.is_empty() {
                     self.send_pending_invalidations(&mut session);
                 }
-                if matches!(reply, Frame::Null | Frame::NullArray | Frame::Error(_)) {
+                let final_error = matches!(&reply, Frame::Error(e)
+                    if UNBLOCK_ERRORS.iter().any(|u| e.starts_with(u)));
+                if matches!(reply, Frame::Null | Frame::NullArray | Frame::Error(_)) && !final_error {
                     return None;
                 }
                 let written: Vec<&Bytes> = spec
@@ -732,11 +766,19 @@ fn flag_transaction(session: &mut Session) {
     }
 }
 
+/// Errors a re-run blocked command answers to end the wait (Redis unblocks an
+/// XREADGROUP whose group or stream went away with these); other errors leave the
+/// client blocked.
+pub const UNBLOCK_ERRORS: [&[u8]; 2] = [
+    b"NOGROUP the consumer group this client was blocked on",
+    b"UNBLOCKED the stream key no longer exists",
+];
+
 /// The key arguments as one slice of `argv` when they are adjacent (step 1), which
 /// saves collecting them for the usual commands.
 fn contiguous_keys<'a>(spec: &CommandSpec, argv: &'a [Bytes]) -> Option<&'a [Bytes]> {
     let keys = spec.keys;
-    if keys.step > 1 || keys.numkeys_at > 0 || spec.extra_keys.is_some() {
+    if keys.step > 1 || keys.numkeys_at != 0 || spec.extra_keys.is_some() {
         return None;
     }
     let mut indexes = keys.indexes(argv.len());

@@ -14,6 +14,8 @@ pub mod config;
 pub mod conformance;
 #[cfg(feature = "conformance")]
 pub mod conformance_collections;
+#[cfg(feature = "conformance")]
+pub mod conformance_streams;
 pub mod engine;
 pub mod notify;
 pub mod pause;

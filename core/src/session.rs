@@ -26,6 +26,10 @@ pub struct Session {
     /// Blocking commands answer at once as their timeout would (inside MULTI, and
     /// while a waiter's command is re-run to serve it).
     pub no_block: bool,
+    /// Set while a waiter's command is re-run to serve it (not inside MULTI), so a
+    /// command can answer what Redis answers a client it unblocks (XREADGROUP
+    /// whose group was destroyed meanwhile).
+    pub serving: bool,
     /// Keys a command wrote beyond its declared key positions (`SORT ... STORE`),
     /// so that clients blocked on them are served too.
     pub extra_written_keys: Vec<bytes::Bytes>,
@@ -66,6 +70,7 @@ impl Session {
             close_after_reply: false,
             blocked: None,
             no_block: false,
+            serving: false,
             extra_written_keys: Vec::new(),
             pubsub: Default::default(),
             multi: None,

@@ -401,6 +401,262 @@ pub trait ZSetOps {
     fn scan(&mut self, cursor: u64, count: usize, visit: &mut dyn FnMut(&[u8], f64)) -> u64;
 }
 
+/// A stream entry ID (`<ms>-<seq>`), ordered as Redis orders them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct StreamId {
+    /// Milliseconds part.
+    pub ms: u64,
+    /// Sequence part.
+    pub seq: u64,
+}
+
+impl StreamId {
+    /// `0-0`, below every entry.
+    pub const MIN: StreamId = StreamId { ms: 0, seq: 0 };
+    /// The largest ID.
+    pub const MAX: StreamId = StreamId {
+        ms: u64::MAX,
+        seq: u64::MAX,
+    };
+
+    /// An ID from its two parts.
+    pub const fn new(ms: u64, seq: u64) -> StreamId {
+        StreamId { ms, seq }
+    }
+
+    /// The next ID, or `None` at [`StreamId::MAX`].
+    pub fn next(self) -> Option<StreamId> {
+        match self.seq.checked_add(1) {
+            Some(seq) => Some(StreamId { ms: self.ms, seq }),
+            None => self.ms.checked_add(1).map(|ms| StreamId { ms, seq: 0 }),
+        }
+    }
+
+    /// The previous ID, or `None` at `0-0`.
+    pub fn prev(self) -> Option<StreamId> {
+        match self.seq.checked_sub(1) {
+            Some(seq) => Some(StreamId { ms: self.ms, seq }),
+            None => self
+                .ms
+                .checked_sub(1)
+                .map(|ms| StreamId { ms, seq: u64::MAX }),
+        }
+    }
+
+    /// Big-endian bytes, whose byte order is ID order (Redis' rax keys).
+    pub fn to_be_bytes(self) -> [u8; 16] {
+        let mut out = [0u8; 16];
+        out[..8].copy_from_slice(&self.ms.to_be_bytes());
+        out[8..].copy_from_slice(&self.seq.to_be_bytes());
+        out
+    }
+
+    /// Inverse of [`StreamId::to_be_bytes`]; `None` if `b` is shorter than 16 bytes.
+    pub fn from_be_bytes(b: &[u8]) -> Option<StreamId> {
+        let ms = u64::from_be_bytes(b.get(..8)?.try_into().ok()?);
+        let seq = u64::from_be_bytes(b.get(8..16)?.try_into().ok()?);
+        Some(StreamId { ms, seq })
+    }
+}
+
+impl std::fmt::Display for StreamId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{}", self.ms, self.seq)
+    }
+}
+
+/// The counters a stream keeps beside its entries (Redis' `stream` struct), owned by
+/// the commands: a backend stores them as given.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StreamMeta {
+    /// The last ID ever generated (`last-generated-id`), even if since deleted.
+    pub last_id: StreamId,
+    /// The largest ID ever deleted by `XDEL` (`max-deleted-entry-id`).
+    pub max_deleted: StreamId,
+    /// Entries ever added (`entries-added`).
+    pub entries_added: u64,
+}
+
+/// The first node of a stream, for trimming. Streams are stored in nodes of
+/// consecutive entries, as Redis' listpacks: a node holds at most
+/// `stream-node-max-entries` appended entries (deleted ones keep their place), is
+/// dropped when its last live entry goes, and approximate (`~`) trims remove whole
+/// nodes only, so that `XLEN` after such a trim is Redis'.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamNode {
+    /// ID of the node's first appended entry (the node's key).
+    pub first: StreamId,
+    /// ID of the node's last appended entry, deleted or not.
+    pub last: StreamId,
+    /// Live entries in the node.
+    pub live: u64,
+}
+
+/// When a stream's tail node is full, as Redis' `streamAppendItem` decides it:
+/// `stream-node-max-entries` appended entries (deleted ones included; 0 = no limit),
+/// or a listpack of `stream-node-max-bytes` once the new entry's fields and values
+/// are counted (0 = the 1 GB listpack limit). Node sizes are Redis' listpack sizes,
+/// computed by `util::stream::lp_*`, so nodes split where Redis splits them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NodeLimits {
+    /// `stream-node-max-entries`.
+    pub max_entries: u64,
+    /// `stream-node-max-bytes`.
+    pub max_bytes: u64,
+}
+
+impl Default for NodeLimits {
+    fn default() -> Self {
+        NodeLimits {
+            max_entries: 100,
+            max_bytes: 4096,
+        }
+    }
+}
+
+impl NodeLimits {
+    /// Whether a node of `lp_bytes` listpack bytes holding `appended` entries takes
+    /// no entry whose fields and values total `entry_len` bytes.
+    pub fn is_full(&self, lp_bytes: u64, appended: u64, entry_len: u64) -> bool {
+        const LISTPACK_MAX: u64 = 1 << 30;
+        let max_bytes = if self.max_bytes == 0 || self.max_bytes > LISTPACK_MAX {
+            LISTPACK_MAX
+        } else {
+            self.max_bytes
+        };
+        lp_bytes + entry_len >= max_bytes || (self.max_entries != 0 && appended >= self.max_entries)
+    }
+}
+
+/// A consumer group as `XINFO GROUPS` reports it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GroupInfo {
+    /// `last-delivered-id`.
+    pub last_id: StreamId,
+    /// `entries-read`; `None` when unknown (Redis' `SCG_INVALID_ENTRIES_READ`).
+    pub entries_read: Option<u64>,
+    /// Entries in the group's pending entries list.
+    pub pending: u64,
+    /// Consumers in the group.
+    pub consumers: u64,
+}
+
+/// One pending (delivered, unacknowledged) entry of a group: Redis' `streamNACK`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingEntry {
+    /// The consumer that owns it.
+    pub consumer: Bytes,
+    /// When it was last delivered.
+    pub delivery_time: UnixMillis,
+    /// How many times it was delivered.
+    pub delivery_count: u64,
+}
+
+/// A consumer of a group.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ConsumerInfo {
+    /// Last time the consumer attempted an interaction (`seen-time`).
+    pub seen_time: UnixMillis,
+    /// Last successful interaction (`active-time`); `None` if never.
+    pub active_time: Option<UnixMillis>,
+    /// Entries in the consumer's own pending list.
+    pub pending: u64,
+}
+
+/// Element-level access to one stream's entries. IDs are checked by the caller: an
+/// appended ID is above every ID ever appended. A backend that fails to read reports
+/// it when the enclosing `with_stream` returns. Unlike other collections, a stream
+/// left empty stays (Redis keeps empty streams and their groups).
+pub trait StreamOps {
+    /// Number of live entries.
+    fn len(&mut self) -> u64;
+    /// Whether there are no live entries.
+    fn is_empty(&mut self) -> bool {
+        self.len() == 0
+    }
+    /// The stream's counters.
+    fn meta(&mut self) -> StreamMeta;
+    /// Replaces the stream's counters.
+    fn set_meta(&mut self, meta: &StreamMeta);
+    /// Appends an entry; `fields` alternates field and value. The tail node takes
+    /// it unless [`NodeLimits::is_full`] says a new node starts here.
+    fn append(&mut self, id: StreamId, fields: &[&[u8]], limits: NodeLimits);
+    /// Deletes an entry; false if absent.
+    /// Its node goes when its last live entry goes if `drop_empty_node` (XDEL);
+    /// an exact trim keeps it (Redis' `streamTrim` only marks entries deleted).
+    fn remove(&mut self, id: StreamId, drop_empty_node: bool) -> bool;
+    /// Visits the entries with IDs in `start..=end`, ascending (descending when
+    /// `rev`), passing ID and the flat field/value list, until `visit` returns false.
+    fn range(
+        &mut self,
+        start: StreamId,
+        end: StreamId,
+        rev: bool,
+        visit: &mut dyn FnMut(StreamId, &[Bytes]) -> bool,
+    );
+    /// The first node (see [`StreamNode`]), if any.
+    fn first_node(&mut self) -> Option<StreamNode>;
+    /// Drops the first node and every entry in it.
+    fn remove_first_node(&mut self);
+    /// Number of nodes (`radix-tree-keys`).
+    fn nodes(&mut self) -> u64;
+    /// Visits the first ID of every node, in order (for `radix-tree-nodes`).
+    fn for_each_node(&mut self, visit: &mut dyn FnMut(StreamId));
+    /// The consumer groups of this stream.
+    fn groups(&mut self) -> &mut dyn StreamGroupOps;
+}
+
+/// Element-level access to a stream's consumer groups, their pending entries lists
+/// (ordered by ID) and consumers (each with its own pending list). Names are
+/// ordered by bytes, as Redis' radix trees order them.
+pub trait StreamGroupOps {
+    /// A group's state.
+    fn group(&mut self, group: &[u8]) -> Option<GroupInfo>;
+    /// Creates a group, or sets its last-delivered ID and entries-read counter.
+    fn set_group(&mut self, group: &[u8], last_id: StreamId, entries_read: Option<u64>);
+    /// Deletes a group with its consumers and pending entries; false if absent.
+    fn remove_group(&mut self, group: &[u8]) -> bool;
+    /// Visits every group in name order until `visit` returns false.
+    fn for_each_group(&mut self, visit: &mut dyn FnMut(&[u8], &GroupInfo) -> bool);
+    /// A pending entry of `group`.
+    fn pending(&mut self, group: &[u8], id: StreamId) -> Option<PendingEntry>;
+    /// Adds or replaces a pending entry of an existing group, moving it to
+    /// `entry.consumer`'s list (the consumer must exist).
+    fn set_pending(&mut self, group: &[u8], id: StreamId, entry: &PendingEntry);
+    /// Removes a pending entry (from its consumer's list too); false if absent.
+    fn remove_pending(&mut self, group: &[u8], id: StreamId) -> bool;
+    /// Visits the pending entries of `group` (only `consumer`'s when given) with IDs
+    /// in `start..=end`, ascending (descending when `rev`), until `visit` returns false.
+    fn pending_range(
+        &mut self,
+        group: &[u8],
+        consumer: Option<&[u8]>,
+        start: StreamId,
+        end: StreamId,
+        rev: bool,
+        visit: &mut dyn FnMut(StreamId, &PendingEntry) -> bool,
+    );
+    /// A consumer of `group`.
+    fn consumer(&mut self, group: &[u8], consumer: &[u8]) -> Option<ConsumerInfo>;
+    /// Creates a consumer of an existing group or updates its times.
+    fn set_consumer(
+        &mut self,
+        group: &[u8],
+        consumer: &[u8],
+        seen_time: UnixMillis,
+        active_time: Option<UnixMillis>,
+    );
+    /// Deletes a consumer and its pending entries (from the group's list too);
+    /// false if absent.
+    fn remove_consumer(&mut self, group: &[u8], consumer: &[u8]) -> bool;
+    /// Visits the consumers of `group` in name order until `visit` returns false.
+    fn for_each_consumer(
+        &mut self,
+        group: &[u8],
+        visit: &mut dyn FnMut(&[u8], &ConsumerInfo) -> bool,
+    );
+}
+
 /// Operations available inside an atomic scope. Every read applies lazy expiry first:
 /// an expired key is removed and reported as missing, as in Redis.
 pub trait Txn {
@@ -529,6 +785,17 @@ pub trait Txn {
         key: &[u8],
         create: bool,
         body: &mut dyn FnMut(&mut dyn ZSetOps),
+    ) -> StorageResult<bool>;
+
+    /// Runs `body` on the stream at `key`. If the key is missing, `body` runs on a
+    /// new empty stream when `create` is true, which is stored even if left empty
+    /// (streams may be empty); otherwise it does not run and the result is false.
+    fn with_stream(
+        &mut self,
+        db: DbIndex,
+        key: &[u8],
+        create: bool,
+        body: &mut dyn FnMut(&mut dyn StreamOps),
     ) -> StorageResult<bool>;
 
     /// Moves a key's value and expiry to `dst` (possibly in another database),
@@ -719,6 +986,22 @@ pub fn with_zset<R>(
     let mut body = Some(body);
     let mut out = None;
     txn.with_zset(db, key, create, &mut |ops| {
+        out = body.take().map(|b| b(ops))
+    })?;
+    Ok(out)
+}
+
+/// Runs `body` on the stream at `key` (see [`Txn::with_stream`]).
+pub fn with_stream<R>(
+    txn: &mut dyn Txn,
+    db: DbIndex,
+    key: &[u8],
+    create: bool,
+    body: impl FnOnce(&mut dyn StreamOps) -> R,
+) -> StorageResult<Option<R>> {
+    let mut body = Some(body);
+    let mut out = None;
+    txn.with_stream(db, key, create, &mut |ops| {
         out = body.take().map(|b| b(ops))
     })?;
     Ok(out)

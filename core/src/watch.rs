@@ -31,6 +31,10 @@ use parking_lot::Mutex;
 
 use crate::clients::{ClientHandle, FLAG_DIRTY_CAS};
 use crate::storage::{
+    ConsumerInfo, GroupInfo, NodeLimits, PendingEntry, StreamGroupOps, StreamId, StreamMeta,
+    StreamNode, StreamOps,
+};
+use crate::storage::{
     DbIndex, DbStats, End, HashOps, IncrError, KeyMeta, LexRange, ListOps, ObjectInfo, ScanPage,
     ScoreRange, SetOps, StorageResult, TtlUpdate, Txn, UnixMillis, ZSetOps,
 };
@@ -476,6 +480,30 @@ impl Txn for WatchTxn<'_> {
         r
     }
 
+    fn with_stream(
+        &mut self,
+        db: DbIndex,
+        key: &[u8],
+        create: bool,
+        body: &mut dyn FnMut(&mut dyn StreamOps),
+    ) -> StorageResult<bool> {
+        // Creating the stream (XGROUP CREATE ... MKSTREAM) touches the key.
+        let created = create && self.inner.meta(db, key)?.is_none();
+        let mut changed = false;
+        let r = self.inner.with_stream(db, key, create, &mut |ops| {
+            let mut rec = RecordStream {
+                inner: ops,
+                changed: created,
+            };
+            body(&mut rec);
+            changed |= rec.changed;
+        });
+        if changed {
+            self.note(db, key);
+        }
+        r
+    }
+
     fn rename(
         &mut self,
         src_db: DbIndex,
@@ -764,5 +792,120 @@ impl ZSetOps for RecordZSet<'_> {
     }
     fn scan(&mut self, cursor: u64, count: usize, visit: &mut dyn FnMut(&[u8], f64)) -> u64 {
         self.inner.scan(cursor, count, visit)
+    }
+}
+
+/// Forwards stream operations, noting whether any changed the entries. As in Redis
+/// 7.0, consumer group state (XREADGROUP, XACK, XCLAIM, XGROUP) and XSETID's counters
+/// do not touch watched keys; XADD, XDEL and trims do.
+struct RecordStream<'a> {
+    inner: &'a mut dyn StreamOps,
+    changed: bool,
+}
+
+impl StreamOps for RecordStream<'_> {
+    fn len(&mut self) -> u64 {
+        self.inner.len()
+    }
+    fn meta(&mut self) -> StreamMeta {
+        self.inner.meta()
+    }
+    fn set_meta(&mut self, meta: &StreamMeta) {
+        self.inner.set_meta(meta)
+    }
+    fn append(&mut self, id: StreamId, fields: &[&[u8]], limits: NodeLimits) {
+        self.changed = true;
+        self.inner.append(id, fields, limits)
+    }
+    fn remove(&mut self, id: StreamId, drop_empty_node: bool) -> bool {
+        let r = self.inner.remove(id, drop_empty_node);
+        self.changed |= r;
+        r
+    }
+    fn range(
+        &mut self,
+        start: StreamId,
+        end: StreamId,
+        rev: bool,
+        visit: &mut dyn FnMut(StreamId, &[Bytes]) -> bool,
+    ) {
+        self.inner.range(start, end, rev, visit)
+    }
+    fn first_node(&mut self) -> Option<StreamNode> {
+        self.inner.first_node()
+    }
+    fn remove_first_node(&mut self) {
+        self.changed = true;
+        self.inner.remove_first_node()
+    }
+    fn nodes(&mut self) -> u64 {
+        self.inner.nodes()
+    }
+    fn for_each_node(&mut self, visit: &mut dyn FnMut(StreamId)) {
+        self.inner.for_each_node(visit)
+    }
+    fn groups(&mut self) -> &mut dyn StreamGroupOps {
+        self
+    }
+}
+
+impl StreamGroupOps for RecordStream<'_> {
+    fn group(&mut self, group: &[u8]) -> Option<GroupInfo> {
+        self.inner.groups().group(group)
+    }
+    fn set_group(&mut self, group: &[u8], last_id: StreamId, entries_read: Option<u64>) {
+        self.inner.groups().set_group(group, last_id, entries_read)
+    }
+    fn remove_group(&mut self, group: &[u8]) -> bool {
+        self.inner.groups().remove_group(group)
+    }
+    fn for_each_group(&mut self, visit: &mut dyn FnMut(&[u8], &GroupInfo) -> bool) {
+        self.inner.groups().for_each_group(visit)
+    }
+    fn pending(&mut self, group: &[u8], id: StreamId) -> Option<PendingEntry> {
+        self.inner.groups().pending(group, id)
+    }
+    fn set_pending(&mut self, group: &[u8], id: StreamId, entry: &PendingEntry) {
+        self.inner.groups().set_pending(group, id, entry)
+    }
+    fn remove_pending(&mut self, group: &[u8], id: StreamId) -> bool {
+        self.inner.groups().remove_pending(group, id)
+    }
+    fn pending_range(
+        &mut self,
+        group: &[u8],
+        consumer: Option<&[u8]>,
+        start: StreamId,
+        end: StreamId,
+        rev: bool,
+        visit: &mut dyn FnMut(StreamId, &PendingEntry) -> bool,
+    ) {
+        self.inner
+            .groups()
+            .pending_range(group, consumer, start, end, rev, visit)
+    }
+    fn consumer(&mut self, group: &[u8], consumer: &[u8]) -> Option<ConsumerInfo> {
+        self.inner.groups().consumer(group, consumer)
+    }
+    fn set_consumer(
+        &mut self,
+        group: &[u8],
+        consumer: &[u8],
+        seen_time: UnixMillis,
+        active_time: Option<UnixMillis>,
+    ) {
+        self.inner
+            .groups()
+            .set_consumer(group, consumer, seen_time, active_time)
+    }
+    fn remove_consumer(&mut self, group: &[u8], consumer: &[u8]) -> bool {
+        self.inner.groups().remove_consumer(group, consumer)
+    }
+    fn for_each_consumer(
+        &mut self,
+        group: &[u8],
+        visit: &mut dyn FnMut(&[u8], &ConsumerInfo) -> bool,
+    ) {
+        self.inner.groups().for_each_consumer(group, visit)
     }
 }

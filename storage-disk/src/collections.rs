@@ -78,13 +78,13 @@ pub(crate) struct Coll<'t, 'a, S: OrderedStore> {
     /// End of the incarnation's sub-key range.
     end: Vec<u8>,
     /// The metadata as the operations left it.
-    rec: MetaRecord,
+    pub(crate) rec: MetaRecord,
     limits: EncodingLimits,
     /// The first failed store read.
-    err: Option<StorageError>,
+    pub(crate) err: Option<StorageError>,
     /// Whether an operation asked for a change (lazy removal of expired fields
     /// does not count).
-    wrote: bool,
+    pub(crate) wrote: bool,
     /// The sorted set index marks as read: a scope that changes nothing else does
     /// not write the metadata just to move them.
     marks: (Bytes, Bytes),
@@ -134,15 +134,15 @@ impl<'t, 'a, S: OrderedStore> Coll<'t, 'a, S> {
         (self.rec, self.err, self.wrote)
     }
 
-    fn failed(&self) -> bool {
+    pub(crate) fn failed(&self) -> bool {
         self.err.is_some()
     }
 
-    fn fail(&mut self, e: StorageError) {
+    pub(crate) fn fail(&mut self, e: StorageError) {
         self.err.get_or_insert(e);
     }
 
-    fn corrupt(&mut self, what: &str) {
+    pub(crate) fn corrupt(&mut self, what: &str) {
         self.fail(StorageError::Io(format!(
             "corrupt collection record: {what}"
         )));
@@ -155,7 +155,7 @@ impl<'t, 'a, S: OrderedStore> Coll<'t, 'a, S> {
         k
     }
 
-    fn read(&mut self, suffix: &[u8]) -> Option<Bytes> {
+    pub(crate) fn read(&mut self, suffix: &[u8]) -> Option<Bytes> {
         if self.failed() {
             return None;
         }
@@ -187,20 +187,20 @@ impl<'t, 'a, S: OrderedStore> Coll<'t, 'a, S> {
         self.known.push((suffix.to_vec(), value));
     }
 
-    fn put(&mut self, suffix: &[u8], value: &[u8]) {
+    pub(crate) fn put(&mut self, suffix: &[u8], value: &[u8]) {
         let k = self.sk(suffix);
         let value = Bytes::copy_from_slice(value);
         self.txn.put_raw(Keyspace::SubKey, k, Some(value.clone()));
         self.remember(suffix, Some(value));
     }
 
-    fn del(&mut self, suffix: &[u8]) {
+    pub(crate) fn del(&mut self, suffix: &[u8]) {
         let k = self.sk(suffix);
         self.txn.put_raw(Keyspace::SubKey, k, None);
         self.remember(suffix, None);
     }
 
-    fn del_range(&mut self, from: &[u8], to: &[u8]) {
+    pub(crate) fn del_range(&mut self, from: &[u8], to: &[u8]) {
         let (start, end) = (self.sk(from), self.sk(to));
         self.txn.delete_range(Keyspace::SubKey, start, end);
         self.known.clear();
@@ -209,7 +209,7 @@ impl<'t, 'a, S: OrderedStore> Coll<'t, 'a, S> {
     /// Visits the records with suffixes in `from..to` (to the end of the
     /// incarnation when `to` is `None`), descending when `rev`, passing suffix and
     /// value, until `f` returns false.
-    fn walk(
+    pub(crate) fn walk(
         &mut self,
         from: &[u8],
         to: Option<&[u8]>,
@@ -236,15 +236,15 @@ impl<'t, 'a, S: OrderedStore> Coll<'t, 'a, S> {
     }
 
     /// Bytes of a record with a suffix and value of these lengths.
-    fn size(&self, suffix_len: usize, value_len: usize) -> u64 {
+    pub(crate) fn size(&self, suffix_len: usize, value_len: usize) -> u64 {
         (self.prefix.len() + suffix_len + value_len) as u64
     }
 
-    fn grow(&mut self, bytes: u64) {
+    pub(crate) fn grow(&mut self, bytes: u64) {
         self.rec.bytes = self.rec.bytes.saturating_add(bytes);
     }
 
-    fn shrink(&mut self, bytes: u64) {
+    pub(crate) fn shrink(&mut self, bytes: u64) {
         self.rec.bytes = self.rec.bytes.saturating_sub(bytes);
     }
 

@@ -333,7 +333,9 @@ impl MetaRecord {
                         out.extend_from_slice(mark);
                     }
                 }
-                KeyType::String | KeyType::Stream => {}
+                // Streams: their counters (see `streams.rs`), opaque here.
+                KeyType::Stream => out.extend_from_slice(&self.payload),
+                KeyType::String => {}
             }
         }
         out
@@ -389,6 +391,7 @@ impl MetaRecord {
         } else {
             let rest = META_HEADER + 24;
             let (mut head, mut tail, mut removed) = (0, 0, 0);
+            let mut payload = Bytes::new();
             let (mut low, mut high) = (Bytes::new(), Bytes::new());
             match key_type {
                 KeyType::List => {
@@ -408,6 +411,7 @@ impl MetaRecord {
                         at += 1 + len;
                     }
                 }
+                KeyType::Stream => payload = raw.slice(rest.min(raw.len())..),
                 _ => {}
             }
             let len = read_u64(&raw, META_HEADER + 8)?;
@@ -426,7 +430,7 @@ impl MetaRecord {
                 removed,
                 low,
                 high,
-                payload: Bytes::new(),
+                payload,
             })
         }
     }

@@ -111,6 +111,7 @@ mod mem;
 #[cfg(feature = "rocksdb")]
 mod rocks;
 pub mod store;
+mod streams;
 mod txn;
 
 pub use backend::{KvBackend, DEFAULT_ROW_CACHE_BYTES, MAX_DATABASES, STRIPES};

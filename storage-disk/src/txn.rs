@@ -8,7 +8,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use ferrokv_core::storage::{
     DbIndex, DbStats, HashOps, KeyMeta, KeyType, ListOps, ObjectInfo, ScanPage, SetOps,
-    StorageError, StorageResult, TtlUpdate, Txn, UnixMillis, ZSetOps,
+    StorageError, StorageResult, StreamOps, TtlUpdate, Txn, UnixMillis, ZSetOps,
 };
 use rand::Rng;
 
@@ -20,6 +20,7 @@ use crate::encoding::{
     subkey_prefix, MetaRecord, PhysDb, FLAG_BIG, FLAG_RAW, SYS_DBMAP,
 };
 use crate::store::{Keyspace, OrderedStore, WriteBatch};
+use crate::streams::StreamView;
 
 /// Most expired records one read-only iteration (`SCAN`, `KEYS`, `RANDOMKEY`) deletes
 /// lazily, to bound the batch it leaves behind.
@@ -615,7 +616,8 @@ impl<'a, S: OrderedStore> KvTxn<'a, S> {
             self.poison(e.clone());
             return Err(e);
         }
-        if rec.len == 0 {
+        // Streams stay when empty (Redis keeps them and their groups).
+        if rec.len == 0 && ty != KeyType::Stream {
             if let Some(old) = &old {
                 self.write_record(pdb, key, Some(old), None);
             }
@@ -775,6 +777,18 @@ impl<S: OrderedStore> Txn for KvTxn<'_, S> {
     ) -> StorageResult<bool> {
         self.with_coll(db, key, create, KeyType::ZSet, &mut |c| {
             body(&mut ZSetView(c))
+        })
+    }
+
+    fn with_stream(
+        &mut self,
+        db: DbIndex,
+        key: &[u8],
+        create: bool,
+        body: &mut dyn FnMut(&mut dyn StreamOps),
+    ) -> StorageResult<bool> {
+        self.with_coll(db, key, create, KeyType::Stream, &mut |c| {
+            body(&mut StreamView(c))
         })
     }
 

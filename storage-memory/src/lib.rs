@@ -33,8 +33,8 @@ use smallvec::SmallVec;
 
 use ferrokv_core::storage::{
     DbIndex, DbStats, EncodingLimits, ExpireStats, HashOps, IncrError, KeyMeta, KeyType, ListOps,
-    ObjectInfo, ScanPage, Scope, SetOps, StorageBackend, StorageError, StorageResult, TtlUpdate,
-    Txn, UnixMillis, ZSetOps,
+    ObjectInfo, ScanPage, Scope, SetOps, StorageBackend, StorageError, StorageResult, StreamOps,
+    TtlUpdate, Txn, UnixMillis, ZSetOps,
 };
 use ferrokv_core::util::number::{format_i64, parse_i64};
 
@@ -687,6 +687,20 @@ impl Txn for MemTxn<'_> {
         self.with_value(db, key, create, KeyType::ZSet, &mut |v, limits, _| {
             if let Value::ZSet(zset) = v {
                 body(&mut ZSetHandle { zset, limits });
+            }
+        })
+    }
+
+    fn with_stream(
+        &mut self,
+        db: DbIndex,
+        key: &[u8],
+        create: bool,
+        body: &mut dyn FnMut(&mut dyn StreamOps),
+    ) -> StorageResult<bool> {
+        self.with_value(db, key, create, KeyType::Stream, &mut |v, _, _| {
+            if let Value::Stream(stream) = v {
+                body(&mut **stream);
             }
         })
     }

@@ -8,6 +8,7 @@ use crate::hashes::Hash;
 use crate::list::List;
 use crate::set::Set;
 use crate::zset::ZSet;
+use ferrokv_core::util::stream::MemStream;
 
 /// Longest byte string stored inline.
 pub const INLINE_CAP: usize = 23;
@@ -245,6 +246,8 @@ pub enum Value {
     Set(Set),
     /// A sorted set.
     ZSet(ZSet),
+    /// A stream: packed nodes of entries and consumer groups (boxed, rarely many).
+    Stream(Box<MemStream>),
 }
 
 const _: () = assert!(std::mem::size_of::<Value>() == 24);
@@ -267,7 +270,8 @@ impl Value {
             KeyType::Hash => Value::Hash(Hash::default()),
             KeyType::Set => Value::Set(Set::default()),
             KeyType::ZSet => Value::ZSet(ZSet::new()),
-            KeyType::String | KeyType::Stream => Value::string(b""),
+            KeyType::Stream => Value::Stream(Box::default()),
+            KeyType::String => Value::string(b""),
         }
     }
 
@@ -280,6 +284,7 @@ impl Value {
             Value::Hash(_) => KeyType::Hash,
             Value::Set(_) => KeyType::Set,
             Value::ZSet(_) => KeyType::ZSet,
+            Value::Stream(_) => KeyType::Stream,
         }
     }
 
@@ -293,6 +298,7 @@ impl Value {
             Value::Hash(h) => h.heap_bytes(),
             Value::Set(s) => s.heap_bytes(),
             Value::ZSet(z) => z.heap_bytes(),
+            Value::Stream(s) => std::mem::size_of::<MemStream>() + s.heap_bytes(),
         }
     }
 
@@ -304,6 +310,7 @@ impl Value {
             Value::Hash(h) => h.encoding(),
             Value::Set(s) => s.encoding(),
             Value::ZSet(z) => z.encoding(),
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -316,6 +323,8 @@ impl Value {
             Value::Hash(h) => h.is_empty(),
             Value::Set(s) => s.is_empty(),
             Value::ZSet(z) => z.is_empty(),
+            // Redis keeps empty streams (and their groups).
+            Value::Stream(_) => false,
         }
     }
 

@@ -39,6 +39,18 @@ async fn still_blocked(c: &mut RawClient) {
 }
 
 backend_tests! {
+    async fn swapdb_serves_a_list_it_brings_in(server: &TestServer) {
+        let mut admin = server.raw().await;
+        let mut waiter = server.raw().await;
+        admin.send(&["SELECT", "1"]).await;
+        assert_eq!(admin.send(&["RPUSH", "q", "x"]).await, int(1));
+        admin.send(&["SELECT", "0"]).await;
+        fire(&mut waiter, &["BLPOP", "q", "0"]).await;
+        wait_blocked(&mut admin, 1).await;
+        assert_eq!(admin.send(&["SWAPDB", "0", "1"]).await, ok());
+        assert_eq!(waiter.read_frame().await, bulks(&["q", "x"]));
+    }
+
     async fn blpop_returns_at_once_when_data_exists(server: &TestServer) {
         let mut c = server.raw().await;
         assert_eq!(c.send(&["RPUSH", "b", "x", "y"]).await, int(2));

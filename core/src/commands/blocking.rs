@@ -179,7 +179,7 @@ pub fn parse_timeout(arg: &[u8], now: UnixMillis) -> Result<Option<UnixMillis>, 
 
 /// Parks the client unless blocking is not allowed here; either way returns what the
 /// handler replies now (the timeout reply when it may not block).
-fn block(ctx: &mut Ctx<'_>, argv: &[Bytes], request: BlockRequest) -> Frame {
+pub fn block(ctx: &mut Ctx<'_>, argv: &[Bytes], request: BlockRequest) -> Frame {
     if ctx.session.no_block {
         return request.timeout_reply;
     }
@@ -221,6 +221,7 @@ fn blocking_pop(ctx: &mut Ctx<'_>, argv: &[Bytes], end: End) -> CmdResult {
         keys: keys.to_vec(),
         deadline,
         timeout_reply: Frame::NullArray,
+        shared: false,
     };
     Ok(block(ctx, argv, request))
 }
@@ -257,6 +258,7 @@ fn blocking_move(
         keys: vec![argv[1].clone()],
         deadline,
         timeout_reply: Frame::NullArray,
+        shared: false,
     };
     Ok(block(ctx, argv, request))
 }
@@ -314,6 +316,7 @@ fn blmpop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         keys: args.keys.to_vec(),
         deadline,
         timeout_reply: Frame::NullArray,
+        shared: false,
     };
     Ok(block(ctx, argv, request))
 }
@@ -345,6 +348,7 @@ fn blocking_zpop(ctx: &mut Ctx<'_>, argv: &[Bytes], max: bool) -> CmdResult {
         keys: keys.to_vec(),
         deadline,
         timeout_reply: Frame::NullArray,
+        shared: false,
     };
     Ok(block(ctx, argv, request))
 }
@@ -364,6 +368,7 @@ fn bzmpop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         keys: args.keys.to_vec(),
         deadline,
         timeout_reply: Frame::NullArray,
+        shared: false,
     };
     Ok(block(ctx, argv, request))
 }

@@ -169,10 +169,11 @@ fn statuses(names: &[&str]) -> Frame {
     )
 }
 
-/// The command's flags as Redis reports them.
+/// The command's flags as Redis reports them (`movablekeys` when its keys are
+/// found by parsing: a `numkeys` argument or XREAD's `STREAMS` keyword).
 fn flag_names(spec: &CommandSpec) -> Vec<&'static str> {
     let mut names = spec.flags.names();
-    if spec.extra_keys.is_some() {
+    if spec.extra_keys.is_some() || spec.keys.numkeys_at != 0 {
         names.push("movablekeys");
     }
     in_order(names, &FLAG_ORDER)
@@ -188,7 +189,10 @@ pub fn categories(spec: &CommandSpec) -> Vec<String> {
 
 /// Key-spec flags derived from what the command does with its keys.
 fn key_flags(spec: &CommandSpec) -> &'static [&'static str] {
-    if matches!(spec.name, "del" | "unlink") {
+    if spec.keys.numkeys_at < 0 {
+        // XREAD and XREADGROUP: Redis flags their keys read-only.
+        &["RO", "access"]
+    } else if matches!(spec.name, "del" | "unlink") {
         &["RM", "delete"]
     } else if spec.flags.has(CmdFlags::WRITE) {
         &["RW", "access", "update"]
@@ -203,9 +207,6 @@ fn key_flags(spec: &CommandSpec) -> &'static [&'static str] {
 /// `lastkey` relative to the first key unless it counts from the end.
 fn key_specs(spec: &CommandSpec) -> Vec<Frame> {
     let k = spec.keys;
-    if k.first <= 0 {
-        return Vec::new();
-    }
     let map = |pairs: Vec<(&str, Frame)>| {
         Frame::Map(
             pairs
@@ -214,6 +215,43 @@ fn key_specs(spec: &CommandSpec) -> Vec<Frame> {
                 .collect(),
         )
     };
+    if k.numkeys_at < 0 {
+        // XREAD / XREADGROUP: after the STREAMS keyword, half of the rest.
+        let startfrom = if spec.name == "xreadgroup" { 4 } else { 1 };
+        return vec![map(vec![
+            ("flags", statuses(key_flags(spec))),
+            (
+                "begin_search",
+                map(vec![
+                    ("type", Frame::bulk("keyword")),
+                    (
+                        "spec",
+                        map(vec![
+                            ("keyword", Frame::bulk("STREAMS")),
+                            ("startfrom", Frame::Integer(startfrom)),
+                        ]),
+                    ),
+                ]),
+            ),
+            (
+                "find_keys",
+                map(vec![
+                    ("type", Frame::bulk("range")),
+                    (
+                        "spec",
+                        map(vec![
+                            ("lastkey", Frame::Integer(-1)),
+                            ("keystep", Frame::Integer(1)),
+                            ("limit", Frame::Integer(2)),
+                        ]),
+                    ),
+                ]),
+            ),
+        ])];
+    }
+    if k.first <= 0 {
+        return Vec::new();
+    }
     let lastkey = if k.last < 0 { k.last } else { k.last - k.first };
     vec![map(vec![
         ("flags", statuses(key_flags(spec))),
@@ -452,7 +490,7 @@ fn target_spec(ctx: &Ctx<'_>, argv: &[Bytes]) -> Result<&'static CommandSpec, Cm
 fn keys_of(ctx: &Ctx<'_>, argv: &[Bytes], with_flags: bool) -> CmdResult {
     let command = &argv[2..];
     let spec = target_spec(ctx, command)?;
-    if spec.keys.first <= 0 && spec.keys.numkeys_at <= 0 {
+    if spec.keys.first <= 0 && spec.keys.numkeys_at == 0 {
         return Err(CmdError::err("The command has no key arguments"));
     }
     if !spec.arity_ok(command.len()) {

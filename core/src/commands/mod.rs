@@ -21,13 +21,14 @@ pub mod pubsub;
 pub mod server;
 pub mod sets;
 pub mod sort;
+pub mod streams;
 pub mod strings;
 pub mod transactions;
 pub mod zsets;
 
 /// Every top-level command spec of every family.
 pub fn all() -> Vec<&'static CommandSpec> {
-    let families: [&'static [CommandSpec]; 20] = [
+    let families: [&'static [CommandSpec]; 21] = [
         connection::COMMANDS,
         keys::COMMANDS,
         expire::COMMANDS,
@@ -42,6 +43,7 @@ pub fn all() -> Vec<&'static CommandSpec> {
         hashes::COMMANDS,
         sets::COMMANDS,
         zsets::COMMANDS,
+        streams::COMMANDS,
         blocking::COMMANDS,
         sort::COMMANDS,
         pubsub::COMMANDS,

@@ -21,6 +21,8 @@ pub enum Data {
     Set(BTreeSet<Bytes>),
     /// A sorted set: member -> score.
     ZSet(BTreeMap<Bytes, f64>),
+    /// A stream (the packed in-memory stream of `util::stream`).
+    Stream(Box<crate::util::stream::MemStream>),
 }
 
 impl Data {
@@ -32,6 +34,7 @@ impl Data {
             Data::Hash(_) => KeyType::Hash,
             Data::Set(_) => KeyType::Set,
             Data::ZSet(_) => KeyType::ZSet,
+            Data::Stream(_) => KeyType::Stream,
         }
     }
 
@@ -43,6 +46,8 @@ impl Data {
             Data::Hash(h) => h.is_empty(),
             Data::Set(s) => s.is_empty(),
             Data::ZSet(z) => z.is_empty(),
+            // Streams stay when empty.
+            Data::Stream(_) => false,
         }
     }
 
@@ -54,6 +59,7 @@ impl Data {
             Data::Hash(h) => h.iter().map(|(f, (v, _))| f.len() + v.len()).sum(),
             Data::Set(s) => s.iter().map(|m| m.len()).sum(),
             Data::ZSet(z) => z.keys().map(|m| m.len() + 8).sum(),
+            Data::Stream(s) => s.heap_bytes(),
         }
     }
 
@@ -64,6 +70,7 @@ impl Data {
             Data::List(_) => "quicklist",
             Data::Hash(_) | Data::Set(_) => "hashtable",
             Data::ZSet(_) => "skiplist",
+            Data::Stream(_) => "stream",
         }
     }
 }

@@ -243,6 +243,20 @@ impl Txn for SimpleTxn<'_> {
             }
         })
     }
+    fn with_stream(
+        &mut self,
+        db: DbIndex,
+        key: &[u8],
+        create: bool,
+        body: &mut dyn FnMut(&mut dyn StreamOps),
+    ) -> StorageResult<bool> {
+        let empty = || Data::Stream(Box::default());
+        self.collection(db, key, create, empty, &mut |d, _| {
+            if let Data::Stream(s) = d {
+                body(&mut **s)
+            }
+        })
+    }
     fn rename(
         &mut self,
         src_db: DbIndex,

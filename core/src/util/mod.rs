@@ -7,3 +7,4 @@ pub mod longdouble;
 pub mod number;
 pub mod pqsort;
 pub mod slices;
+pub mod stream;

@@ -17,6 +17,7 @@ pub mod conformance_collections;
 pub mod engine;
 pub mod notify;
 pub mod pubsub;
+pub mod rdb;
 pub mod session;
 pub mod stats;
 pub mod storage;

@@ -16,6 +16,7 @@ pub mod conformance;
 pub mod conformance_collections;
 pub mod engine;
 pub mod notify;
+pub mod persistence;
 pub mod pubsub;
 pub mod rdb;
 pub mod session;

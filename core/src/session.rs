@@ -36,6 +36,9 @@ pub struct Session {
     /// Keys this connection `WATCH`es; unwatched on `EXEC`, `DISCARD`, `UNWATCH`,
     /// `RESET` and when the session is dropped (disconnect).
     pub watched: crate::watch::WatchSet,
+    /// Work a command left to run once its storage scope is released (a snapshot
+    /// cannot be taken while the command holds locks).
+    pub deferred: Option<crate::persistence::Deferred>,
 }
 
 impl Session {
@@ -50,6 +53,7 @@ impl Session {
             no_block: false,
             extra_written_keys: Vec::new(),
             pubsub: Default::default(),
+            deferred: None,
             multi: None,
             watched: crate::watch::WatchSet::default(),
         }

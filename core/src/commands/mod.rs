@@ -9,12 +9,14 @@ pub mod blocking;
 pub mod client;
 pub mod command_docs;
 pub mod connection;
+pub mod dump;
 pub mod expire;
 pub mod hashes;
 pub mod info;
 pub mod keys;
 pub mod lists;
 pub mod object;
+pub mod persistence;
 pub mod pubsub;
 pub mod server;
 pub mod sets;
@@ -25,7 +27,7 @@ pub mod zsets;
 
 /// Every top-level command spec of every family.
 pub fn all() -> Vec<&'static CommandSpec> {
-    let families: [&'static [CommandSpec]; 18] = [
+    let families: [&'static [CommandSpec]; 20] = [
         connection::COMMANDS,
         keys::COMMANDS,
         expire::COMMANDS,
@@ -44,6 +46,8 @@ pub fn all() -> Vec<&'static CommandSpec> {
         sort::COMMANDS,
         pubsub::COMMANDS,
         transactions::COMMANDS,
+        dump::COMMANDS,
+        persistence::COMMANDS,
     ];
     families.iter().flat_map(|f| f.iter()).collect()
 }

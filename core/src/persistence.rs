@@ -26,6 +26,9 @@ use crate::storage::{EncodingLimits, StorageBackend};
 /// (Redis' `CONFIG_BGSAVE_RETRY_DELAY`).
 const RETRY_DELAY_SECS: u64 = 5;
 
+/// Longest a `BGSAVE` waits for its snapshot to fix its point in time.
+const START_WAIT: std::time::Duration = std::time::Duration::from_millis(200);
+
 /// Redis' MISCONF error, refused to writes after a failed background save while
 /// `stop-writes-on-bgsave-error` is on.
 pub const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
@@ -256,8 +259,9 @@ impl SaveJob {
         }
     }
 
-    /// Writes the snapshot; returns the number of keys.
-    fn write(&self) -> Result<u64, String> {
+    /// Writes the snapshot, calling `started` when its point in time is fixed;
+    /// returns the number of keys.
+    fn write(&self, started: &mut dyn FnMut()) -> Result<u64, String> {
         let file = File::create(&self.temp).map_err(|e| {
             format!(
                 "Failed opening the temp RDB file {} (in server root dir {}) for saving: {e}",
@@ -272,7 +276,7 @@ impl SaveJob {
             let mut saver = RdbSaver::new(out, self.opts, now_secs(), self.used_mem, false)
                 .map_err(|e| format!("{e:?}"))?;
             self.backend
-                .snapshot(&mut saver)
+                .snapshot(&mut saver, started)
                 .map_err(|e| format!("{e:?}"))?;
             let keys = saver.keys();
             let (out, _) = saver.finish().map_err(|e| format!("{e:?}"))?;
@@ -287,8 +291,8 @@ impl SaveJob {
         result
     }
 
-    fn run(self) -> Result<u64, String> {
-        let result = self.write();
+    fn run(self, started: &mut dyn FnMut()) -> Result<u64, String> {
+        let result = self.write(started);
         if let Ok(keys) = &result {
             self.state.keys_processed.store(*keys, Ordering::Relaxed);
         }
@@ -304,7 +308,9 @@ pub fn save(engine: &Engine) -> Result<u64, SaveError> {
         return Err(SaveError::InProgress);
     }
     state.begin();
-    SaveJob::new(engine).run().map_err(SaveError::Failed)
+    SaveJob::new(engine)
+        .run(&mut || {})
+        .map_err(SaveError::Failed)
 }
 
 /// `BGSAVE`: starts a save on a thread of its own; returns at once.
@@ -321,12 +327,15 @@ pub fn bgsave(engine: &Engine) -> Result<(), SaveError> {
     state.begin();
     *state.started.lock() = Some(Instant::now());
     let job = SaveJob::new(engine);
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
     let spawned = std::thread::Builder::new()
         .name("ferrokv-bgsave".into())
         .spawn(move || {
             let state = job.state.clone();
             let started = Instant::now();
-            let result = job.run();
+            let result = job.run(&mut || {
+                let _ = tx.send(());
+            });
             if let Err(e) = &result {
                 eprintln!("Background saving error: {e}");
             }
@@ -344,6 +353,10 @@ pub fn bgsave(engine: &Engine) -> Result<(), SaveError> {
         *engine.persistence.started.lock() = None;
         return Err(SaveError::Failed(e.to_string()));
     }
+    // Reply once the snapshot's point in time is fixed. The wait is bounded: a
+    // backend that cannot start while this thread holds locks (a disk backend's
+    // pipelined group) starts right after, with this burst's writes included.
+    let _ = rx.recv_timeout(START_WAIT);
     Ok(())
 }
 

@@ -755,13 +755,20 @@ pub trait StorageBackend: Send + Sync {
     fn flush_to_disk(&self) -> StorageResult<()>;
 
     /// Passes `sink` every key with its value and expiry as they were at one point in
-    /// time (`SAVE`, `BGSAVE`, an AOF base). The default holds the whole keyspace
+    /// time (`SAVE`, `BGSAVE`, an AOF base), calling `started` once that point is
+    /// fixed (a `BGSAVE` replies only then, so that every write acknowledged after
+    /// its reply is absent from the snapshot). The default holds the whole keyspace
     /// locked for the walk, so writers wait; a backend overrides it to let them run
     /// (copy-on-write, a store snapshot).
-    fn snapshot(&self, sink: &mut dyn SnapshotSink) -> StorageResult<()> {
+    fn snapshot(
+        &self,
+        sink: &mut dyn SnapshotSink,
+        started: &mut dyn FnMut(),
+    ) -> StorageResult<()> {
         let mut result = Ok(());
         let databases = self.databases();
         self.atomic(Scope::All, &mut |txn| {
+            started();
             result = snapshot_txn(txn, databases, sink);
         })?;
         result

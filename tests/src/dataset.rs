@@ -35,7 +35,11 @@ impl Rng {
             2 => "x".repeat(self.below(150) as usize),
             3 => format!("e{}", self.below(100_000)),
             4 => format!("{:x}", self.next_u64()),
-            _ => format!("{}-{}", self.next_u64(), "ab".repeat(self.below(40) as usize)),
+            _ => format!(
+                "{}-{}",
+                self.next_u64(),
+                "ab".repeat(self.below(40) as usize)
+            ),
         }
     }
 }

@@ -134,7 +134,7 @@ fn contents(backend: &SimpleBackend) -> Dataset {
 
 fn save(backend: &SimpleBackend, opts: WriteOptions) -> Vec<u8> {
     let mut saver = RdbSaver::new(Vec::new(), opts, 1_700_000_000, 1234, false).unwrap();
-    backend.snapshot(&mut saver).unwrap();
+    backend.snapshot(&mut saver, &mut || {}).unwrap();
     saver.finish().unwrap().0
 }
 

@@ -20,6 +20,7 @@ mod index;
 mod list;
 mod packed;
 mod set;
+mod snapshot;
 mod table;
 mod value;
 mod zset;
@@ -115,6 +116,12 @@ pub struct MemoryBackend {
     /// Next shard active expiry visits.
     expire_pos: AtomicUsize,
     limits: Limits,
+    /// Whether a snapshot runs (checked by every scope once its locks are held).
+    snapping: std::sync::atomic::AtomicBool,
+    /// The running snapshot's copy-on-write state.
+    cow: Mutex<Option<std::sync::Arc<snapshot::Cow>>>,
+    /// Serializes snapshots.
+    snapshot_lock: Mutex<()>,
 }
 
 fn unix_now_ms() -> UnixMillis {
@@ -155,6 +162,9 @@ impl MemoryBackend {
             databases,
             expire_pos: AtomicUsize::new(0),
             limits,
+            snapping: std::sync::atomic::AtomicBool::new(false),
+            cow: Mutex::new(None),
+            snapshot_lock: Mutex::new(()),
         }
     }
 }
@@ -184,6 +194,7 @@ impl StorageBackend for MemoryBackend {
             now_s: (now_ms / 1000) as u32,
             hints: SmallVec::new(),
             limits: &self.limits,
+            cow: None,
         };
         match scope {
             Scope::All => {
@@ -213,6 +224,7 @@ impl StorageBackend for MemoryBackend {
                 );
             }
         }
+        txn.cow = self.current_cow();
         body(&mut txn);
         Ok(())
     }
@@ -298,6 +310,14 @@ impl StorageBackend for MemoryBackend {
     fn flush_to_disk(&self) -> StorageResult<()> {
         Ok(())
     }
+
+    fn snapshot(
+        &self,
+        sink: &mut dyn ferrokv_core::storage::SnapshotSink,
+        started: &mut dyn FnMut(),
+    ) -> StorageResult<()> {
+        self.cow_snapshot(sink, started)
+    }
 }
 
 /// The transaction of one atomic scope: the locked shards and the command's clock.
@@ -314,6 +334,8 @@ struct MemTxn<'a> {
     hints: SmallVec<[(usize, usize, u64); 4]>,
     /// The backend's collection encoding thresholds.
     limits: &'a Limits,
+    /// A running snapshot to save values for before they change.
+    cow: Option<std::sync::Arc<snapshot::Cow>>,
 }
 
 impl MemTxn<'_> {
@@ -378,6 +400,7 @@ impl MemTxn<'_> {
         kind: KeyType,
         run: &mut dyn FnMut(&mut Value, &EncodingLimits, UnixMillis),
     ) -> StorageResult<bool> {
+        self.preserve(db, key);
         let (h, now, now_s) = (self.hash(key), self.now_ms, self.now_s);
         let limits = self.limits.load();
         let (d, rng, mut x) = self.db(db, h)?;
@@ -445,6 +468,7 @@ impl Txn for MemTxn<'_> {
     }
 
     fn delete(&mut self, db: DbIndex, key: &[u8]) -> StorageResult<bool> {
+        self.preserve(db, key);
         let (h, now) = (self.hash(key), self.now_ms);
         let (d, _, mut x) = self.db(db, h)?;
         let Some(loc) = d.table.find(h, key) else {
@@ -464,6 +488,7 @@ impl Txn for MemTxn<'_> {
         key: &[u8],
         at: Option<UnixMillis>,
     ) -> StorageResult<bool> {
+        self.preserve(db, key);
         let (h, now) = (self.hash(key), self.now_ms);
         let (d, _, mut x) = self.db(db, h)?;
         let Some((loc, _)) = d.lookup(h, key, now, &mut x) else {
@@ -508,6 +533,7 @@ impl Txn for MemTxn<'_> {
         value: &[u8],
         ttl: TtlUpdate,
     ) -> StorageResult<()> {
+        self.preserve(db, key);
         let (h, now, now_s) = (self.hash(key), self.now_ms, self.now_s);
         let (d, rng, mut x) = self.db(db, h)?;
         let Some(loc) = d.table.find(h, key) else {
@@ -547,6 +573,7 @@ impl Txn for MemTxn<'_> {
         key: &[u8],
         delta: i64,
     ) -> StorageResult<Result<i64, IncrError>> {
+        self.preserve(db, key);
         let (h, now, now_s) = (self.hash(key), self.now_ms, self.now_s);
         let (d, rng, mut x) = self.db(db, h)?;
         let mut buf = [0u8; 20];
@@ -581,6 +608,7 @@ impl Txn for MemTxn<'_> {
         create: bool,
         edit: &mut dyn FnMut(&mut Vec<u8>),
     ) -> StorageResult<bool> {
+        self.preserve(db, key);
         let (h, now, now_s) = (self.hash(key), self.now_ms, self.now_s);
         let (d, rng, mut x) = self.db(db, h)?;
         let loc = match d.lookup(h, key, now, &mut x) {
@@ -666,6 +694,8 @@ impl Txn for MemTxn<'_> {
         dst_db: DbIndex,
         dst: &[u8],
     ) -> StorageResult<bool> {
+        self.preserve(src_db, src);
+        self.preserve(dst_db, dst);
         let (hs, hd, now) = (self.hash(src), self.hash(dst), self.now_ms);
         // Check the destination first so a failure cannot lose the source.
         self.db(dst_db, hd)?;
@@ -697,6 +727,7 @@ impl Txn for MemTxn<'_> {
         dst_db: DbIndex,
         dst: &[u8],
     ) -> StorageResult<bool> {
+        self.preserve(dst_db, dst);
         let (hs, hd, now, now_s) = (self.hash(src), self.hash(dst), self.now_ms, self.now_s);
         self.db(dst_db, hd)?;
         let (sd, _, mut x) = self.db(src_db, hs)?;
@@ -907,10 +938,13 @@ impl Txn for MemTxn<'_> {
     }
 
     fn flush_db(&mut self, db: DbIndex) -> StorageResult<()> {
+        self.preserve_db(db);
         self.each_db(db, |d| *d = Db::new())
     }
 
     fn swap_db(&mut self, a: DbIndex, b: DbIndex) -> StorageResult<()> {
+        self.preserve_db(a);
+        self.preserve_db(b);
         self.check_all()?;
         for (_, g) in self.guards.iter_mut() {
             if a >= g.dbs.len() || b >= g.dbs.len() {

@@ -2,16 +2,16 @@
 //! clients keep writing.
 //!
 //! A snapshot installs a [`Cow`] with every shard locked for an instant: that is
-//! its point in time. It then copies one shard at a time (all its databases, under
-//! that shard's lock only), marks it done, and serializes the copy with no lock
-//! held. Until a shard is done, the first write to one of its keys — any `Txn`
+//! its point in time. It then walks one shard at a time, copying one segment (at
+//! most a few hundred keys) under that shard's lock and serializing the copy with
+//! no lock held, and marks the shard done at its end. Until a shard is done, the first write to one of its keys — any `Txn`
 //! mutation, including opening a collection — first saves the key's value as it
 //! was (or that it did not exist) in the shard's `saved` map, and the walk uses
-//! that saved value instead of the live one. Extra memory is therefore one shard's
-//! copy (1/64 of the data) plus the values of the keys written in shards not yet
-//! copied; a request waits at most for one shard's copy.
+//! that saved value instead of the live one. Extra memory is therefore one segment's
+//! copy, the names of the current shard's keys, and the values of the keys written
+//! in shards not yet done; a request waits at most for one segment's copy.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -149,6 +149,11 @@ impl MemoryBackend {
         result
     }
 
+    /// Walks one shard segment by segment, each copied under the shard's lock and
+    /// serialized without it. A split keeps the low half in place and appends the
+    /// high half, so walking segment indexes up to the current count meets every
+    /// entry at least once; `walked` drops the repeats, and keys written meanwhile
+    /// come from `saved`.
     fn walk_shard(
         &self,
         cow: &Cow,
@@ -157,31 +162,44 @@ impl MemoryBackend {
         limits: &EncodingLimits,
         sink: &mut dyn SnapshotSink,
     ) -> StorageResult<()> {
-        let mut items: Vec<Copied> = Vec::new();
-        let mut saved = {
-            let shard = self.shards[s].0.lock();
-            let saved = cow.saved[s].lock();
-            for (db, d) in shard.dbs.iter().enumerate() {
-                for seg in d.table.segments() {
-                    for e in seg.entries() {
-                        if saved.contains_key(&(db, e.key.as_slice().to_vec())) {
+        let mut walked: HashSet<(DbIndex, Vec<u8>)> = HashSet::new();
+        for db in 0..self.databases {
+            let mut seg = 0;
+            loop {
+                let mut items: Vec<Copied> = Vec::new();
+                {
+                    let shard = self.shards[s].0.lock();
+                    let Some(segment) = shard.dbs[db].table.segments().get(seg) else {
+                        break;
+                    };
+                    let saved = cow.saved[s].lock();
+                    for e in segment.entries() {
+                        let id = (db, e.key.as_slice().to_vec());
+                        if saved.contains_key(&id) || walked.contains(&id) {
                             continue;
                         }
                         items.push(Copied {
                             db,
-                            key: e.key.as_slice().to_vec(),
+                            key: id.1.clone(),
                             value: e.value.clone(),
-                            expire_at: seg.expire_of(e),
+                            expire_at: segment.expire_of(e),
                         });
+                        walked.insert(id);
                     }
                 }
+                seg += 1;
+                emit_all(sink, items, start_ms, limits)?;
             }
-            drop(saved);
+        }
+        let mut saved = {
+            let _shard = self.shards[s].0.lock();
             cow.done[s].store(true, Ordering::Release);
             std::mem::take(&mut *cow.saved[s].lock())
         };
+        let mut items = Vec::new();
         for ((db, key), value) in saved.drain() {
-            if let Some((value, expire_at)) = value {
+            if let (Some((value, expire_at)), false) = (value, walked.contains(&(db, key.clone())))
+            {
                 items.push(Copied {
                     db,
                     key,
@@ -190,18 +208,31 @@ impl MemoryBackend {
                 });
             }
         }
-        items.retain(|c| c.expire_at.is_none_or(|at| at > start_ms));
         items.sort_by_key(|c| c.db);
-        let mut current = None;
-        for mut c in items {
-            if current != Some(c.db) {
-                current = Some(c.db);
-                sink.begin_db(c.db, 0, 0)?;
-            }
-            emit(sink, &mut c, limits, start_ms)?;
-        }
-        Ok(())
+        emit_all(sink, items, start_ms, limits)
     }
+}
+
+/// Serializes copied keys (all of one database, or sorted by database), skipping
+/// keys already expired when the snapshot started.
+fn emit_all(
+    sink: &mut dyn SnapshotSink,
+    items: Vec<Copied>,
+    start_ms: UnixMillis,
+    limits: &EncodingLimits,
+) -> StorageResult<()> {
+    let mut current = None;
+    for mut c in items {
+        if c.expire_at.is_some_and(|at| at <= start_ms) {
+            continue;
+        }
+        if current != Some(c.db) {
+            current = Some(c.db);
+            sink.begin_db(c.db, 0, 0)?;
+        }
+        emit(sink, &mut c, limits, start_ms)?;
+    }
+    Ok(())
 }
 
 fn emit(

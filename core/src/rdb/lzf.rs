@@ -31,8 +31,26 @@ pub fn compress(input: &[u8], max_out: usize) -> Option<Vec<u8>> {
     if len < 3 || max_out == 0 {
         return None;
     }
-    // Positions + 1, so 0 means "empty" (liblzf also ignores position 0).
-    let mut htab = vec![0u32; HSIZE];
+    HTAB.with(|t| {
+        let mut t = t.borrow_mut();
+        if t.is_empty() {
+            t.resize(HSIZE, 0);
+        }
+        compress_with(input, max_out, &mut t)
+    })
+}
+
+thread_local! {
+    /// The hash table, kept per thread and never cleared (as liblzf leaves it
+    /// uninitialized): a stale entry from an earlier input is only a candidate, used
+    /// when it points before the current position and the bytes there match, which
+    /// makes it a valid reference in this input too.
+    static HTAB: std::cell::RefCell<Vec<u32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn compress_with(input: &[u8], max_out: usize, htab: &mut [u32]) -> Option<Vec<u8>> {
+    let len = input.len();
+    // Entries are positions + 1, so 0 means "empty" (liblzf also ignores position 0).
     let mut out: Vec<u8> = Vec::with_capacity(max_out + 1);
     out.push(0); // control byte of the first literal run
     let mut lit = 0usize;
@@ -43,7 +61,7 @@ pub fn compress(input: &[u8], max_out: usize) -> Option<Vec<u8>> {
         let slot = hash_index(hval);
         let reference = htab[slot] as usize;
         htab[slot] = ip as u32 + 1;
-        let found = reference > 1 && {
+        let found = reference > 1 && reference - 1 < ip && {
             let r = reference - 1;
             ip - r - 1 < MAX_OFF && input[r..r + 3] == input[ip..ip + 3]
         };

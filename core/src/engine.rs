@@ -58,6 +58,8 @@ pub struct Engine {
     pub started: Instant,
     /// Random 40-hex-digit id of this run (`run_id`).
     pub run_id: String,
+    /// Snapshot state: dirty counter, last save, background save.
+    pub persistence: Arc<crate::persistence::Persistence>,
     shutdown: Mutex<Option<ShutdownMode>>,
     shutdown_waker: Mutex<Option<Waker>>,
     /// The backend's `dataset_bytes`, measured outside any command scope: backends lock
@@ -96,6 +98,7 @@ impl Engine {
             pause: Default::default(),
             started: Instant::now(),
             run_id,
+            persistence: Arc::default(),
             shutdown: Mutex::new(None),
             shutdown_waker: Mutex::new(None),
             dataset_bytes: AtomicU64::new(dataset_bytes),
@@ -143,6 +146,11 @@ impl Engine {
     /// The storage backend.
     pub fn backend(&self) -> &dyn StorageBackend {
         &*self.backend
+    }
+
+    /// The storage backend, shared (a background save holds it).
+    pub fn backend_arc(&self) -> Arc<dyn StorageBackend> {
+        self.backend.clone()
     }
 
     /// The spec of a top-level command, by case-insensitive name.
@@ -247,8 +255,17 @@ impl Engine {
         }
         Stats::add(&self.stats.commands_processed, 1);
         let reply = match self.resolve(argv) {
+            Ok(spec) if self.refuses_writes(spec) => {
+                if let Some(stat) = self.command_stats.get(spec) {
+                    stat.rejected.fetch_add(1, Ordering::Relaxed);
+                }
+                Frame::error(crate::persistence::MISCONF)
+            }
             Ok(spec) => {
                 let reply = self.run_counted(session, spec, argv);
+                if spec.flags.has(CmdFlags::WRITE) && !reply.is_error() {
+                    self.persistence.add_dirty(1);
+                }
                 let extra = std::mem::take(&mut session.extra_written_keys);
                 if self.blocking.any() && spec.flags.has(CmdFlags::WRITE) {
                     if spec.flags.has(CmdFlags::WHOLE_KEYSPACE) {
@@ -289,6 +306,13 @@ impl Engine {
             self.note_error_reply(message);
         }
         reply
+    }
+
+    /// Whether `spec` must be refused with `MISCONF` (a failed background save with
+    /// `stop-writes-on-bgsave-error yes`): writes and PING, as in Redis.
+    fn refuses_writes(&self, spec: &CommandSpec) -> bool {
+        (spec.flags.has(CmdFlags::WRITE) || spec.name == "ping")
+            && self.persistence.writes_refused(&self.config)
     }
 
     /// Inside `MULTI`: queues the command, refuses it (flagging the transaction so
@@ -437,6 +461,9 @@ impl Engine {
                     self.note_error_reply(message);
                 }
                 let extra = std::mem::take(&mut session.extra_written_keys);
+                if spec.flags.has(CmdFlags::WRITE) && !reply.is_error() {
+                    self.persistence.add_dirty(1);
+                }
                 if note_written && spec.flags.has(CmdFlags::WRITE) {
                     let db = session.db;
                     written.extend(
@@ -604,10 +631,15 @@ impl Engine {
                 }
             }
         };
+        let deferred = session.deferred.take();
         match committed {
-            Ok(()) => {
-                reply.unwrap_or_else(|| Frame::error("ERR storage backend did not run the command"))
-            }
+            Ok(()) => match deferred {
+                Some(work) if !reply.as_ref().is_some_and(Frame::is_error) => {
+                    crate::persistence::run_deferred(self, session, work)
+                }
+                _ => reply
+                    .unwrap_or_else(|| Frame::error("ERR storage backend did not run the command")),
+            },
             Err(e) => CmdError::from(e).into(),
         }
     }

@@ -58,6 +58,9 @@ pub struct Session {
     /// Set by the engine: the reply of the command just executed must not be sent
     /// (`CLIENT REPLY off|skip`).
     pub suppress_reply: bool,
+    /// Work a command left to run once its storage scope is released (a snapshot
+    /// cannot be taken while the command holds locks).
+    pub deferred: Option<crate::persistence::Deferred>,
 }
 
 impl Session {
@@ -73,6 +76,7 @@ impl Session {
             serving: false,
             extra_written_keys: Vec::new(),
             pubsub: Default::default(),
+            deferred: None,
             multi: None,
             watched: crate::watch::WatchSet::default(),
             tracking_caching: false,

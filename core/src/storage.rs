@@ -219,6 +219,9 @@ pub trait ListOps {
     fn trim(&mut self, start: usize, end: usize);
 }
 
+/// Receives a hash field, its value and its expiry; returns false to stop.
+pub type FieldVisitor<'a> = dyn FnMut(&[u8], &[u8], Option<UnixMillis>) -> bool + 'a;
+
 /// Element-level access to one hash. Fields past their expiry time (hash field
 /// expiry, Redis 7.4) are invisible to every read and removed when met.
 pub trait HashOps {
@@ -246,6 +249,22 @@ pub trait HashOps {
     fn field_expire(&mut self, field: &[u8]) -> Option<Option<UnixMillis>>;
     /// Sets or clears a field's expiry; false if the field does not exist.
     fn set_field_expire(&mut self, field: &[u8], at: Option<UnixMillis>) -> bool;
+    /// Visits every live field with its value and expiry until `visit` returns false
+    /// (saving a snapshot). The default copies the fields, then looks each expiry
+    /// up; a backend that keeps expiry beside the field does better.
+    fn for_each_expiring(&mut self, visit: &mut FieldVisitor<'_>) {
+        let mut fields = Vec::new();
+        self.for_each(&mut |f, v| {
+            fields.push((Bytes::copy_from_slice(f), Bytes::copy_from_slice(v)));
+            true
+        });
+        for (f, v) in fields {
+            let at = self.field_expire(&f).flatten();
+            if !visit(&f, &v, at) {
+                break;
+            }
+        }
+    }
 }
 
 /// Element-level access to one set.
@@ -869,6 +888,112 @@ pub trait Txn {
     }
 }
 
+/// A value reached through the element-level ops, so that a reader (a snapshot, a
+/// `DUMP`) streams a big collection element by element instead of copying it.
+pub enum ValueRef<'a> {
+    /// A string.
+    String(&'a [u8]),
+    /// A list.
+    List(&'a mut dyn ListOps),
+    /// A hash.
+    Hash(&'a mut dyn HashOps),
+    /// A set.
+    Set(&'a mut dyn SetOps),
+    /// A sorted set.
+    ZSet(&'a mut dyn ZSetOps),
+}
+
+/// Receives a snapshot of the keyspace ([`StorageBackend::snapshot`]).
+pub trait SnapshotSink {
+    /// A database's keys follow (`keys`/`expires` are size hints); a database may
+    /// be announced more than once when a backend walks its parts separately.
+    fn begin_db(&mut self, db: DbIndex, keys: u64, expires: u64) -> StorageResult<()>;
+    /// One key as it was when the snapshot started.
+    fn key(
+        &mut self,
+        db: DbIndex,
+        key: &[u8],
+        expire_at: Option<UnixMillis>,
+        value: ValueRef<'_>,
+    ) -> StorageResult<()>;
+}
+
+/// Runs `f` on the value at `key` (of type `key_type`, from [`Txn::meta`]) through
+/// its ops; `None` if the key vanished or its type has no [`ValueRef`] yet.
+pub fn with_value<R>(
+    txn: &mut dyn Txn,
+    db: DbIndex,
+    key: &[u8],
+    key_type: KeyType,
+    f: impl FnOnce(ValueRef<'_>) -> R,
+) -> StorageResult<Option<R>> {
+    let mut f = Some(f);
+    let mut out = None;
+    match key_type {
+        KeyType::String => {
+            if let Some(s) = txn.get_string(db, key)? {
+                out = f.take().map(|f| f(ValueRef::String(&s)));
+            }
+        }
+        KeyType::List => {
+            txn.with_list(db, key, false, &mut |ops| {
+                out = f.take().map(|f| f(ValueRef::List(ops)))
+            })?;
+        }
+        KeyType::Hash => {
+            txn.with_hash(db, key, false, &mut |ops| {
+                out = f.take().map(|f| f(ValueRef::Hash(ops)))
+            })?;
+        }
+        KeyType::Set => {
+            txn.with_set(db, key, false, &mut |ops| {
+                out = f.take().map(|f| f(ValueRef::Set(ops)))
+            })?;
+        }
+        KeyType::ZSet => {
+            txn.with_zset(db, key, false, &mut |ops| {
+                out = f.take().map(|f| f(ValueRef::ZSet(ops)))
+            })?;
+        }
+        KeyType::Stream => {}
+    }
+    Ok(out)
+}
+
+/// Passes every live key of the scope's keyspace to `sink`, database by database,
+/// through SCAN pages. Needs [`Scope::All`]; the default
+/// [`StorageBackend::snapshot`] runs it with every writer locked out.
+pub fn snapshot_txn(
+    txn: &mut dyn Txn,
+    databases: usize,
+    sink: &mut dyn SnapshotSink,
+) -> StorageResult<()> {
+    for db in 0..databases {
+        let stats = txn.db_size(db)?;
+        if stats.keys == 0 {
+            continue;
+        }
+        sink.begin_db(db, stats.keys, stats.expires)?;
+        let mut cursor = 0;
+        loop {
+            let page = txn.scan(db, cursor, 1000)?;
+            for key in &page.keys {
+                let Some(meta) = txn.meta(db, key)? else {
+                    continue;
+                };
+                let at = meta.expire_at;
+                with_value(txn, db, key, meta.key_type, |v| sink.key(db, key, at, v))?
+                    .transpose()?;
+            }
+            cursor = page.next_cursor;
+            if cursor == 0 {
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// A keyspace of typed values the engine can run commands on.
 pub trait StorageBackend: Send + Sync {
     /// Short name for logs and `INFO` (`memory`, `disk`).
@@ -924,6 +1049,26 @@ pub trait StorageBackend: Send + Sync {
     /// Makes acknowledged writes durable (`SHUTDOWN`, fsync policy); a no-op for a
     /// volatile backend.
     fn flush_to_disk(&self) -> StorageResult<()>;
+
+    /// Passes `sink` every key with its value and expiry as they were at one point in
+    /// time (`SAVE`, `BGSAVE`, an AOF base), calling `started` once that point is
+    /// fixed (a `BGSAVE` replies only then, so that every write acknowledged after
+    /// its reply is absent from the snapshot). The default holds the whole keyspace
+    /// locked for the walk, so writers wait; a backend overrides it to let them run
+    /// (copy-on-write, a store snapshot).
+    fn snapshot(
+        &self,
+        sink: &mut dyn SnapshotSink,
+        started: &mut dyn FnMut(),
+    ) -> StorageResult<()> {
+        let mut result = Ok(());
+        let databases = self.databases();
+        self.atomic(Scope::All, &mut |txn| {
+            started();
+            result = snapshot_txn(txn, databases, sink);
+        })?;
+        result
+    }
 }
 
 /// Runs `body` on the list at `key` (see [`Txn::with_list`]) and returns its result,

@@ -94,7 +94,40 @@ pub fn build_engine_with(config: Config, options: &ServerOptions) -> anyhow::Res
         }
         _ => Arc::new(ferrokv_storage_memory::MemoryBackend::new(databases)),
     };
-    Ok(Arc::new(Engine::new(backend, config)))
+    let engine = Arc::new(Engine::new(backend, config));
+    if engine.backend().name() == "memory" {
+        load_snapshot(&engine)?;
+    }
+    Ok(engine)
+}
+
+/// Loads `dir/dbfilename` into the (memory) engine when it exists, as Redis does at
+/// start; a corrupt file or a checksum mismatch stops start-up. The disk backend is
+/// durable by itself and does not load snapshots.
+pub fn load_snapshot(engine: &Engine) -> anyhow::Result<()> {
+    let path = ferrokv_core::persistence::rdb_path(&engine.config);
+    let file = match std::fs::File::open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(anyhow::anyhow!("cannot open {}: {e}", path.display())),
+    };
+    let started = std::time::Instant::now();
+    let verify = engine.config.get_i64("rdbchecksum") == 1;
+    let stats = ferrokv_core::rdb::store::load(
+        engine.backend(),
+        std::io::BufReader::with_capacity(1 << 20, file),
+        ferrokv_core::clients::unix_ms(),
+        verify,
+    )
+    .map_err(|e| anyhow::anyhow!("loading {}: {e}", path.display()))?;
+    engine.persistence.note_loaded(&stats);
+    eprintln!(
+        "DB loaded from disk: {:.3} seconds ({} keys, {} expired keys skipped)",
+        started.elapsed().as_secs_f64(),
+        stats.keys,
+        stats.expired
+    );
+    Ok(())
 }
 
 /// Binds the configured address (`bind`, `port`); port 0 picks an ephemeral port.
@@ -129,6 +162,7 @@ pub async fn run(
     engine.pubsub.refresh_limits(&engine.config);
     let expiry = tokio::spawn(active_expiry(engine.clone()));
     let cron = tokio::spawn(clients_cron(engine.clone()));
+    let saver = tokio::spawn(save_cron(engine.clone()));
     let accept = accept_loop(engine.clone(), listener);
     tokio::select! {
         result = accept => result?,
@@ -137,6 +171,16 @@ pub async fn run(
     }
     expiry.abort();
     cron.abort();
+    saver.abort();
+    // A signal (not SHUTDOWN, which saved already) snapshots when save rules exist.
+    if engine.shutdown_requested().is_none()
+        && !ferrokv_core::persistence::save_rules(&engine.config).is_empty()
+    {
+        ferrokv_core::persistence::wait_bgsave(&engine);
+        if let Err(e) = ferrokv_core::persistence::save(&engine) {
+            eprintln!("Error trying to save the DB on shutdown: {e:?}");
+        }
+    }
     for client in engine.clients.all() {
         client.kill();
     }
@@ -177,6 +221,14 @@ async fn active_expiry(engine: Arc<Engine>) {
 /// `clientsCronHandleTimeout`); reading the setting each round makes `CONFIG SET
 /// timeout` apply to connections that are already waiting. It also re-reads
 /// `client-output-buffer-limit` for the pub/sub queues (which cache it).
+/// Starts background saves the `save` rules (or `BGSAVE SCHEDULE`) ask for.
+async fn save_cron(engine: Arc<Engine>) {
+    loop {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        ferrokv_core::persistence::cron(&engine);
+    }
+}
+
 async fn clients_cron(engine: Arc<Engine>) {
     loop {
         tokio::time::sleep(Duration::from_millis(1000)).await;

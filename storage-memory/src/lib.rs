@@ -20,6 +20,7 @@ mod index;
 mod list;
 mod packed;
 mod set;
+mod snapshot;
 mod table;
 mod value;
 mod zset;
@@ -115,6 +116,12 @@ pub struct MemoryBackend {
     /// Next shard active expiry visits.
     expire_pos: AtomicUsize,
     limits: Limits,
+    /// Whether a snapshot runs (checked by every scope once its locks are held).
+    snapping: std::sync::atomic::AtomicBool,
+    /// The running snapshot's copy-on-write state.
+    cow: Mutex<Option<std::sync::Arc<snapshot::Cow>>>,
+    /// Serializes snapshots.
+    snapshot_lock: Mutex<()>,
 }
 
 fn unix_now_ms() -> UnixMillis {
@@ -155,6 +162,9 @@ impl MemoryBackend {
             databases,
             expire_pos: AtomicUsize::new(0),
             limits,
+            snapping: std::sync::atomic::AtomicBool::new(false),
+            cow: Mutex::new(None),
+            snapshot_lock: Mutex::new(()),
         }
     }
 }
@@ -186,6 +196,7 @@ impl StorageBackend for MemoryBackend {
             limits: &self.limits,
             no_touch: false,
             keep_expired: false,
+            cow: None,
         };
         match scope {
             Scope::All => {
@@ -215,6 +226,7 @@ impl StorageBackend for MemoryBackend {
                 );
             }
         }
+        txn.cow = self.current_cow();
         body(&mut txn);
         Ok(())
     }
@@ -301,6 +313,14 @@ impl StorageBackend for MemoryBackend {
     fn flush_to_disk(&self) -> StorageResult<()> {
         Ok(())
     }
+
+    fn snapshot(
+        &self,
+        sink: &mut dyn ferrokv_core::storage::SnapshotSink,
+        started: &mut dyn FnMut(),
+    ) -> StorageResult<()> {
+        self.cow_snapshot(sink, started)
+    }
 }
 
 /// The transaction of one atomic scope: the locked shards and the command's clock.
@@ -321,6 +341,8 @@ struct MemTxn<'a> {
     no_touch: bool,
     /// Clients are paused: expired keys are reported missing but not removed.
     keep_expired: bool,
+    /// A running snapshot to save values for before they change.
+    cow: Option<std::sync::Arc<snapshot::Cow>>,
 }
 
 impl MemTxn<'_> {
@@ -392,6 +414,7 @@ impl MemTxn<'_> {
         kind: KeyType,
         run: &mut dyn FnMut(&mut Value, &EncodingLimits, UnixMillis),
     ) -> StorageResult<bool> {
+        self.preserve(db, key);
         let (h, now, now_s) = (self.hash(key), self.now_ms, self.now_s);
         let no_touch = self.no_touch;
         let limits = self.limits.load();
@@ -462,6 +485,7 @@ impl Txn for MemTxn<'_> {
     }
 
     fn delete(&mut self, db: DbIndex, key: &[u8]) -> StorageResult<bool> {
+        self.preserve(db, key);
         let (h, now) = (self.hash(key), self.now_ms);
         let (d, _, mut x) = self.db(db, h)?;
         let Some(loc) = d.table.find(h, key) else {
@@ -481,6 +505,7 @@ impl Txn for MemTxn<'_> {
         key: &[u8],
         at: Option<UnixMillis>,
     ) -> StorageResult<bool> {
+        self.preserve(db, key);
         let (h, now) = (self.hash(key), self.now_ms);
         let (d, _, mut x) = self.db(db, h)?;
         let Some((loc, _)) = d.lookup(h, key, now, &mut x) else {
@@ -534,6 +559,7 @@ impl Txn for MemTxn<'_> {
         value: &[u8],
         ttl: TtlUpdate,
     ) -> StorageResult<()> {
+        self.preserve(db, key);
         let (h, now, now_s) = (self.hash(key), self.now_ms, self.now_s);
         let (d, rng, mut x) = self.db(db, h)?;
         let Some(loc) = d.table.find(h, key) else {
@@ -573,6 +599,7 @@ impl Txn for MemTxn<'_> {
         key: &[u8],
         delta: i64,
     ) -> StorageResult<Result<i64, IncrError>> {
+        self.preserve(db, key);
         let (h, now, now_s) = (self.hash(key), self.now_ms, self.now_s);
         let no_touch = self.no_touch;
         let (d, rng, mut x) = self.db(db, h)?;
@@ -610,6 +637,7 @@ impl Txn for MemTxn<'_> {
         create: bool,
         edit: &mut dyn FnMut(&mut Vec<u8>),
     ) -> StorageResult<bool> {
+        self.preserve(db, key);
         let (h, now, now_s) = (self.hash(key), self.now_ms, self.now_s);
         let no_touch = self.no_touch;
         let (d, rng, mut x) = self.db(db, h)?;
@@ -712,6 +740,8 @@ impl Txn for MemTxn<'_> {
         dst_db: DbIndex,
         dst: &[u8],
     ) -> StorageResult<bool> {
+        self.preserve(src_db, src);
+        self.preserve(dst_db, dst);
         let (hs, hd, now) = (self.hash(src), self.hash(dst), self.now_ms);
         // Check the destination first so a failure cannot lose the source.
         self.db(dst_db, hd)?;
@@ -743,6 +773,7 @@ impl Txn for MemTxn<'_> {
         dst_db: DbIndex,
         dst: &[u8],
     ) -> StorageResult<bool> {
+        self.preserve(dst_db, dst);
         let (hs, hd, now, now_s) = (self.hash(src), self.hash(dst), self.now_ms, self.now_s);
         self.db(dst_db, hd)?;
         let (sd, _, mut x) = self.db(src_db, hs)?;
@@ -971,10 +1002,13 @@ impl Txn for MemTxn<'_> {
     }
 
     fn flush_db(&mut self, db: DbIndex) -> StorageResult<()> {
+        self.preserve_db(db);
         self.each_db(db, |d| *d = Db::new())
     }
 
     fn swap_db(&mut self, a: DbIndex, b: DbIndex) -> StorageResult<()> {
+        self.preserve_db(a);
+        self.preserve_db(b);
         self.check_all()?;
         for (_, g) in self.guards.iter_mut() {
             if a >= g.dbs.len() || b >= g.dbs.len() {

@@ -27,6 +27,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
+pub mod dataset;
+
 use ferrokv_core::config::Config;
 use ferrokv_core::Engine;
 pub use ferrokv_protocol::Frame;
@@ -76,19 +78,22 @@ pub fn against_redis() -> bool {
 
 /// Starts a server on `backend` with extra startup configuration (`name`, `value`).
 pub async fn start_with(backend: Backend, options: &[(&str, &str)]) -> TestServer {
-    let dir = match backend {
-        Backend::Memory if !against_redis() => None,
-        _ => Some(
-            tempfile::Builder::new()
-                .prefix("ferrokv-test")
-                .tempdir()
-                .expect("tempdir"),
-        ),
-    };
-    let startup = options
+    // Every server gets a directory of its own, so snapshots (dump.rdb) never mix.
+    let dir = Some(
+        tempfile::Builder::new()
+            .prefix("ferrokv-test")
+            .tempdir()
+            .expect("tempdir"),
+    );
+    let mut startup: Vec<(String, String)> = options
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
+    // No save rules unless a test asks for them: stopping a server then writes no
+    // snapshot (Redis' default rules would).
+    if !startup.iter().any(|(k, _)| k.eq_ignore_ascii_case("save")) {
+        startup.insert(0, ("save".to_string(), String::new()));
+    }
     launch(backend, dir, startup, "0").await
 }
 
@@ -121,7 +126,9 @@ async fn launch(
     config.set_startup("bind", "127.0.0.1").expect("bind");
     config.set_startup("port", port).expect("port");
     if let Some(dir) = &dir {
-        config.set_startup("backend", "disk").expect("backend disk");
+        if backend == Backend::Disk {
+            config.set_startup("backend", "disk").expect("backend disk");
+        }
         config
             .set_startup("dir", dir.path().to_str().expect("utf-8 tempdir"))
             .expect("dir");
@@ -152,7 +159,7 @@ impl TestServer {
             .engine
     }
 
-    /// The disk backend's directory (None on memory).
+    /// The server's directory (`dir`: dump.rdb, the disk backend's files).
     pub fn dir(&self) -> Option<&Path> {
         self.dir.as_ref().map(|d| d.path())
     }

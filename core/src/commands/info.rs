@@ -416,8 +416,8 @@ fn memory_section(r: &mut Report, ctx: &Ctx<'_>, _dbs: &[DbStats]) {
 }
 
 fn persistence_section(r: &mut Report, ctx: &Ctx<'_>, _dbs: &[DbStats]) {
-    let started = (unix_micros() / 1_000_000) as u64 - ctx.engine.started.elapsed().as_secs();
     let aof = ctx.engine.config.get_i64("appendonly");
+    let p = ctx.engine.persistence.info();
     r.section("Persistence");
     r.zeros(&[
         "loading",
@@ -427,22 +427,21 @@ fn persistence_section(r: &mut Report, ctx: &Ctx<'_>, _dbs: &[DbStats]) {
         "current_cow_size_age",
     ]);
     r.field("current_fork_perc", "0.00");
-    r.zeros(&[
-        "current_save_keys_processed",
-        "current_save_keys_total",
-        "rdb_changes_since_last_save",
-        "rdb_bgsave_in_progress",
-    ]);
-    r.field("rdb_last_save_time", started);
-    r.field("rdb_last_bgsave_status", "ok");
-    r.field("rdb_last_bgsave_time_sec", -1);
-    r.field("rdb_current_bgsave_time_sec", -1);
-    r.zeros(&[
-        "rdb_saves",
-        "rdb_last_cow_size",
-        "rdb_last_load_keys_expired",
-        "rdb_last_load_keys_loaded",
-    ]);
+    r.field("current_save_keys_processed", p.keys_processed);
+    r.field("current_save_keys_total", p.keys_total);
+    r.field("rdb_changes_since_last_save", p.changes_since_last_save);
+    r.field("rdb_bgsave_in_progress", u8::from(p.bgsave_in_progress));
+    r.field("rdb_last_save_time", p.last_save_time);
+    r.field(
+        "rdb_last_bgsave_status",
+        if p.last_bgsave_ok { "ok" } else { "err" },
+    );
+    r.field("rdb_last_bgsave_time_sec", p.last_bgsave_time_sec);
+    r.field("rdb_current_bgsave_time_sec", p.current_bgsave_time_sec);
+    r.field("rdb_saves", p.saves);
+    r.field("rdb_last_cow_size", 0);
+    r.field("rdb_last_load_keys_expired", p.loaded_expired);
+    r.field("rdb_last_load_keys_loaded", p.loaded_keys);
     r.field("aof_enabled", aof);
     r.zeros(&["aof_rewrite_in_progress", "aof_rewrite_scheduled"]);
     r.field("aof_last_rewrite_time_sec", -1);

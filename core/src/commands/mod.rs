@@ -9,6 +9,7 @@ pub mod blocking;
 pub mod client;
 pub mod command_docs;
 pub mod connection;
+pub mod dump;
 pub mod expire;
 pub mod geo;
 pub mod hashes;
@@ -17,6 +18,7 @@ pub mod info;
 pub mod keys;
 pub mod lists;
 pub mod object;
+pub mod persistence;
 pub mod pubsub;
 pub mod server;
 pub mod sets;
@@ -28,7 +30,7 @@ pub mod zsets;
 
 /// Every top-level command spec of every family.
 pub fn all() -> Vec<&'static CommandSpec> {
-    let families: [&'static [CommandSpec]; 21] = [
+    let families: [&'static [CommandSpec]; 23] = [
         connection::COMMANDS,
         keys::COMMANDS,
         expire::COMMANDS,
@@ -50,6 +52,8 @@ pub fn all() -> Vec<&'static CommandSpec> {
         transactions::COMMANDS,
         hyperloglog::COMMANDS,
         geo::COMMANDS,
+        dump::COMMANDS,
+        persistence::COMMANDS,
     ];
     families.iter().flat_map(|f| f.iter()).collect()
 }

@@ -11,7 +11,6 @@ use ferrokv_protocol::Frame;
 use crate::command::{CmdError, CmdFlags, CmdResult, CommandSpec, Ctx};
 use crate::commands::args::is;
 use crate::commands::object::help_reply;
-use crate::engine::ShutdownMode;
 use crate::stats::Stats;
 use crate::util::number::parse_i64;
 
@@ -225,6 +224,7 @@ fn time(_ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> CmdResult {
 
 fn shutdown(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let (mut nosave, mut save, mut other, mut abort) = (false, false, false, false);
+    let mut force = false;
     for arg in &argv[1..] {
         if is(arg, "nosave") {
             nosave = true;
@@ -232,6 +232,7 @@ fn shutdown(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
             save = true;
         } else if is(arg, "now") || is(arg, "force") {
             other = true;
+            force |= is(arg, "force");
         } else if is(arg, "abort") {
             abort = true;
         } else {
@@ -246,12 +247,12 @@ fn shutdown(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         // in progress to abort.
         return Err(CmdError::err("No shutdown in progress."));
     }
-    ctx.engine.request_shutdown(if nosave {
-        ShutdownMode::NoSave
-    } else {
-        ShutdownMode::Save
+    // Redis' prepareForShutdown (snapshot, then stop) runs once the scope is released.
+    ctx.session.deferred = Some(crate::persistence::Deferred::Shutdown {
+        save,
+        nosave,
+        force,
     });
-    ctx.session.close_after_reply = true;
     Ok(Frame::ok())
 }
 

@@ -417,7 +417,10 @@ impl StorageBackend for SimpleBackend {
 
 /// An engine over a fresh [`SimpleBackend`] with default configuration.
 pub fn engine() -> Engine {
-    Engine::new(Arc::new(SimpleBackend::new(16)), Config::new())
+    let config = Config::new();
+    // No save rules: a SHUTDOWN in a unit test writes no dump.rdb.
+    let _ = config.set_startup("save", "");
+    Engine::new(Arc::new(SimpleBackend::new(16)), config)
 }
 
 /// A session registered with `engine`, as a new connection gets.

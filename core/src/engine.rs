@@ -510,7 +510,8 @@ impl Engine {
                 }
                 let final_error = matches!(&reply, Frame::Error(e)
                     if UNBLOCK_ERRORS.iter().any(|u| e.starts_with(u)));
-                if matches!(reply, Frame::Null | Frame::NullArray | Frame::Error(_)) && !final_error {
+                if matches!(reply, Frame::Null | Frame::NullArray | Frame::Error(_)) && !final_error
+                {
                     return None;
                 }
                 let written: Vec<&Bytes> = spec

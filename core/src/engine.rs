@@ -50,6 +50,8 @@ pub struct Engine {
     pub notify: crate::notify::Notifier,
     /// Keys clients `WATCH`.
     pub watches: Arc<WatchRegistry>,
+    /// Where write commands' effects go (the append-only file).
+    pub propagation: crate::propagate::Propagation,
     /// When the engine started (`uptime_in_seconds`).
     pub started: Instant,
     /// Random 40-hex-digit id of this run (`run_id`).
@@ -85,6 +87,7 @@ impl Engine {
             pubsub: Default::default(),
             notify: Default::default(),
             watches: Arc::default(),
+            propagation: Default::default(),
             started: Instant::now(),
             run_id,
             shutdown: Mutex::new(None),
@@ -332,6 +335,7 @@ impl Engine {
                 }
                 replies.push(reply);
             }
+            self.flush_propagation(session);
         };
         let committed = if whole {
             self.backend.atomic(Scope::All, &mut body)
@@ -466,6 +470,7 @@ impl Engine {
         let mut reply = None;
         let mut body = |txn: &mut dyn Txn| {
             reply = Some(self.call(session, spec, argv, txn));
+            self.flush_propagation(session);
         };
         let committed = if spec.flags.has(CmdFlags::WHOLE_KEYSPACE) {
             self.backend.atomic(Scope::All, &mut body)
@@ -519,13 +524,22 @@ impl Engine {
             ctx.notify_expired();
             reply
         };
-        if self.watches.any() {
+        let propagating = self.propagation.active();
+        if self.watches.any() || (propagating && spec.flags.has(CmdFlags::WRITE)) {
             let mut watched = WatchTxn::new(txn, &self.watches);
             let reply = invoke(session, &mut watched);
+            let dirty = !watched.touched().is_empty();
             watched.finish();
+            if propagating && spec.flags.has(CmdFlags::WRITE) {
+                self.note_propagation(session, argv, dirty);
+            }
             reply
         } else {
-            invoke(session, txn)
+            let reply = invoke(session, txn);
+            if propagating {
+                self.note_propagation(session, argv, false);
+            }
+            reply
         }
     }
 

@@ -16,6 +16,7 @@ pub mod conformance;
 pub mod conformance_collections;
 pub mod engine;
 pub mod notify;
+pub mod propagate;
 pub mod pubsub;
 pub mod session;
 pub mod stats;

@@ -136,12 +136,21 @@ fn publish_with(pubsub: &PubSub, flags: u32, event: &'static str, db: DbIndex, k
 /// those events are enabled (otherwise the backend's plain, non-reporting step).
 pub fn active_expire(engine: &Engine, budget: usize) -> ExpireStats {
     let backend = engine.backend();
-    if !engine.notify.enabled(EXPIRED) {
+    let notifying = engine.notify.enabled(EXPIRED);
+    let propagating = engine.propagation.active();
+    if !notifying && !propagating {
         return backend.active_expire(budget);
     }
     let (notify, pubsub) = (&engine.notify, &engine.pubsub);
     backend.active_expire_reporting(budget, &mut |db, key| {
-        notify.publish(pubsub, EXPIRED, "expired", db, key)
+        if notifying {
+            notify.publish(pubsub, EXPIRED, "expired", db, key);
+        }
+        if propagating {
+            engine
+                .propagation
+                .feed(vec![engine.expired_command(db, key)]);
+        }
     })
 }
 
@@ -183,10 +192,17 @@ impl Ctx<'_> {
     #[inline]
     pub fn notify_expired(&mut self) {
         let flags = self.engine.notify.flags();
-        if flags & EXPIRED != 0 {
-            let pubsub = &self.engine.pubsub;
+        let propagating = self.engine.propagation.active();
+        if flags & EXPIRED != 0 || propagating {
+            let engine = self.engine;
+            let pending = &mut self.session.propagation.unit;
             self.txn.drain_expired(&mut |db, key| {
-                publish_with(pubsub, flags, "expired", db, key);
+                if flags & EXPIRED != 0 {
+                    publish_with(&engine.pubsub, flags, "expired", db, key);
+                }
+                if propagating {
+                    pending.push(engine.expired_command(db, key));
+                }
             });
         }
     }

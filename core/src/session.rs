@@ -36,6 +36,8 @@ pub struct Session {
     /// Keys this connection `WATCH`es; unwatched on `EXEC`, `DISCARD`, `UNWATCH`,
     /// `RESET` and when the session is dropped (disconnect).
     pub watched: crate::watch::WatchSet,
+    /// Commands to propagate for the unit being run (see [`crate::propagate`]).
+    pub propagation: crate::propagate::Pending,
 }
 
 impl Session {
@@ -52,6 +54,7 @@ impl Session {
             pubsub: Default::default(),
             multi: None,
             watched: crate::watch::WatchSet::default(),
+            propagation: Default::default(),
         }
     }
 

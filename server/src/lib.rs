@@ -15,6 +15,7 @@ use ferrokv_core::Engine;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
+pub mod aof;
 mod connection;
 
 pub use connection::serve_connection;
@@ -74,6 +75,7 @@ pub fn build_engine(config: Config) -> anyhow::Result<Arc<Engine>> {
 /// [`build_engine`] with ferrokv's own startup options.
 pub fn build_engine_with(config: Config, options: &ServerOptions) -> anyhow::Result<Arc<Engine>> {
     let databases = config.get_i64("databases").max(1) as usize;
+    let memory = !matches!(config.get("backend").as_deref(), Some("disk"));
     let backend: Arc<dyn StorageBackend> = match config.get("backend").as_deref() {
         Some("disk") => {
             let dir = PathBuf::from(config.get("dir").unwrap_or_else(|| ".".into()));
@@ -94,7 +96,13 @@ pub fn build_engine_with(config: Config, options: &ServerOptions) -> anyhow::Res
         }
         _ => Arc::new(ferrokv_storage_memory::MemoryBackend::new(databases)),
     };
-    Ok(Arc::new(Engine::new(backend, config)))
+    let engine = Arc::new(Engine::new(backend, config));
+    if memory {
+        // The memory backend persists through the append-only file.
+        let aof = aof::AofManager::start(&engine)?;
+        aof.spawn_cron();
+    }
+    Ok(engine)
 }
 
 /// Binds the configured address (`bind`, `port`); port 0 picks an ephemeral port.
@@ -139,6 +147,11 @@ pub async fn run(
     cron.abort();
     for client in engine.clients.all() {
         client.kill();
+    }
+    if let Some(aof) = engine.propagation.control() {
+        // Everything acknowledged is written and fsynced; the AOF stops with us.
+        engine.propagation.set_sink(None);
+        let _ = aof.set_enabled(false);
     }
     engine
         .backend()

@@ -10,6 +10,7 @@ use crate::blocking::BlockRequest;
 use crate::command::{CmdError, CmdFlags, CmdResult, CommandSpec, Ctx, Handler, KeyPositions};
 use crate::commands::args::is;
 use crate::commands::{lists, zsets};
+use crate::propagate::{arg, int_arg};
 use crate::storage::{End, UnixMillis};
 use crate::util::number::parse_i64;
 
@@ -210,6 +211,8 @@ fn blocking_pop(ctx: &mut Ctx<'_>, argv: &[Bytes], end: End) -> CmdResult {
     for key in keys {
         if let Some(mut items) = lists::pop_many(ctx, key, end, 1)? {
             if let Some(item) = items.pop() {
+                let pop = if end == End::Head { "LPOP" } else { "RPOP" };
+                ctx.propagate_as(vec![arg(pop), key.clone()]);
                 return Ok(Frame::Array(vec![
                     Frame::Bulk(key.clone()),
                     Frame::Bulk(item),
@@ -246,6 +249,13 @@ fn blocking_move(
 ) -> CmdResult {
     let deadline = parse_timeout(timeout, ctx.txn.now_ms())?;
     if let Some(item) = lists::move_one(ctx, &argv[1], &argv[2], from, to)? {
+        let (src, dst) = (argv[1].clone(), argv[2].clone());
+        let rewrite = if is(&argv[0], "brpoplpush") {
+            vec![arg("RPOPLPUSH"), src, dst]
+        } else {
+            vec![arg("LMOVE"), src, dst, argv[3].clone(), argv[4].clone()]
+        };
+        ctx.propagate_as(rewrite);
         return Ok(Frame::Bulk(item));
     }
     if ctx.session.no_block {
@@ -306,6 +316,9 @@ fn blmpop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     for key in args.keys {
         if let Some(items) = lists::pop_many(ctx, key, end, args.count)? {
             if !items.is_empty() {
+                let pop = if end == End::Head { "LPOP" } else { "RPOP" };
+                let n = int_arg(items.len() as i64);
+                ctx.propagate_as(vec![arg(pop), key.clone(), n]);
                 return Ok(lists::mpop_reply(key.clone(), items));
             }
         }
@@ -333,6 +346,8 @@ fn blocking_zpop(ctx: &mut Ctx<'_>, argv: &[Bytes], max: bool) -> CmdResult {
     for key in keys {
         if let Some(mut items) = zsets::pop_many(ctx, key, max, 1)? {
             if let Some((member, score)) = items.pop() {
+                let pop = if max { "ZPOPMAX" } else { "ZPOPMIN" };
+                ctx.propagate_as(vec![arg(pop), key.clone()]);
                 return Ok(Frame::Array(vec![
                     Frame::Bulk(key.clone()),
                     Frame::Bulk(member),
@@ -356,6 +371,9 @@ fn bzmpop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     for key in args.keys {
         if let Some(items) = zsets::pop_many(ctx, key, max, args.count)? {
             if !items.is_empty() {
+                let pop = if max { "ZPOPMAX" } else { "ZPOPMIN" };
+                let n = int_arg(items.len() as i64);
+                ctx.propagate_as(vec![arg(pop), key.clone(), n]);
                 return Ok(zsets::mpop_reply(ctx, key.clone(), items));
             }
         }

@@ -3,6 +3,7 @@
 
 use crate::command::CommandSpec;
 
+pub mod aof;
 pub mod args;
 pub mod bitmaps;
 pub mod blocking;
@@ -25,7 +26,7 @@ pub mod zsets;
 
 /// Every top-level command spec of every family.
 pub fn all() -> Vec<&'static CommandSpec> {
-    let families: [&'static [CommandSpec]; 18] = [
+    let families: [&'static [CommandSpec]; 19] = [
         connection::COMMANDS,
         keys::COMMANDS,
         expire::COMMANDS,
@@ -44,6 +45,7 @@ pub fn all() -> Vec<&'static CommandSpec> {
         sort::COMMANDS,
         pubsub::COMMANDS,
         transactions::COMMANDS,
+        aof::COMMANDS,
     ];
     families.iter().flat_map(|f| f.iter()).collect()
 }

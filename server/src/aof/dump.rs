@@ -1,0 +1,174 @@
+//! The keyspace as commands (Redis' `rewriteAppendOnlyFileRio`): the base file of a
+//! rewrite, written from a scope that sees the whole keyspace at one instant.
+
+use bytes::Bytes;
+use ferrokv_core::storage::{self, KeyType, StorageResult, Txn};
+
+use super::format::encode_parts;
+
+/// Elements per command for collections, as Redis' `AOF_REWRITE_ITEMS_PER_CMD`.
+const ITEMS_PER_CMD: usize = 64;
+
+/// Keys asked per SCAN page while dumping.
+const SCAN_PAGE: usize = 1024;
+
+/// Appends every key of every database to `out` as commands: `SELECT` per non-empty
+/// database, one creation command per 64 elements, `PEXPIREAT` for volatile keys.
+/// Must run in a [`Scope::All`](ferrokv_core::storage::Scope::All) scope.
+pub fn dump_keyspace(txn: &mut dyn Txn, databases: usize, out: &mut Vec<u8>) -> StorageResult<u64> {
+    let mut keys_written = 0;
+    for db in 0..databases {
+        let mut selected = false;
+        let mut cursor = 0;
+        loop {
+            let page = txn.scan(db, cursor, SCAN_PAGE)?;
+            for key in &page.keys {
+                let Some(meta) = txn.meta(db, key)? else {
+                    continue;
+                };
+                if !selected {
+                    encode_parts(out, &[b"SELECT", db.to_string().as_bytes()]);
+                    selected = true;
+                }
+                dump_value(txn, db, key, meta.key_type, out)?;
+                if let Some(at) = meta.expire_at {
+                    encode_parts(out, &[b"PEXPIREAT", key, at.to_string().as_bytes()]);
+                }
+                keys_written += 1;
+            }
+            cursor = page.next_cursor;
+            if cursor == 0 {
+                break;
+            }
+        }
+    }
+    Ok(keys_written)
+}
+
+/// Accumulates elements into commands of at most [`ITEMS_PER_CMD`] elements.
+struct Batcher<'a> {
+    out: &'a mut Vec<u8>,
+    name: &'static [u8],
+    key: &'a [u8],
+    args: Vec<Vec<u8>>,
+    per_item: usize,
+}
+
+impl<'a> Batcher<'a> {
+    fn new(out: &'a mut Vec<u8>, name: &'static [u8], key: &'a [u8], per_item: usize) -> Self {
+        Batcher {
+            out,
+            name,
+            key,
+            args: Vec::new(),
+            per_item,
+        }
+    }
+
+    fn push(&mut self, item: &[&[u8]]) {
+        self.args.extend(item.iter().map(|a| a.to_vec()));
+        if self.args.len() >= ITEMS_PER_CMD * self.per_item {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        if self.args.is_empty() {
+            return;
+        }
+        let mut argv: Vec<&[u8]> = vec![self.name, self.key];
+        argv.extend(self.args.iter().map(|a| a.as_slice()));
+        encode_parts(self.out, &argv);
+        self.args.clear();
+    }
+}
+
+fn dump_value(
+    txn: &mut dyn Txn,
+    db: usize,
+    key: &Bytes,
+    kind: KeyType,
+    out: &mut Vec<u8>,
+) -> StorageResult<()> {
+    match kind {
+        KeyType::String => {
+            if let Some(value) = txn.get_string(db, key)? {
+                encode_parts(out, &[b"SET", key, &value]);
+            }
+        }
+        KeyType::List => {
+            let mut b = Batcher::new(out, b"RPUSH", key, 1);
+            storage::with_list(txn, db, key, false, |l| {
+                l.iter(0, false, &mut |_, v| {
+                    b.push(&[v]);
+                    true
+                })
+            })?;
+            b.flush();
+        }
+        KeyType::Set => {
+            let mut b = Batcher::new(out, b"SADD", key, 1);
+            storage::with_set(txn, db, key, false, |s| {
+                s.for_each(&mut |m| {
+                    b.push(&[m]);
+                    true
+                })
+            })?;
+            b.flush();
+        }
+        KeyType::Hash => {
+            let mut b = Batcher::new(out, b"HMSET", key, 2);
+            let mut volatile: Vec<(Vec<u8>, u64)> = Vec::new();
+            storage::with_hash(txn, db, key, false, |h| {
+                let mut fields = Vec::new();
+                h.for_each(&mut |f, v| {
+                    b.push(&[f, v]);
+                    fields.push(f.to_vec());
+                    true
+                });
+                for f in fields {
+                    if let Some(Some(at)) = h.field_expire(&f) {
+                        volatile.push((f, at));
+                    }
+                }
+            })?;
+            b.flush();
+            // Hash field expiry (Redis 7.4): one HPEXPIREAT per field with a deadline.
+            for (field, at) in volatile {
+                encode_parts(
+                    out,
+                    &[
+                        b"HPEXPIREAT",
+                        key,
+                        at.to_string().as_bytes(),
+                        b"FIELDS",
+                        b"1",
+                        &field,
+                    ],
+                );
+            }
+        }
+        KeyType::ZSet => {
+            let mut b = Batcher::new(out, b"ZADD", key, 2);
+            storage::with_zset(txn, db, key, false, |z| {
+                z.range_by_rank(0, false, &mut |m, score| {
+                    b.push(&[format_score(score).as_bytes(), m]);
+                    true
+                })
+            })?;
+            b.flush();
+        }
+        KeyType::Stream => {
+            // ferrokv stores no streams yet.
+        }
+    }
+    Ok(())
+}
+
+/// A score as text that parses back to the same double (`inf`/`-inf` included).
+fn format_score(score: f64) -> String {
+    if score.is_infinite() {
+        return if score > 0.0 { "inf" } else { "-inf" }.into();
+    }
+    format!("{score:?}")
+}

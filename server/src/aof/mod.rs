@@ -20,6 +20,7 @@
 //!   is then written by a background thread and the manifest switched atomically
 //!   (written to a temporary file, renamed).
 
+pub mod check;
 pub mod dump;
 pub mod format;
 

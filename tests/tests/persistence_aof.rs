@@ -840,3 +840,84 @@ async fn ferrokv_loads_redis_servers_aof_directory() {
     assert_eq!(dump(&mut c).await, expected);
     server.stop().await.expect("stops");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bgrewriteaof_with_the_aof_off_writes_a_base_only() {
+    let mut server = start_persistent(Backend::Memory, &[("aof-use-rdb-preamble", "no")]).await;
+    let mut c = server.raw().await;
+    random_dataset(&mut c, 41, 100).await;
+    assert_eq!(
+        c.send(&["BGREWRITEAOF"]).await,
+        simple("Background append only file rewriting started")
+    );
+    wait_rewrite_done(&mut c, 0).await;
+    assert_eq!(info_field(&mut c, "aof_enabled").await, "0");
+    let manifest = std::fs::read_to_string(
+        server
+            .dir()
+            .expect("dir")
+            .join("appendonlydir/appendonly.aof.manifest"),
+    )
+    .expect("manifest");
+    assert_eq!(manifest, "file appendonly.aof.1.base.aof seq 1 type b\n");
+    let expected = dump(&mut c).await;
+    drop(c);
+    server.set_startup_option("appendonly", "yes");
+    let server = server.restart().await;
+    let mut c = server.raw().await;
+    assert_eq!(dump(&mut c).await, expected);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_single_file_aof_is_loaded_and_converted() {
+    if against_redis() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut legacy = b"*2\r\n$6\r\nSELECT\r\n$1\r\n2\r\n".to_vec();
+    legacy.extend_from_slice(b"*3\r\n$3\r\nSET\r\n$3\r\nold\r\n$5\r\nstyle\r\n");
+    std::fs::write(dir.path().join("appendonly.aof"), legacy).expect("write");
+    let server = start_on_aof(dir.path()).await.expect("loads");
+    let mut c = RawClient::connect(server.addr).await;
+    c.send(&["SELECT", "2"]).await;
+    assert_eq!(c.send(&["GET", "old"]).await, bulk("style"));
+    server.stop().await.expect("stops");
+    // Now in the multi-part layout: loads again from appendonlydir.
+    std::fs::remove_file(dir.path().join("appendonly.aof")).expect("remove");
+    let server = start_on_aof(dir.path()).await.expect("loads");
+    let mut c = RawClient::connect(server.addr).await;
+    c.send(&["SELECT", "2"]).await;
+    assert_eq!(c.send(&["GET", "old"]).await, bulk("style"));
+    server.stop().await.expect("stops");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timestamp_annotations_are_written_and_skipped_on_load() {
+    let server = start_persistent(
+        Backend::Memory,
+        &[("appendonly", "yes"), ("aof-timestamp-enabled", "yes")],
+    )
+    .await;
+    let mut c = server.raw().await;
+    c.send(&["SET", "a", "1"]).await;
+    c.send(&["LPUSH", "l", "x"]).await;
+    if !against_redis() {
+        let text = aof_text(server.dir().expect("dir"));
+        let ts = text
+            .lines()
+            .find_map(|l| l.strip_prefix("#TS:"))
+            .expect("a #TS: annotation");
+        let ts: i64 = ts.trim().parse().expect("seconds");
+        assert!((ts - unix_now()).abs() < 60, "{ts}");
+    }
+    let expected = dump(&mut c).await;
+    drop(c);
+    let dir = server.stop_keep_dir().await.expect("dir");
+    if redis_server_path().is_some() {
+        // redis-server 7.0 loads the annotated file too.
+        let redis = redis_with_aof(dir.path()).await.expect("redis-server");
+        let mut r = redis.raw().await;
+        assert_eq!(dump(&mut r).await, expected);
+    }
+}

@@ -100,6 +100,11 @@ impl AofPaths {
         }
     }
 
+    /// A Redis 6-style single AOF file in `dir`.
+    pub fn legacy(&self) -> PathBuf {
+        self.dir.parent().unwrap_or(Path::new(".")).join(&self.name)
+    }
+
     /// The manifest's path.
     pub fn manifest(&self) -> PathBuf {
         self.dir.join(format!("{}.manifest", self.name))
@@ -142,6 +147,23 @@ impl AofPaths {
     }
 }
 
+/// Writes `new` as the manifest and deletes the files `old` named that `new` does
+/// not; returns the bytes of increment files deleted.
+fn switch_manifest(paths: &AofPaths, old: &Manifest, new: &Manifest) -> std::io::Result<u64> {
+    paths.write_manifest(new)?;
+    let keep: Vec<&str> = new.files().map(|e| e.name.as_str()).collect();
+    let mut removed_incr = 0;
+    for e in old.files().chain(&old.history) {
+        if !keep.contains(&e.name.as_str()) {
+            if e.kind == FileKind::Incr {
+                removed_incr += std::fs::metadata(paths.file(&e.name)).map_or(0, |m| m.len());
+            }
+            let _ = std::fs::remove_file(paths.file(&e.name));
+        }
+    }
+    Ok(removed_incr)
+}
+
 fn sync_dir(dir: &Path) -> std::io::Result<()> {
     File::open(dir)?.sync_all()
 }
@@ -160,13 +182,32 @@ pub struct LoadReport {
 }
 
 /// Replays the AOF directory named by `paths` through `engine` (start-up). Returns
-/// the manifest loaded (`None` when there was no AOF).
+/// the manifest loaded (`None` when there was no AOF directory).
 pub fn load(engine: &Engine, paths: &AofPaths) -> anyhow::Result<Option<(Manifest, LoadReport)>> {
     let Some(manifest) = paths.read_manifest()? else {
         return Ok(None);
     };
+    let files: Vec<(PathBuf, bool)> = manifest
+        .files()
+        .map(|e| (paths.file(&e.name), e.kind == FileKind::Incr))
+        .collect();
+    let report = replay_files(engine, &files)?;
+    Ok(Some((manifest, report)))
+}
+
+/// Replays a Redis 6-style single AOF file (`dir/appendfilename`), if there is one.
+pub fn load_legacy(engine: &Engine, paths: &AofPaths) -> anyhow::Result<Option<LoadReport>> {
+    let legacy = paths.legacy();
+    if !legacy.is_file() {
+        return Ok(None);
+    }
+    replay_files(engine, &[(legacy, false)]).map(Some)
+}
+
+/// Replays `files` (path, whether it is an increment) in order through a loader
+/// session that never blocks.
+fn replay_files(engine: &Engine, files: &[(PathBuf, bool)]) -> anyhow::Result<LoadReport> {
     let allow_truncated = engine.config.get("aof-load-truncated").as_deref() != Some("no");
-    let files: Vec<&ManifestEntry> = manifest.files().collect();
     let client = engine
         .clients
         .register("aof-loader".into(), String::new(), None);
@@ -174,32 +215,26 @@ pub fn load(engine: &Engine, paths: &AofPaths) -> anyhow::Result<Option<(Manifes
     session.no_block = true;
     let mut report = LoadReport::default();
     let result = (|| {
-        for (i, entry) in files.iter().enumerate() {
+        for (i, (path, incr)) in files.iter().enumerate() {
             let last = i + 1 == files.len();
-            let path = paths.file(&entry.name);
-            let data = match std::fs::read(&path) {
+            let data = match std::fs::read(path) {
                 Ok(d) => Bytes::from(d),
                 // Redis tolerates a missing last increment (created but not yet written).
-                Err(e)
-                    if e.kind() == std::io::ErrorKind::NotFound
-                        && entry.kind == FileKind::Incr
-                        && last =>
-                {
-                    continue
-                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && *incr && last => continue,
                 Err(e) => anyhow::bail!("cannot open the AOF file {}: {e}", path.display()),
             };
             if data.starts_with(b"REDIS") {
-                // An RDB preamble: loaded by the RDB reader once it exists.
+                // An RDB preamble (`aof-use-rdb-preamble yes`): the hook for the RDB
+                // reader, which is not built yet.
                 anyhow::bail!(
-                    "{}: the base file is an RDB image; loading RDB needs the RDB reader (not built yet)",
+                    "{}: the base file is an RDB image; loading it needs the RDB reader (not built yet)",
                     path.display()
                 );
             }
             replay_file(
                 engine,
                 &mut session,
-                &path,
+                path,
                 data,
                 last,
                 allow_truncated,
@@ -209,7 +244,7 @@ pub fn load(engine: &Engine, paths: &AofPaths) -> anyhow::Result<Option<(Manifes
         Ok(())
     })();
     engine.clients.unregister(client.id);
-    result.map(|()| Some((manifest, report)))
+    result.map(|()| report)
 }
 
 fn replay_file(
@@ -586,7 +621,7 @@ impl AofWriter {
     ) -> std::io::Result<()> {
         let mut out = self.output.lock();
         let old = out.manifest.clone();
-        let mut manifest = Manifest {
+        let manifest = Manifest {
             base: Some(base),
             history: Vec::new(),
             incrs: old
@@ -596,19 +631,7 @@ impl AofWriter {
                 .cloned()
                 .collect(),
         };
-        self.paths.write_manifest(&manifest)?;
-        let keep: Vec<&str> = manifest.files().map(|e| e.name.as_str()).collect();
-        let mut removed_incr = 0;
-        for e in old.files().chain(&old.history) {
-            if !keep.contains(&e.name.as_str()) {
-                if e.kind == FileKind::Incr {
-                    removed_incr +=
-                        std::fs::metadata(self.paths.file(&e.name)).map_or(0, |m| m.len());
-                }
-                let _ = std::fs::remove_file(self.paths.file(&e.name));
-            }
-        }
-        manifest.history.clear();
+        let removed_incr = switch_manifest(&self.paths, &old, &manifest)?;
         out.other_incr_size = out.other_incr_size.saturating_sub(removed_incr);
         out.base_size = base_size;
         out.manifest = manifest;
@@ -661,6 +684,17 @@ impl PropagationSink for AofWriter {
 // The manager: state across enable/disable, rewrites, INFO.
 // ---------------------------------------------------------------------------------
 
+/// What a rewrite does besides writing a new base.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RewriteMode {
+    /// The AOF is on: a new increment file starts where the base ends.
+    Rewrite,
+    /// Turning the AOF on: the writer starts where the base ends.
+    Enable,
+    /// The AOF is off (`BGREWRITEAOF` anyway): only a new base in the manifest.
+    Standalone,
+}
+
 /// Outcome counters of rewrites for `INFO persistence`.
 #[derive(Debug, Default)]
 struct RewriteStats {
@@ -670,6 +704,13 @@ struct RewriteStats {
     last_time_sec: i64,
     started: Option<Instant>,
     scheduled: bool,
+}
+
+/// Where a rewrite's base goes: the manifest as the rewrite found it and, when the
+/// AOF is on, the writer and the increment file that follows the base.
+struct Switched {
+    writer: Option<(Arc<AofWriter>, ManifestEntry)>,
+    manifest: Manifest,
 }
 
 /// The AOF's controls, installed in the engine (`AofControl`) for the memory backend.
@@ -722,7 +763,16 @@ impl AofManager {
                 engine.propagation.set_sink(Some(writer));
             }
             None => {
-                // No AOF yet: an empty base and a first increment, as Redis creates.
+                // No AOF directory: a Redis 6-style single file is loaded and turned
+                // into the multi-part layout; otherwise the AOF starts from an empty
+                // base, as Redis creates one.
+                if let Some(report) = load_legacy(engine, &paths)? {
+                    eprintln!(
+                        "DB loaded from the single append only file {}: {} commands; writing the multi-part AOF",
+                        paths.legacy().display(),
+                        report.commands
+                    );
+                }
                 manager.enable_now(engine)?;
             }
         }
@@ -766,7 +816,7 @@ impl AofManager {
         let growth = (size.saturating_sub(base)) * 100 / base;
         if growth >= perc as u64 {
             eprintln!("Starting automatic rewriting of AOF on {growth}% growth");
-            let _ = self.start_rewrite(engine);
+            let _ = self.start_rewrite(engine, RewriteMode::Rewrite);
         }
     }
 
@@ -781,13 +831,13 @@ impl AofManager {
     /// rewrite, but synchronous.
     fn enable_now(&self, engine: &Arc<Engine>) -> anyhow::Result<()> {
         self.rewriting.store(true, Ordering::Release);
-        let result = self.rewrite(engine, true);
+        let result = self.rewrite(engine, RewriteMode::Enable);
         self.rewriting.store(false, Ordering::Release);
         result
     }
 
-    /// Starts a background rewrite (or, if the AOF is off, the AOF itself).
-    fn start_rewrite(&self, engine: Arc<Engine>) -> Result<(), String> {
+    /// Starts a background rewrite in `mode`.
+    fn start_rewrite(&self, engine: Arc<Engine>, mode: RewriteMode) -> Result<(), String> {
         if self
             .rewriting
             .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
@@ -803,9 +853,8 @@ impl AofManager {
         let spawned = std::thread::Builder::new()
             .name("aof-rewrite".into())
             .spawn(move || {
-                let enabling = me.writer.lock().is_none();
                 let started = Instant::now();
-                let result = me.rewrite(&engine, enabling);
+                let result = me.rewrite(&engine, mode);
                 let mut stats = me.stats.lock();
                 stats.started = None;
                 stats.last_time_sec = started.elapsed().as_secs() as i64;
@@ -833,13 +882,13 @@ impl AofManager {
     }
 
     /// One rewrite: the dataset is serialized and a new increment file opened inside
-    /// one whole-keyspace scope (when `enabling`, the writer is created and installed
+    /// one whole-keyspace scope (when enabling, the writer is created and installed
     /// there too); then the base is written and the manifest switched.
-    fn rewrite(&self, engine: &Arc<Engine>, enabling: bool) -> anyhow::Result<()> {
+    fn rewrite(&self, engine: &Arc<Engine>, mode: RewriteMode) -> anyhow::Result<()> {
         std::fs::create_dir_all(&self.paths.dir)?;
         let databases = engine.databases();
         let mut data = Vec::new();
-        let mut switched: Option<anyhow::Result<(Arc<AofWriter>, Manifest, ManifestEntry)>> = None;
+        let mut switched: Option<anyhow::Result<Switched>> = None;
         let skip_fsync = engine.config.get("no-appendfsync-on-rewrite").as_deref() == Some("yes");
         engine
             .backend()
@@ -849,12 +898,23 @@ impl AofManager {
                     switched = Some(Err(anyhow::anyhow!("reading the keyspace: {e:?}")));
                     return;
                 }
-                switched = Some(self.switch_for_rewrite(engine, enabling));
+                switched = Some(self.switch_for_rewrite(engine, mode));
             })
             .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-        let (writer, manifest, new_incr) = switched.expect("the scope ran")?;
+        let switched = switched.expect("the scope ran")?;
+        let Some((writer, new_incr)) = switched.writer else {
+            let (base, _) = self.write_base(&switched.manifest, &data)?;
+            let manifest = Manifest {
+                base: Some(base),
+                ..Manifest::default()
+            };
+            switch_manifest(&self.paths, &switched.manifest, &manifest)?;
+            return Ok(());
+        };
         writer.skip_fsync.store(skip_fsync, Ordering::Relaxed);
-        let result = self.write_base(&writer, &manifest, &new_incr, &data);
+        let result = self
+            .write_base(&switched.manifest, &data)
+            .and_then(|(base, size)| Ok(writer.install_base(base, size, new_incr.seq)?));
         writer.skip_fsync.store(false, Ordering::Relaxed);
         result
     }
@@ -864,9 +924,21 @@ impl AofManager {
     fn switch_for_rewrite(
         &self,
         engine: &Arc<Engine>,
-        enabling: bool,
-    ) -> anyhow::Result<(Arc<AofWriter>, Manifest, ManifestEntry)> {
-        if enabling {
+        mode: RewriteMode,
+    ) -> anyhow::Result<Switched> {
+        if mode == RewriteMode::Standalone {
+            let manifest = self
+                .paths
+                .read_manifest()
+                .ok()
+                .flatten()
+                .unwrap_or_default();
+            return Ok(Switched {
+                writer: None,
+                manifest,
+            });
+        }
+        if mode == RewriteMode::Enable {
             // Whatever was there belongs to an older run: the new files follow it.
             let old = self
                 .paths
@@ -899,7 +971,10 @@ impl AofManager {
             *self.writer.lock() = Some(writer.clone());
             engine.propagation.set_sink(Some(writer.clone()));
             let manifest = writer.output.lock().manifest.clone();
-            return Ok((writer, manifest, incr));
+            return Ok(Switched {
+                writer: Some((writer, incr)),
+                manifest,
+            });
         }
         let writer = self
             .writer
@@ -907,17 +982,15 @@ impl AofManager {
             .clone()
             .ok_or_else(|| anyhow::anyhow!("the AOF was turned off"))?;
         let (manifest, incr) = writer.switch_incr()?;
-        Ok((writer, manifest, incr))
+        Ok(Switched {
+            writer: Some((writer, incr)),
+            manifest,
+        })
     }
 
-    /// Writes the new base (temporary file, fsync, rename) and switches the manifest.
-    fn write_base(
-        &self,
-        writer: &AofWriter,
-        manifest: &Manifest,
-        new_incr: &ManifestEntry,
-        data: &[u8],
-    ) -> anyhow::Result<()> {
+    /// Writes the new base after those `manifest` knows (temporary file, fsync,
+    /// rename); returns its entry and size.
+    fn write_base(&self, manifest: &Manifest, data: &[u8]) -> anyhow::Result<(ManifestEntry, u64)> {
         let seq = manifest
             .base
             .iter()
@@ -943,8 +1016,7 @@ impl AofManager {
             seq,
             kind: FileKind::Base,
         };
-        writer.install_base(base, data.len() as u64, new_incr.seq)?;
-        Ok(())
+        Ok((base, data.len() as u64))
     }
 
     /// The writer, if the AOF is on.
@@ -956,7 +1028,12 @@ impl AofManager {
 impl AofControl for AofManager {
     fn rewrite(&self) -> Result<String, String> {
         let engine = self.engine.upgrade().ok_or("shutting down")?;
-        self.start_rewrite(engine)?;
+        let mode = if self.writer.lock().is_some() {
+            RewriteMode::Rewrite
+        } else {
+            RewriteMode::Standalone
+        };
+        self.start_rewrite(engine, mode)?;
         Ok("Background append only file rewriting started".into())
     }
 
@@ -966,7 +1043,7 @@ impl AofControl for AofManager {
             if self.writer.lock().is_some() {
                 return Ok(());
             }
-            self.start_rewrite(engine)
+            self.start_rewrite(engine, RewriteMode::Enable)
         } else {
             engine.propagation.set_sink(None);
             self.shutdown();

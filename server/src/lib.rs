@@ -101,6 +101,9 @@ pub fn build_engine_with(config: Config, options: &ServerOptions) -> anyhow::Res
         // The memory backend persists through the append-only file.
         let aof = aof::AofManager::start(&engine)?;
         aof.spawn_cron();
+    } else {
+        // The disk backend's write-ahead log follows `appendfsync`.
+        aof::disk::DiskDurability::start(&engine);
     }
     Ok(engine)
 }

@@ -647,6 +647,7 @@ async fn auto_rewrite_by_growth_percentage() {
 /// w<j>:<i>` was acknowledged, and when.
 async fn write_until_killed(
     dir: &Path,
+    backend: &str,
     fsync: &str,
 ) -> (
     Vec<i64>,
@@ -657,6 +658,7 @@ async fn write_until_killed(
     let server = ServerProcess::start(&[
         ("dir", &dir_s),
         ("appendonly", "yes"),
+        ("backend", backend),
         ("appendfsync", fsync),
     ])
     .await;
@@ -724,7 +726,7 @@ async fn sigkill_under_appendfsync_always_loses_no_acknowledged_write() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let (last, _, _) = write_until_killed(dir.path(), "always").await;
+    let (last, _, _) = write_until_killed(dir.path(), "memory", "always").await;
     assert!(last.iter().all(|l| *l > 10), "too few writes: {last:?}");
     let server = start_on_aof(dir.path()).await.expect("restart");
     let mut c = RawClient::connect(server.addr).await;
@@ -740,7 +742,7 @@ async fn sigkill_under_appendfsync_everysec_loses_at_most_about_a_second() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let (last, acks, killed_at) = write_until_killed(dir.path(), "everysec").await;
+    let (last, acks, killed_at) = write_until_killed(dir.path(), "memory", "everysec").await;
     assert!(last.iter().all(|l| *l > 10), "too few writes: {last:?}");
     let server = start_on_aof(dir.path()).await.expect("restart");
     let mut c = RawClient::connect(server.addr).await;
@@ -920,4 +922,72 @@ async fn timestamp_annotations_are_written_and_skipped_on_load() {
         let mut r = redis.raw().await;
         assert_eq!(dump(&mut r).await, expected);
     }
+}
+
+// ---------------------------------------------------------------------------------
+// appendfsync on the disk backend (RocksDB's write-ahead log).
+// ---------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn disk_backend_under_appendfsync_always_loses_no_acknowledged_write() {
+    if against_redis() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (last, _, _) = write_until_killed(dir.path(), "disk", "always").await;
+    assert!(last.iter().all(|l| *l > 10), "too few writes: {last:?}");
+    let config = memory_config(dir.path(), &[("backend", "disk")]);
+    let server = ferrokv_server::RunningServer::start(config)
+        .await
+        .expect("restart");
+    let mut c = RawClient::connect(server.addr).await;
+    for (w, last) in last.iter().enumerate() {
+        assert_eq!(present(&mut c, w, *last).await, last + 1, "writer {w}");
+    }
+    server.stop().await.expect("stops");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disk_backend_appendfsync_policies_at_run_time() {
+    if against_redis() {
+        return;
+    }
+    let server = start_with(Backend::Disk, &[("appendfsync", "always")]).await;
+    // Under always, write batches are tracked (to wait for the log sync) ...
+    assert!(server.engine().propagation.active());
+    let mut clients = Vec::new();
+    for _ in 0..4 {
+        clients.push(server.raw().await);
+    }
+    for round in 0..20 {
+        for (i, c) in clients.iter_mut().enumerate() {
+            c.send_bytes(&request(&[b"INCR", format!("n{i}").as_bytes()]))
+                .await;
+        }
+        for c in clients.iter_mut() {
+            assert_eq!(c.read_frame().await, int(round + 1));
+        }
+    }
+    // ... and not under everysec or no.
+    let mut c = server.raw().await;
+    assert_eq!(
+        c.send(&["CONFIG", "SET", "appendfsync", "everysec"]).await,
+        ok()
+    );
+    assert!(!server.engine().propagation.active());
+    assert_eq!(c.send(&["SET", "k", "v"]).await, ok());
+    assert_eq!(c.send(&["CONFIG", "SET", "appendfsync", "no"]).await, ok());
+    assert_eq!(c.send(&["SET", "k", "w"]).await, ok());
+    assert_eq!(
+        c.send(&["CONFIG", "SET", "appendfsync", "always"]).await,
+        ok()
+    );
+    assert!(server.engine().propagation.active());
+    assert_eq!(c.send(&["SET", "k", "x"]).await, ok());
+    assert_err_prefix(&c.send(&["BGREWRITEAOF"]).await, "ERR the disk backend");
+    let server = server.restart().await;
+    let mut c = server.raw().await;
+    assert_eq!(c.send(&["GET", "k"]).await, bulk("x"));
+    assert_eq!(c.send(&["GET", "n3"]).await, bulk("20"));
+    server.stop().await;
 }

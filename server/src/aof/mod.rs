@@ -21,6 +21,7 @@
 //!   (written to a temporary file, renamed).
 
 pub mod check;
+pub mod disk;
 pub mod dump;
 pub mod format;
 

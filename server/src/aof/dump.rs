@@ -4,7 +4,7 @@
 use bytes::Bytes;
 use ferrokv_core::storage::{self, KeyType, StorageResult, Txn};
 
-use super::format::encode_parts;
+use super::format::{encode_bulk, encode_header, encode_parts};
 
 /// Elements per command for collections, as Redis' `AOF_REWRITE_ITEMS_PER_CMD`.
 const ITEMS_PER_CMD: usize = 64;
@@ -45,12 +45,15 @@ pub fn dump_keyspace(txn: &mut dyn Txn, databases: usize, out: &mut Vec<u8>) -> 
     Ok(keys_written)
 }
 
-/// Accumulates elements into commands of at most [`ITEMS_PER_CMD`] elements.
+/// Accumulates elements into commands of at most [`ITEMS_PER_CMD`] elements,
+/// encoding the arguments as they come (no copy per element).
 struct Batcher<'a> {
     out: &'a mut Vec<u8>,
     name: &'static [u8],
     key: &'a [u8],
-    args: Vec<Vec<u8>>,
+    /// The encoded element arguments of the command being built.
+    body: Vec<u8>,
+    args: usize,
     per_item: usize,
 }
 
@@ -60,26 +63,32 @@ impl<'a> Batcher<'a> {
             out,
             name,
             key,
-            args: Vec::new(),
+            body: Vec::new(),
+            args: 0,
             per_item,
         }
     }
 
     fn push(&mut self, item: &[&[u8]]) {
-        self.args.extend(item.iter().map(|a| a.to_vec()));
-        if self.args.len() >= ITEMS_PER_CMD * self.per_item {
+        for arg in item {
+            encode_bulk(&mut self.body, arg);
+        }
+        self.args += item.len();
+        if self.args >= ITEMS_PER_CMD * self.per_item {
             self.flush();
         }
     }
 
     fn flush(&mut self) {
-        if self.args.is_empty() {
+        if self.args == 0 {
             return;
         }
-        let mut argv: Vec<&[u8]> = vec![self.name, self.key];
-        argv.extend(self.args.iter().map(|a| a.as_slice()));
-        encode_parts(self.out, &argv);
-        self.args.clear();
+        encode_header(self.out, self.args + 2);
+        encode_bulk(self.out, self.name);
+        encode_bulk(self.out, self.key);
+        self.out.extend_from_slice(&self.body);
+        self.body.clear();
+        self.args = 0;
     }
 }
 

@@ -169,33 +169,48 @@ fn quote_if_needed(name: &str) -> String {
 
 /// Appends `argv` as a RESP multibulk request (the AOF's command format).
 pub fn encode_command(out: &mut Vec<u8>, argv: &[Bytes]) {
-    push_header(out, b'*', argv.len());
+    encode_header(out, argv.len());
     for arg in argv {
-        push_header(out, b'$', arg.len());
-        out.extend_from_slice(arg);
-        out.extend_from_slice(b"\r\n");
+        encode_bulk(out, arg);
     }
 }
 
 /// Appends a command given as plain byte slices.
 pub fn encode_parts(out: &mut Vec<u8>, argv: &[&[u8]]) {
-    push_header(out, b'*', argv.len());
+    encode_header(out, argv.len());
     for arg in argv {
-        push_header(out, b'$', arg.len());
-        out.extend_from_slice(arg);
-        out.extend_from_slice(b"\r\n");
+        encode_bulk(out, arg);
     }
 }
 
-fn push_header(out: &mut Vec<u8>, kind: u8, n: usize) {
-    let mut digits = itoa_buf(n);
-    out.push(kind);
-    out.append(&mut digits);
+/// Appends a multibulk header for `argc` arguments.
+pub fn encode_header(out: &mut Vec<u8>, argc: usize) {
+    push_header(out, b'*', argc);
+}
+
+/// Appends one bulk argument.
+pub fn encode_bulk(out: &mut Vec<u8>, arg: &[u8]) {
+    push_header(out, b'$', arg.len());
+    out.extend_from_slice(arg);
     out.extend_from_slice(b"\r\n");
 }
 
-fn itoa_buf(n: usize) -> Vec<u8> {
-    n.to_string().into_bytes()
+fn push_header(out: &mut Vec<u8>, kind: u8, n: usize) {
+    // Digits without an allocation: this runs for every propagated argument.
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.push(kind);
+    out.extend_from_slice(&digits[i..]);
+    out.extend_from_slice(b"\r\n");
 }
 
 /// Why reading commands stopped before the end of the data.

@@ -524,6 +524,9 @@ impl Engine {
             ctx.notify_expired();
             reply
         };
+        if self.propagation.observing() && spec.flags.has(CmdFlags::WRITE) {
+            self.observe_write(spec, argv, txn);
+        }
         let propagating = self.propagation.active();
         if self.watches.any() || (propagating && spec.flags.has(CmdFlags::WRITE)) {
             let mut watched = WatchTxn::new(txn, &self.watches);

@@ -26,10 +26,10 @@ use std::sync::Arc;
 use bytes::Bytes;
 use parking_lot::RwLock;
 
-use crate::command::Ctx;
+use crate::command::{CmdFlags, CommandSpec, Ctx};
 use crate::engine::Engine;
 use crate::session::Session;
-use crate::storage::DbIndex;
+use crate::storage::{DbIndex, Txn};
 
 /// One propagated command and the database it applies to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,6 +66,16 @@ pub trait AofControl: Send + Sync {
     fn durable(&self, position: u64) -> Option<DurableWait>;
 }
 
+/// Sees each write command's keys inside its scope before it runs: a rewrite's
+/// copy-on-write (the AOF base records a key's value as it was when the rewrite
+/// started, before the first write that changes it).
+pub trait WriteObserver: Send + Sync {
+    /// `keys` (names; the command may write them in any database) are about to be
+    /// written through `txn`; `whole_keyspace` when the command may write every
+    /// key (FLUSHDB, FLUSHALL, SWAPDB), in which case `txn` holds everything.
+    fn before_write(&self, txn: &mut dyn Txn, keys: &[&[u8]], whole_keyspace: bool);
+}
+
 /// A wait for durability, run by the server's async runtime (core has none).
 pub type DurableWait = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
 
@@ -73,6 +83,8 @@ pub type DurableWait = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + 
 #[derive(Default)]
 pub struct Propagation {
     active: AtomicBool,
+    observing: AtomicBool,
+    observer: RwLock<Option<Arc<dyn WriteObserver>>>,
     sink: RwLock<Option<Arc<dyn PropagationSink>>>,
     control: RwLock<Option<Arc<dyn AofControl>>>,
 }
@@ -89,6 +101,20 @@ impl Propagation {
         let mut slot = self.sink.write();
         self.active.store(sink.is_some(), Ordering::SeqCst);
         *slot = sink;
+    }
+
+    /// Whether a [`WriteObserver`] is installed: one relaxed load.
+    #[inline]
+    pub fn observing(&self) -> bool {
+        self.observing.load(Ordering::Relaxed)
+    }
+
+    /// Installs (or removes) the write observer. Installing it inside a
+    /// whole-keyspace scope makes it see every write that follows that instant.
+    pub fn set_observer(&self, observer: Option<Arc<dyn WriteObserver>>) {
+        let mut slot = self.observer.write();
+        self.observing.store(observer.is_some(), Ordering::SeqCst);
+        *slot = observer;
     }
 
     /// Installs the append-only file's controls.
@@ -148,6 +174,29 @@ pub struct Pending {
 }
 
 impl Engine {
+    /// Before a write command runs (while a rewrite observes writes): hands the
+    /// observer the keys it may write, `SORT ... STORE`'s destination included.
+    pub(crate) fn observe_write(&self, spec: &CommandSpec, argv: &[Bytes], txn: &mut dyn Txn) {
+        let guard = self.propagation.observer.read();
+        let Some(observer) = guard.as_ref() else {
+            return;
+        };
+        let mut keys: Vec<&[u8]> = spec
+            .keys
+            .key_indexes(argv)
+            .into_iter()
+            .map(|i| argv[i].as_ref())
+            .collect();
+        if spec.name == "sort" {
+            let store = argv.iter().position(|a| a.eq_ignore_ascii_case(b"store"));
+            if let Some(dest) = store.and_then(|i| argv.get(i + 1)) {
+                keys.push(dest);
+            }
+        }
+        let whole = spec.flags.has(CmdFlags::WHOLE_KEYSPACE);
+        observer.before_write(txn, &keys, whole);
+    }
+
     /// After a command ran: records what it propagates (its rewrite, or its argv if
     /// it changed something).
     pub(crate) fn note_propagation(&self, session: &mut Session, argv: &[Bytes], dirty: bool) {

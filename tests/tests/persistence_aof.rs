@@ -991,3 +991,118 @@ async fn disk_backend_appendfsync_policies_at_run_time() {
     assert_eq!(c.send(&["GET", "n3"]).await, bulk("20"));
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn rewrite_base_is_point_in_time_while_writes_continue() {
+    let server = start_persistent(
+        Backend::Memory,
+        &[("appendonly", "yes"), ("aof-use-rdb-preamble", "no")],
+    )
+    .await;
+    let mut c = server.raw().await;
+    // 30 000 counters, lists and hashes across two databases.
+    for db in ["0", "2"] {
+        c.send(&["SELECT", db]).await;
+        for chunk in 0..30 {
+            let mut args: Vec<String> = vec!["MSET".into()];
+            for i in chunk * 500..(chunk + 1) * 500 {
+                args.push(format!("c{i}"));
+                args.push("0".into());
+            }
+            let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+            c.send(&refs).await;
+        }
+        for i in 0..200 {
+            c.send(&["RPUSH", &format!("l{i}"), "a"]).await;
+            c.send(&["HSET", &format!("h{i}"), "n", "0"]).await;
+        }
+    }
+    c.send(&["SELECT", "0"]).await;
+    let rewrites = info_field(&mut c, "aof_rewrites")
+        .await
+        .parse()
+        .unwrap_or(0);
+    // Writers change keys that existed when the rewrite started, in ways that
+    // replaying twice would show (INCR, RPUSH, HINCRBY, RENAME, MOVE, SWAPDB).
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut writers = Vec::new();
+    for w in 0..3u64 {
+        let (addr, stop) = (server.addr, stop.clone());
+        writers.push(tokio::spawn(async move {
+            let mut c = RawClient::connect(addr).await;
+            let mut rng = Rng(w + 1);
+            let mut n = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) || n < 300 {
+                let db = if rng.below(2) == 0 { "0" } else { "2" };
+                c.send(&["SELECT", db]).await;
+                let i = rng.below(30_000);
+                match rng.below(8) {
+                    0 => c.send(&["RPUSH", &format!("l{}", i % 200), "x"]).await,
+                    1 => {
+                        c.send(&["HINCRBY", &format!("h{}", i % 200), "n", "1"])
+                            .await
+                    }
+                    2 => {
+                        c.send(&["RENAME", &format!("c{i}"), &format!("r{w}-{n}")])
+                            .await
+                    }
+                    3 => c.send(&["MOVE", &format!("c{i}"), "5"]).await,
+                    4 if w == 0 && n == 50 => c.send(&["SWAPDB", "2", "3"]).await,
+                    _ => c.send(&["INCR", &format!("c{i}")]).await,
+                };
+                n += 1;
+            }
+            n
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert_eq!(
+        c.send(&["BGREWRITEAOF"]).await,
+        simple("Background append only file rewriting started")
+    );
+    wait_rewrite_done(&mut c, rewrites).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut total = 0;
+    for w in writers {
+        total += w.await.expect("writer");
+    }
+    assert!(total >= 900);
+    // Every database, including 3 and 5 where SWAPDB and MOVE put keys.
+    let mut expected = BTreeMap::new();
+    for db in 0..8 {
+        c.send(&["SELECT", &db.to_string()]).await;
+        for key in sorted_texts(&c.send(&["KEYS", "*"]).await) {
+            let kind = text(&c.send(&["TYPE", &key]).await);
+            let value = match kind.as_str() {
+                "string" => text(&c.send(&["GET", &key]).await),
+                "list" => format!("{:?}", c.send(&["LRANGE", &key, "0", "-1"]).await),
+                _ => format!("{:?}", c.send(&["HGETALL", &key]).await),
+            };
+            expected.insert(format!("{db}/{key}"), value);
+        }
+    }
+    drop(c);
+    let server = server.restart().await;
+    let mut c = server.raw().await;
+    for db in 0..8 {
+        c.send(&["SELECT", &db.to_string()]).await;
+        let keys = sorted_texts(&c.send(&["KEYS", "*"]).await);
+        let prefix = format!("{db}/");
+        let want: Vec<&String> = expected.keys().filter(|k| k.starts_with(&prefix)).collect();
+        assert_eq!(keys.len(), want.len(), "db {db}");
+        for key in keys {
+            let kind = text(&c.send(&["TYPE", &key]).await);
+            let value = match kind.as_str() {
+                "string" => text(&c.send(&["GET", &key]).await),
+                "list" => format!("{:?}", c.send(&["LRANGE", &key, "0", "-1"]).await),
+                _ => format!("{:?}", c.send(&["HGETALL", &key]).await),
+            };
+            assert_eq!(
+                Some(&value),
+                expected.get(&format!("{db}/{key}")),
+                "{db}/{key}"
+            );
+        }
+    }
+    server.stop().await;
+}

@@ -1,7 +1,6 @@
 //! The keyspace as commands (Redis' `rewriteAppendOnlyFileRio`): the base file of a
 //! rewrite, written from a scope that sees the whole keyspace at one instant.
 
-use bytes::Bytes;
 use ferrokv_core::storage::{self, KeyType, StorageResult, Txn};
 
 use super::format::{encode_bulk, encode_header, encode_parts};
@@ -9,40 +8,22 @@ use super::format::{encode_bulk, encode_header, encode_parts};
 /// Elements per command for collections, as Redis' `AOF_REWRITE_ITEMS_PER_CMD`.
 const ITEMS_PER_CMD: usize = 64;
 
-/// Keys asked per SCAN page while dumping.
-const SCAN_PAGE: usize = 1024;
-
-/// Appends every key of every database to `out` as commands: `SELECT` per non-empty
-/// database, one creation command per 64 elements, `PEXPIREAT` for volatile keys.
-/// Must run in a [`Scope::All`](ferrokv_core::storage::Scope::All) scope.
-pub fn dump_keyspace(txn: &mut dyn Txn, databases: usize, out: &mut Vec<u8>) -> StorageResult<u64> {
-    let mut keys_written = 0;
-    for db in 0..databases {
-        let mut selected = false;
-        let mut cursor = 0;
-        loop {
-            let page = txn.scan(db, cursor, SCAN_PAGE)?;
-            for key in &page.keys {
-                let Some(meta) = txn.meta(db, key)? else {
-                    continue;
-                };
-                if !selected {
-                    encode_parts(out, &[b"SELECT", db.to_string().as_bytes()]);
-                    selected = true;
-                }
-                dump_value(txn, db, key, meta.key_type, out)?;
-                if let Some(at) = meta.expire_at {
-                    encode_parts(out, &[b"PEXPIREAT", key, at.to_string().as_bytes()]);
-                }
-                keys_written += 1;
-            }
-            cursor = page.next_cursor;
-            if cursor == 0 {
-                break;
-            }
-        }
+/// Appends `key` of `db` to `out` as commands (its value, then `PEXPIREAT` if it is
+/// volatile); false if the key does not exist.
+pub fn dump_key(
+    txn: &mut dyn Txn,
+    db: usize,
+    key: &[u8],
+    out: &mut Vec<u8>,
+) -> StorageResult<bool> {
+    let Some(meta) = txn.meta(db, key)? else {
+        return Ok(false);
+    };
+    dump_value(txn, db, key, meta.key_type, out)?;
+    if let Some(at) = meta.expire_at {
+        encode_parts(out, &[b"PEXPIREAT", key, at.to_string().as_bytes()]);
     }
-    Ok(keys_written)
+    Ok(true)
 }
 
 /// Accumulates elements into commands of at most [`ITEMS_PER_CMD`] elements,
@@ -95,7 +76,7 @@ impl<'a> Batcher<'a> {
 fn dump_value(
     txn: &mut dyn Txn,
     db: usize,
-    key: &Bytes,
+    key: &[u8],
     kind: KeyType,
     out: &mut Vec<u8>,
 ) -> StorageResult<()> {

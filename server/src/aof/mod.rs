@@ -21,6 +21,7 @@
 //!   (written to a temporary file, renamed).
 
 pub mod check;
+pub mod cow;
 pub mod disk;
 pub mod dump;
 pub mod format;
@@ -882,41 +883,46 @@ impl AofManager {
         Ok(())
     }
 
-    /// One rewrite: the dataset is serialized and a new increment file opened inside
-    /// one whole-keyspace scope (when enabling, the writer is created and installed
-    /// there too); then the base is written and the manifest switched.
+    /// One rewrite. At one instant (a whole-keyspace scope) the next increment file
+    /// starts (when enabling, the writer is created and installed there) and a
+    /// copy-on-write dump begins ([`cow::CowDump`]); the dump is then walked page by
+    /// page into a temporary file while clients keep writing, and the base is
+    /// renamed into place and the manifest switched.
     fn rewrite(&self, engine: &Arc<Engine>, mode: RewriteMode) -> anyhow::Result<()> {
         std::fs::create_dir_all(&self.paths.dir)?;
-        let databases = engine.databases();
-        let mut data = Vec::new();
+        let cow = Arc::new(cow::CowDump::new(engine.databases()));
         let mut switched: Option<anyhow::Result<Switched>> = None;
         let skip_fsync = engine.config.get("no-appendfsync-on-rewrite").as_deref() == Some("yes");
         engine
             .backend()
-            .atomic(Scope::All, &mut |txn| {
-                data.clear();
-                if let Err(e) = dump::dump_keyspace(txn, databases, &mut data) {
-                    switched = Some(Err(anyhow::anyhow!("reading the keyspace: {e:?}")));
-                    return;
+            .atomic(Scope::All, &mut |_txn| {
+                let result = self.switch_for_rewrite(engine, mode);
+                if result.is_ok() {
+                    engine.propagation.set_observer(Some(cow.clone()));
                 }
-                switched = Some(self.switch_for_rewrite(engine, mode));
+                switched = Some(result);
             })
             .map_err(|e| anyhow::anyhow!("{e:?}"))?;
         let switched = switched.expect("the scope ran")?;
-        let Some((writer, new_incr)) = switched.writer else {
-            let (base, _) = self.write_base(&switched.manifest, &data)?;
-            let manifest = Manifest {
-                base: Some(base),
-                ..Manifest::default()
-            };
-            switch_manifest(&self.paths, &switched.manifest, &manifest)?;
-            return Ok(());
-        };
-        writer.skip_fsync.store(skip_fsync, Ordering::Relaxed);
-        let result = self
-            .write_base(&switched.manifest, &data)
-            .and_then(|(base, size)| Ok(writer.install_base(base, size, new_incr.seq)?));
-        writer.skip_fsync.store(false, Ordering::Relaxed);
+        if let Some((writer, _)) = &switched.writer {
+            writer.skip_fsync.store(skip_fsync, Ordering::Relaxed);
+        }
+        let base = self.write_base(engine, &cow, &switched.manifest);
+        engine.propagation.set_observer(None);
+        let result = base.and_then(|(base, size)| match &switched.writer {
+            Some((writer, new_incr)) => Ok(writer.install_base(base, size, new_incr.seq)?),
+            None => {
+                let manifest = Manifest {
+                    base: Some(base),
+                    ..Manifest::default()
+                };
+                switch_manifest(&self.paths, &switched.manifest, &manifest)?;
+                Ok(())
+            }
+        });
+        if let Some((writer, _)) = &switched.writer {
+            writer.skip_fsync.store(false, Ordering::Relaxed);
+        }
         result
     }
 
@@ -989,9 +995,15 @@ impl AofManager {
         })
     }
 
-    /// Writes the new base after those `manifest` knows (temporary file, fsync,
-    /// rename); returns its entry and size.
-    fn write_base(&self, manifest: &Manifest, data: &[u8]) -> anyhow::Result<(ManifestEntry, u64)> {
+    /// Walks `cow` into a temporary file, fsyncs it and renames it to the base after
+    /// those `manifest` knows; returns its entry and size. The observer is removed
+    /// before the last dumped keys are written, so none is missed.
+    fn write_base(
+        &self,
+        engine: &Engine,
+        cow: &cow::CowDump,
+        manifest: &Manifest,
+    ) -> anyhow::Result<(ManifestEntry, u64)> {
         let seq = manifest
             .base
             .iter()
@@ -1006,18 +1018,25 @@ impl AofManager {
             .paths
             .dir
             .join(format!("temp-rewriteaof-bg-{}.aof", std::process::id()));
-        {
-            let mut f = File::create(&temp)?;
-            f.write_all(data)?;
-            f.sync_all()?;
-        }
+        let mut file = std::io::BufWriter::with_capacity(1 << 20, File::create(&temp)?);
+        let mut size = 0u64;
+        let mut flush = |data: &[u8]| {
+            size += data.len() as u64;
+            file.write_all(data)
+        };
+        cow.walk(engine.backend(), &mut flush)?;
+        engine.propagation.set_observer(None);
+        cow.flush_to(&mut flush)?;
+        let file = file.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        drop(file);
         std::fs::rename(&temp, self.paths.file(&name))?;
         let base = ManifestEntry {
             name,
             seq,
             kind: FileKind::Base,
         };
-        Ok((base, data.len() as u64))
+        Ok((base, size))
     }
 
     /// The writer, if the AOF is on.

@@ -294,3 +294,175 @@ pub fn arg(name: &'static str) -> Bytes {
 pub fn int_arg(n: i64) -> Bytes {
     Bytes::from(n.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{engine, run, session};
+    use parking_lot::Mutex;
+
+    /// Records every unit it is fed, as `db:ARG ARG ...` lines.
+    #[derive(Default)]
+    struct Recorder(Mutex<Vec<Vec<String>>>);
+
+    impl PropagationSink for Recorder {
+        fn feed(&self, unit: &[Propagated]) -> u64 {
+            let lines = unit
+                .iter()
+                .map(|p| {
+                    let args: Vec<String> = p
+                        .argv
+                        .iter()
+                        .map(|a| String::from_utf8_lossy(a).into_owned())
+                        .collect();
+                    format!("{}:{}", p.db, args.join(" "))
+                })
+                .collect();
+            let mut units = self.0.lock();
+            units.push(lines);
+            units.len() as u64
+        }
+    }
+
+    fn recording() -> (Engine, Arc<Recorder>) {
+        let engine = engine();
+        let recorder = Arc::new(Recorder::default());
+        engine.propagation.set_sink(Some(recorder.clone()));
+        (engine, recorder)
+    }
+
+    fn take(recorder: &Recorder) -> Vec<Vec<String>> {
+        std::mem::take(&mut *recorder.0.lock())
+    }
+
+    fn unit(lines: &[&str]) -> Vec<String> {
+        lines.iter().map(|l| l.to_string()).collect()
+    }
+
+    #[test]
+    fn unchanged_writes_and_reads_are_not_propagated() {
+        let (engine, rec) = recording();
+        let mut s = session(&engine);
+        run(&engine, &mut s, &["SADD", "s", "a"]);
+        run(&engine, &mut s, &["SADD", "s", "a"]);
+        run(&engine, &mut s, &["DEL", "missing"]);
+        run(&engine, &mut s, &["GET", "s"]);
+        run(&engine, &mut s, &["EXPIRE", "missing", "10"]);
+        run(&engine, &mut s, &["PERSIST", "s"]);
+        assert_eq!(take(&rec), vec![unit(&["0:SADD s a"])]);
+        assert!(s.propagation.position > 0);
+    }
+
+    #[test]
+    fn relative_times_become_absolute() {
+        let (engine, rec) = recording();
+        let mut s = session(&engine);
+        run(&engine, &mut s, &["SET", "k", "v", "EX", "100"]);
+        run(&engine, &mut s, &["PSETEX", "p", "5000", "v"]);
+        run(&engine, &mut s, &["EXPIRE", "k", "200", "GT"]);
+        run(&engine, &mut s, &["GETEX", "p", "PERSIST"]);
+        run(&engine, &mut s, &["EXPIRE", "p", "-5"]);
+        run(&engine, &mut s, &["HSET", "h", "f", "1"]);
+        run(
+            &engine,
+            &mut s,
+            &["HEXPIRE", "h", "100", "FIELDS", "1", "f"],
+        );
+        let units = take(&rec);
+        let names: Vec<&str> = units
+            .iter()
+            .map(|u| u[0].split(' ').next().unwrap_or(""))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "0:SET",
+                "0:SET",
+                "0:PEXPIREAT",
+                "0:PERSIST",
+                "0:DEL",
+                "0:HSET",
+                "0:HPEXPIREAT"
+            ]
+        );
+        assert!(units[0][0].contains(" PXAT "), "{units:?}");
+        assert!(units[1][0].starts_with("0:SET p v PXAT "), "{units:?}");
+        assert!(units[6][0].ends_with(" FIELDS 1 f"), "{units:?}");
+    }
+
+    #[test]
+    fn non_deterministic_commands_propagate_their_effect() {
+        let (engine, rec) = recording();
+        let mut s = session(&engine);
+        run(&engine, &mut s, &["INCRBYFLOAT", "f", "1.5"]);
+        run(&engine, &mut s, &["HINCRBYFLOAT", "h", "x", "0.25"]);
+        run(&engine, &mut s, &["SADD", "one", "m"]);
+        run(&engine, &mut s, &["SPOP", "one"]);
+        run(&engine, &mut s, &["SADD", "many", "a", "b"]);
+        run(&engine, &mut s, &["SPOP", "many", "5"]);
+        run(&engine, &mut s, &["FLUSHDB"]);
+        run(&engine, &mut s, &["FLUSHDB"]);
+        let units = take(&rec);
+        assert_eq!(units[0], unit(&["0:SET f 1.5 KEEPTTL"]));
+        assert_eq!(units[1], unit(&["0:HSET h x 0.25"]));
+        assert_eq!(units[3], unit(&["0:SREM one m"]));
+        assert_eq!(units[5], unit(&["0:DEL many"]));
+        // FLUSHDB is propagated even when there was nothing to flush.
+        assert_eq!(units[6..], [unit(&["0:FLUSHDB"]), unit(&["0:FLUSHDB"])]);
+    }
+
+    #[test]
+    fn transactions_are_wrapped_and_carry_their_databases() {
+        let (engine, rec) = recording();
+        let mut s = session(&engine);
+        run(&engine, &mut s, &["MULTI"]);
+        run(&engine, &mut s, &["SET", "a", "1"]);
+        run(&engine, &mut s, &["SELECT", "3"]);
+        run(&engine, &mut s, &["INCR", "a"]);
+        run(&engine, &mut s, &["GET", "a"]);
+        run(&engine, &mut s, &["EXEC"]);
+        assert_eq!(
+            take(&rec),
+            vec![unit(&["0:MULTI", "0:SET a 1", "3:INCR a", "3:EXEC"])]
+        );
+        // One write in a transaction needs no wrapping.
+        run(&engine, &mut s, &["MULTI"]);
+        run(&engine, &mut s, &["SET", "b", "1"]);
+        run(&engine, &mut s, &["EXEC"]);
+        assert_eq!(take(&rec), vec![unit(&["3:SET b 1"])]);
+    }
+
+    #[test]
+    fn expired_keys_are_deleted_before_the_command_that_found_them() {
+        let (engine, rec) = recording();
+        let mut s = session(&engine);
+        run(&engine, &mut s, &["SET", "k", "v", "PX", "1"]);
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        take(&rec);
+        run(&engine, &mut s, &["GET", "k"]);
+        assert_eq!(take(&rec), vec![unit(&["0:DEL k"])]);
+        run(&engine, &mut s, &["SET", "k2", "v", "PX", "1"]);
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        take(&rec);
+        engine
+            .config
+            .set("lazyfree-lazy-expire", "yes")
+            .expect("config");
+        run(&engine, &mut s, &["APPEND", "k2", "x"]);
+        let units = take(&rec);
+        assert_eq!(
+            units,
+            vec![unit(&["0:MULTI", "0:UNLINK k2", "0:APPEND k2 x", "0:EXEC"])]
+        );
+    }
+
+    #[test]
+    fn nothing_is_recorded_without_a_sink() {
+        let engine = engine();
+        let mut s = session(&engine);
+        run(&engine, &mut s, &["SET", "k", "v", "EX", "10"]);
+        assert!(s.propagation.unit.is_empty());
+        assert!(s.propagation.rewritten.is_none());
+        assert_eq!(s.propagation.position, 0);
+    }
+}

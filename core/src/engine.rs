@@ -313,6 +313,10 @@ impl Engine {
                 return;
             }
             session.watched.unwatch_all();
+            // Checked under the keys' locks: a client blocked on one of them
+            // registered before this scope, so nothing is missed by not collecting
+            // written keys when nobody is blocked.
+            let note_written = self.blocking.any();
             for (spec, argv) in &commands {
                 Stats::add(&self.stats.commands_processed, 1);
                 let stat = self.command_stats.get(spec);
@@ -323,7 +327,7 @@ impl Engine {
                     self.note_error_reply(message);
                 }
                 let extra = std::mem::take(&mut session.extra_written_keys);
-                if spec.flags.has(CmdFlags::WRITE) {
+                if note_written && spec.flags.has(CmdFlags::WRITE) {
                     let db = session.db;
                     written.extend(
                         spec.keys

@@ -245,28 +245,42 @@ impl TestServer {
     }
 }
 
-/// The `ferrokv-server` binary of this build, built first if it is missing (tests
-/// that must kill a server with SIGKILL run it as a separate process).
+/// The `ferrokv-server` binary of this build, (re)built once per test process so
+/// that it matches the sources (`cargo test` builds only the library the tests link):
+/// tests that must kill a server with SIGKILL run it as a separate process.
 pub fn ferrokv_server_binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable");
-    // target/<profile>/deps/<test> -> target/<profile>/ferrokv-server
-    let profile_dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target profile directory");
-    let binary = profile_dir.join("ferrokv-server");
-    if !binary.is_file() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let release = profile_dir.file_name().is_some_and(|n| n == "release");
-        let mut cmd = Command::new(cargo);
-        cmd.args(["build", "-p", "ferrokv-server", "--bin", "ferrokv-server"]);
-        if release {
-            cmd.arg("--release");
-        }
-        let status = cmd.status().expect("cargo build ferrokv-server");
-        assert!(status.success(), "building ferrokv-server failed");
-    }
-    binary
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let exe = std::env::current_exe().expect("test executable");
+            // target/<profile>/deps/<test> -> target/<profile>/ferrokv-server
+            let profile_dir = exe
+                .parent()
+                .and_then(|deps| deps.parent())
+                .expect("target profile directory");
+            let binary = profile_dir.join("ferrokv-server");
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let release = profile_dir.file_name().is_some_and(|n| n == "release");
+            let mut cmd = Command::new(cargo);
+            cmd.args([
+                "build",
+                "-q",
+                "-p",
+                "ferrokv-server",
+                "--bin",
+                "ferrokv-server",
+            ]);
+            if release {
+                cmd.arg("--release");
+            }
+            let status = cmd.status();
+            assert!(
+                status.is_ok_and(|s| s.success()) || binary.is_file(),
+                "building ferrokv-server failed"
+            );
+            binary
+        })
+        .clone()
 }
 
 /// A `ferrokv-server` process (see [`ferrokv_server_binary`]); killed on drop.

@@ -412,6 +412,35 @@ mod tests {
     }
 
     #[test]
+    fn multi_key_pops_name_the_key_they_popped_from() {
+        let (engine, rec) = recording();
+        let mut s = session(&engine);
+        run(&engine, &mut s, &["RPUSH", "l", "a", "b", "c"]);
+        run(&engine, &mut s, &["ZADD", "z", "1", "a", "2", "b"]);
+        take(&rec);
+        run(
+            &engine,
+            &mut s,
+            &["LMPOP", "2", "none", "l", "RIGHT", "COUNT", "2"],
+        );
+        run(
+            &engine,
+            &mut s,
+            &["ZMPOP", "2", "none", "z", "MAX", "COUNT", "5"],
+        );
+        run(&engine, &mut s, &["BLPOP", "none", "l", "0"]);
+        run(&engine, &mut s, &["LMPOP", "1", "none", "LEFT"]);
+        assert_eq!(
+            take(&rec),
+            vec![
+                unit(&["0:RPOP l 2"]),
+                unit(&["0:ZPOPMAX z 2"]),
+                unit(&["0:LPOP l"])
+            ]
+        );
+    }
+
+    #[test]
     fn transactions_are_wrapped_and_carry_their_databases() {
         let (engine, rec) = recording();
         let mut s = session(&engine);

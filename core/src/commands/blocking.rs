@@ -10,7 +10,7 @@ use crate::blocking::BlockRequest;
 use crate::command::{CmdError, CmdFlags, CmdResult, CommandSpec, Ctx, Handler, KeyPositions};
 use crate::commands::args::is;
 use crate::commands::{lists, zsets};
-use crate::propagate::{arg, int_arg};
+use crate::propagate::arg;
 use crate::storage::{End, UnixMillis};
 use crate::util::number::parse_i64;
 
@@ -211,8 +211,7 @@ fn blocking_pop(ctx: &mut Ctx<'_>, argv: &[Bytes], end: End) -> CmdResult {
     for key in keys {
         if let Some(mut items) = lists::pop_many(ctx, key, end, 1)? {
             if let Some(item) = items.pop() {
-                let pop = if end == End::Head { "LPOP" } else { "RPOP" };
-                ctx.propagate_as(vec![arg(pop), key.clone()]);
+                ctx.propagate_as(lists::pop_command(end, key, None));
                 return Ok(Frame::Array(vec![
                     Frame::Bulk(key.clone()),
                     Frame::Bulk(item),
@@ -316,9 +315,7 @@ fn blmpop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     for key in args.keys {
         if let Some(items) = lists::pop_many(ctx, key, end, args.count)? {
             if !items.is_empty() {
-                let pop = if end == End::Head { "LPOP" } else { "RPOP" };
-                let n = int_arg(items.len() as i64);
-                ctx.propagate_as(vec![arg(pop), key.clone(), n]);
+                ctx.propagate_as(lists::pop_command(end, key, Some(items.len())));
                 return Ok(lists::mpop_reply(key.clone(), items));
             }
         }
@@ -346,8 +343,7 @@ fn blocking_zpop(ctx: &mut Ctx<'_>, argv: &[Bytes], max: bool) -> CmdResult {
     for key in keys {
         if let Some(mut items) = zsets::pop_many(ctx, key, max, 1)? {
             if let Some((member, score)) = items.pop() {
-                let pop = if max { "ZPOPMAX" } else { "ZPOPMIN" };
-                ctx.propagate_as(vec![arg(pop), key.clone()]);
+                ctx.propagate_as(zsets::zpop_command(max, key, None));
                 return Ok(Frame::Array(vec![
                     Frame::Bulk(key.clone()),
                     Frame::Bulk(member),
@@ -371,9 +367,7 @@ fn bzmpop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     for key in args.keys {
         if let Some(items) = zsets::pop_many(ctx, key, max, args.count)? {
             if !items.is_empty() {
-                let pop = if max { "ZPOPMAX" } else { "ZPOPMIN" };
-                let n = int_arg(items.len() as i64);
-                ctx.propagate_as(vec![arg(pop), key.clone(), n]);
+                ctx.propagate_as(zsets::zpop_command(max, key, Some(items.len())));
                 return Ok(zsets::mpop_reply(ctx, key.clone(), items));
             }
         }

@@ -535,7 +535,7 @@ impl Engine {
         if self.watches.any() || (propagating && spec.flags.has(CmdFlags::WRITE)) {
             let mut watched = WatchTxn::new(txn, &self.watches);
             let reply = invoke(session, &mut watched);
-            let dirty = !watched.touched().is_empty();
+            let dirty = watched.changed();
             watched.finish();
             if propagating && spec.flags.has(CmdFlags::WRITE) {
                 self.note_propagation(session, argv, dirty);

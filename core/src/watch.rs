@@ -226,6 +226,11 @@ pub struct WatchTxn<'a> {
     inner: &'a mut dyn Txn,
     registry: &'a WatchRegistry,
     touched: Vec<(DbIndex, Bytes)>,
+    /// Whether a mutation changed something (kept even when keys are not recorded).
+    changed: bool,
+    /// Whether changed keys are recorded (someone watches keys); when nobody does,
+    /// the wrapper only tells whether the command changed anything (propagation).
+    record: bool,
 }
 
 impl<'a> WatchTxn<'a> {
@@ -235,6 +240,8 @@ impl<'a> WatchTxn<'a> {
             inner,
             registry,
             touched: Vec::new(),
+            changed: false,
+            record: registry.any(),
         }
     }
 
@@ -243,13 +250,21 @@ impl<'a> WatchTxn<'a> {
         &self.touched
     }
 
+    /// Whether a mutation changed something (whether or not keys were recorded).
+    pub fn changed(&self) -> bool {
+        self.changed
+    }
+
     /// Marks the clients watching the changed keys dirty (inside the scope).
     pub fn finish(self) {
         self.registry.touch(&self.touched);
     }
 
     fn note(&mut self, db: DbIndex, key: &[u8]) {
-        self.touched.push((db, Bytes::copy_from_slice(key)));
+        self.changed = true;
+        if self.record {
+            self.touched.push((db, Bytes::copy_from_slice(key)));
+        }
     }
 
     fn note_if(&mut self, changed: &StorageResult<bool>, db: DbIndex, key: &[u8]) {
@@ -484,6 +499,7 @@ impl Txn for WatchTxn<'_> {
     fn flush_db(&mut self, db: DbIndex) -> StorageResult<()> {
         for key in self.registry.watched_in(db) {
             if self.exists(db, &key) {
+                self.changed = true;
                 self.touched.push((db, key));
             }
         }
@@ -495,6 +511,7 @@ impl Txn for WatchTxn<'_> {
         for db in [a, b] {
             for key in self.registry.watched_in(db) {
                 if self.exists(a, &key) || self.exists(b, &key) {
+                    self.changed = true;
                     self.touched.push((db, key));
                 }
             }

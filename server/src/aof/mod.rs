@@ -903,7 +903,8 @@ impl AofManager {
                 switched = Some(result);
             })
             .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-        let switched = switched.expect("the scope ran")?;
+        let switched = switched
+            .ok_or_else(|| anyhow::anyhow!("the storage backend did not run the rewrite"))??;
         if let Some((writer, _)) = &switched.writer {
             writer.skip_fsync.store(skip_fsync, Ordering::Relaxed);
         }

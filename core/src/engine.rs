@@ -54,6 +54,8 @@ pub struct Engine {
     pub tracking: crate::tracking::Tracking,
     /// `CLIENT PAUSE` state.
     pub pause: crate::pause::Pause,
+    /// Where write commands' effects go (the append-only file).
+    pub propagation: crate::propagate::Propagation,
     /// When the engine started (`uptime_in_seconds`).
     pub started: Instant,
     /// Random 40-hex-digit id of this run (`run_id`).
@@ -96,6 +98,7 @@ impl Engine {
             watches: Arc::default(),
             tracking: Default::default(),
             pause: Default::default(),
+            propagation: Default::default(),
             started: Instant::now(),
             run_id,
             persistence: Arc::default(),
@@ -475,6 +478,7 @@ impl Engine {
                 }
                 replies.push(reply);
             }
+            self.flush_propagation(session);
         };
         let committed = if whole {
             self.backend.atomic(Scope::All, &mut body)
@@ -615,6 +619,7 @@ impl Engine {
         let mut reply = None;
         let mut body = |txn: &mut dyn Txn| {
             reply = Some(self.call(session, spec, argv, txn));
+            self.flush_propagation(session);
         };
         let committed = if spec.flags.has(CmdFlags::WHOLE_KEYSPACE) {
             self.backend.atomic(Scope::All, &mut body)
@@ -683,11 +688,21 @@ impl Engine {
             ctx.notify_expired();
             reply
         };
-        let reply = if self.watches.any() || self.tracking.active() {
-            let mut observed = WatchTxn::new(txn, &self.watches);
+        let write = spec.flags.has(CmdFlags::WRITE);
+        if write && self.propagation.observing() {
+            self.observe_write(spec, argv, txn);
+        }
+        let propagating = self.propagation.active();
+        let tracking = self.tracking.active();
+        let reply = if self.watches.any() || tracking || (propagating && write) {
+            let mut observed = WatchTxn::new(txn, &self.watches).recording_keys(tracking);
             let reply = invoke(session, &mut observed);
+            let dirty = observed.changed();
             let changes = observed.finish();
-            if self.tracking.active() {
+            if propagating {
+                self.note_propagation(session, argv, write && dirty);
+            }
+            if tracking {
                 self.tracking.keys_changed(
                     &self.clients,
                     &changes,
@@ -697,7 +712,11 @@ impl Engine {
             }
             reply
         } else {
-            invoke(session, txn)
+            let reply = invoke(session, txn);
+            if propagating {
+                self.note_propagation(session, argv, false);
+            }
+            reply
         };
         if no_touch {
             txn.set_no_touch(false);

@@ -20,6 +20,7 @@ pub mod engine;
 pub mod notify;
 pub mod pause;
 pub mod persistence;
+pub mod propagate;
 pub mod pubsub;
 pub mod rdb;
 pub mod session;

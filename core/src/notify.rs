@@ -139,7 +139,8 @@ pub fn active_expire(engine: &Engine, budget: usize) -> ExpireStats {
     let backend = engine.backend();
     let notifying = engine.notify.enabled(EXPIRED);
     let tracking = engine.tracking.active();
-    if !notifying && !tracking {
+    let propagating = engine.propagation.active();
+    if !notifying && !tracking && !propagating {
         return backend.active_expire(budget);
     }
     let (notify, pubsub) = (&engine.notify, &engine.pubsub);
@@ -150,6 +151,11 @@ pub fn active_expire(engine: &Engine, budget: usize) -> ExpireStats {
         }
         if tracking {
             removed.push(Bytes::copy_from_slice(key));
+        }
+        if propagating {
+            engine
+                .propagation
+                .feed(vec![engine.expired_command(db, key)]);
         }
     });
     if !removed.is_empty() {
@@ -196,10 +202,17 @@ impl Ctx<'_> {
     #[inline]
     pub fn notify_expired(&mut self) {
         let flags = self.engine.notify.flags();
-        if flags & EXPIRED != 0 {
-            let pubsub = &self.engine.pubsub;
+        let propagating = self.engine.propagation.active();
+        if flags & EXPIRED != 0 || propagating {
+            let engine = self.engine;
+            let pending = &mut self.session.propagation.unit;
             self.txn.drain_expired(&mut |db, key| {
-                publish_with(pubsub, flags, "expired", db, key);
+                if flags & EXPIRED != 0 {
+                    publish_with(&engine.pubsub, flags, "expired", db, key);
+                }
+                if propagating {
+                    pending.push(engine.expired_command(db, key));
+                }
             });
         }
     }

@@ -61,6 +61,8 @@ pub struct Session {
     /// Work a command left to run once its storage scope is released (a snapshot
     /// cannot be taken while the command holds locks).
     pub deferred: Option<crate::persistence::Deferred>,
+    /// Commands to propagate for the unit being run (see [`crate::propagate`]).
+    pub propagation: crate::propagate::Pending,
 }
 
 impl Session {
@@ -86,6 +88,7 @@ impl Session {
             reply_skip: false,
             reply_skip_next: false,
             suppress_reply: false,
+            propagation: Default::default(),
         }
     }
 

@@ -261,6 +261,11 @@ pub struct WatchTxn<'a> {
     touched: Vec<(DbIndex, Bytes)>,
     expired: Vec<(DbIndex, Bytes)>,
     flushed: bool,
+    /// Whether a mutation changed something (kept even when keys are not recorded).
+    changed: bool,
+    /// Whether changed keys are recorded (someone watches keys); when nobody does,
+    /// the wrapper only tells whether the command changed anything (propagation).
+    record: bool,
 }
 
 impl<'a> WatchTxn<'a> {
@@ -272,12 +277,26 @@ impl<'a> WatchTxn<'a> {
             touched: Vec::new(),
             expired: Vec::new(),
             flushed: false,
+            changed: false,
+            record: registry.any(),
         }
     }
 
     /// The keys changed so far.
     pub fn touched(&self) -> &[(DbIndex, Bytes)] {
         &self.touched
+    }
+
+    /// Also records the changed keys when `on` though nobody watches (tracking
+    /// clients need them).
+    pub fn recording_keys(mut self, on: bool) -> Self {
+        self.record |= on;
+        self
+    }
+
+    /// Whether a mutation changed something (whether or not keys were recorded).
+    pub fn changed(&self) -> bool {
+        self.changed
     }
 
     /// Marks the clients watching the changed keys dirty (inside the scope) and
@@ -296,7 +315,10 @@ impl<'a> WatchTxn<'a> {
     }
 
     fn note(&mut self, db: DbIndex, key: &[u8]) {
-        self.touched.push((db, Bytes::copy_from_slice(key)));
+        self.changed = true;
+        if self.record {
+            self.touched.push((db, Bytes::copy_from_slice(key)));
+        }
     }
 
     fn note_if(&mut self, changed: &StorageResult<bool>, db: DbIndex, key: &[u8]) {
@@ -564,6 +586,7 @@ impl Txn for WatchTxn<'_> {
     fn flush_db(&mut self, db: DbIndex) -> StorageResult<()> {
         for key in self.registry.watched_in(db) {
             if self.exists(db, &key) {
+                self.changed = true;
                 self.touched.push((db, key));
             }
         }
@@ -576,6 +599,7 @@ impl Txn for WatchTxn<'_> {
         for db in [a, b] {
             for key in self.registry.watched_in(db) {
                 if self.exists(a, &key) || self.exists(b, &key) {
+                    self.changed = true;
                     self.touched.push((db, key));
                 }
             }

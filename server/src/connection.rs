@@ -196,6 +196,10 @@ impl Connection {
                 if !self.within_normal_limits() {
                     return Ok(());
                 }
+                let position = std::mem::take(&mut self.session.propagation.position);
+                if position > 0 {
+                    self.durable(position).await;
+                }
                 if !self.flush().await? {
                     return Ok(());
                 }
@@ -276,11 +280,28 @@ impl Connection {
             }
         };
         self.drain_all_messages();
+        if self.engine.propagation.active() {
+            // The writer that served us propagated our pop: wait until it is durable.
+            self.durable(u64::MAX).await;
+        }
         // `CLIENT REPLY off|skip` applies to the reply of a blocked command too.
         if !self.session.suppress_reply {
             encode(&frame, self.session.resp, &mut self.output);
         }
         Ok(self.flush().await? && !self.session.client.is_killed())
+    }
+
+    /// Holds the replies until the propagated writes up to `position` are as durable
+    /// as `appendfsync` asks (fsynced under `always`, written under the others).
+    async fn durable(&self, position: u64) {
+        let wait = self
+            .engine
+            .propagation
+            .control()
+            .and_then(|aof| aof.durable(position));
+        if let Some(wait) = wait {
+            wait.await;
+        }
     }
 
     /// Waits while clients are paused: until `until` (Unix ms) or until the pause

@@ -15,6 +15,7 @@ use ferrokv_core::Engine;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
+pub mod aof;
 mod connection;
 
 pub use connection::serve_connection;
@@ -74,6 +75,7 @@ pub fn build_engine(config: Config) -> anyhow::Result<Arc<Engine>> {
 /// [`build_engine`] with ferrokv's own startup options.
 pub fn build_engine_with(config: Config, options: &ServerOptions) -> anyhow::Result<Arc<Engine>> {
     let databases = config.get_i64("databases").max(1) as usize;
+    let memory = !matches!(config.get("backend").as_deref(), Some("disk"));
     let backend: Arc<dyn StorageBackend> = match config.get("backend").as_deref() {
         Some("disk") => {
             let dir = PathBuf::from(config.get("dir").unwrap_or_else(|| ".".into()));
@@ -95,8 +97,17 @@ pub fn build_engine_with(config: Config, options: &ServerOptions) -> anyhow::Res
         _ => Arc::new(ferrokv_storage_memory::MemoryBackend::new(databases)),
     };
     let engine = Arc::new(Engine::new(backend, config));
-    if engine.backend().name() == "memory" {
-        load_snapshot(&engine)?;
+    if memory {
+        // As Redis: the append-only file, when on, is the data set; otherwise the
+        // snapshot is loaded.
+        if engine.config.get("appendonly").as_deref() != Some("yes") {
+            load_snapshot(&engine)?;
+        }
+        let aof = aof::AofManager::start(&engine)?;
+        aof.spawn_cron();
+    } else {
+        // The disk backend's write-ahead log follows `appendfsync`.
+        aof::disk::DiskDurability::start(&engine);
     }
     Ok(engine)
 }
@@ -183,6 +194,11 @@ pub async fn run(
     }
     for client in engine.clients.all() {
         client.kill();
+    }
+    if let Some(aof) = engine.propagation.control() {
+        // Everything acknowledged is written and fsynced; the AOF stops with us.
+        engine.propagation.set_sink(None);
+        let _ = aof.set_enabled(false);
     }
     engine
         .backend()

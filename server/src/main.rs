@@ -24,6 +24,7 @@ fn usage() -> &'static str {
     "Usage: ferrokv-server [/path/to/redis.conf] [--port 6379] [--bind 127.0.0.1] \
      [--backend memory|disk] [--dir PATH] [--disk-cache 320mb] [--databases 16] [--maxclients 10000] [--timeout 0] [--<directive> value ...]\n\
      \x20      ferrokv-server --check-rdb <file.rdb>\n\
+     \x20      ferrokv-server --check-aof [--fix] <appendonlydir|manifest|file.aof>\n\
      \x20      ferrokv-server -v|--version\n\
      \x20      ferrokv-server -h|--help"
 }
@@ -68,6 +69,9 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         _ => {}
+    }
+    if args.first().is_some_and(|a| a == "--check-aof") {
+        return check_aof(&args[1..]);
     }
     let mut args = args;
     let options = match ferrokv_server::ServerOptions::take_from(&mut args) {
@@ -205,6 +209,42 @@ fn check_rdb(path: &str) -> ExitCode {
                 println!("[info] {keys} keys read before the error");
                 return ExitCode::FAILURE;
             }
+        }
+    }
+}
+
+/// `--check-aof [--fix] TARGET`: exit status 0 when valid (or fixed), 1 otherwise.
+fn check_aof(args: &[String]) -> ExitCode {
+    let (fix, target) = match args {
+        [flag, target] if flag == "--fix" => (true, target),
+        [target] => (false, target),
+        _ => {
+            eprintln!(
+                "Usage: ferrokv-server --check-aof [--fix] <appendonlydir|manifest|file.aof>"
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    use ferrokv_server::aof::check::{check_aof, CheckOutcome};
+    match check_aof(std::path::Path::new(target), fix) {
+        Ok(CheckOutcome::Valid) => {
+            println!("AOF is valid");
+            ExitCode::SUCCESS
+        }
+        Ok(CheckOutcome::Truncated(..)) => {
+            println!("AOF is not valid. Use the --fix option to try fixing it.");
+            ExitCode::FAILURE
+        }
+        Ok(CheckOutcome::Corrupt(path, at)) => {
+            println!(
+                "AOF {} is corrupt at offset {at} before its end: not fixable automatically",
+                path.display()
+            );
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
         }
     }
 }

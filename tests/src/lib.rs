@@ -76,6 +76,21 @@ pub fn against_redis() -> bool {
     std::env::var("FERROKV_TESTS_TARGET").is_ok_and(|v| v == "redis")
 }
 
+/// Starts a server on `backend` in a fresh temporary `dir` that outlives restarts,
+/// with extra startup configuration: for persistence tests (the memory backend
+/// writes its append-only file there).
+pub async fn start_persistent(backend: Backend, options: &[(&str, &str)]) -> TestServer {
+    let dir = tempfile::Builder::new()
+        .prefix("ferrokv-test")
+        .tempdir()
+        .expect("tempdir");
+    let startup = options
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    launch(backend, Some(dir), startup, "0").await
+}
+
 /// Starts a server on `backend` with extra startup configuration (`name`, `value`).
 pub async fn start_with(backend: Backend, options: &[(&str, &str)]) -> TestServer {
     // Every server gets a directory of its own, so snapshots (dump.rdb) never mix.
@@ -220,6 +235,114 @@ impl TestServer {
     /// Stops the server.
     pub async fn stop(mut self) {
         self.shutdown().await;
+    }
+
+    /// Stops the server and hands over its directory (kept alive by the caller).
+    pub async fn stop_keep_dir(mut self) -> Option<tempfile::TempDir> {
+        self.shutdown().await;
+        self.dir.take()
+    }
+
+    /// Changes a startup option for the next [`TestServer::restart`].
+    pub fn set_startup_option(&mut self, name: &str, value: &str) {
+        self.startup.retain(|(k, _)| k != name);
+        self.startup.push((name.to_string(), value.to_string()));
+    }
+}
+
+/// The `ferrokv-server` binary of this build, (re)built once per test process so
+/// that it matches the sources (`cargo test` builds only the library the tests link):
+/// tests that must kill a server with SIGKILL run it as a separate process.
+pub fn ferrokv_server_binary() -> PathBuf {
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let exe = std::env::current_exe().expect("test executable");
+            // target/<profile>/deps/<test> -> target/<profile>/ferrokv-server
+            let profile_dir = exe
+                .parent()
+                .and_then(|deps| deps.parent())
+                .expect("target profile directory");
+            let binary = profile_dir.join("ferrokv-server");
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let release = profile_dir.file_name().is_some_and(|n| n == "release");
+            let mut cmd = Command::new(cargo);
+            cmd.args([
+                "build",
+                "-q",
+                "-p",
+                "ferrokv-server",
+                "--bin",
+                "ferrokv-server",
+            ]);
+            if release {
+                cmd.arg("--release");
+            }
+            let status = cmd.status();
+            assert!(
+                status.is_ok_and(|s| s.success()) || binary.is_file(),
+                "building ferrokv-server failed"
+            );
+            binary
+        })
+        .clone()
+}
+
+/// A `ferrokv-server` process (see [`ferrokv_server_binary`]); killed on drop.
+pub struct ServerProcess {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    child: Child,
+}
+
+impl ServerProcess {
+    /// Starts `ferrokv-server` on a free port with `--name value` arguments.
+    pub async fn start(args: &[(&str, &str)]) -> ServerProcess {
+        let binary = ferrokv_server_binary();
+        for _ in 0..5 {
+            let port = {
+                let l = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
+                l.local_addr().expect("addr").port()
+            };
+            let mut cmd = Command::new(&binary);
+            cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1"]);
+            for (k, v) in args {
+                cmd.arg(format!("--{k}")).arg(v);
+            }
+            let child = cmd
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("spawn ferrokv-server");
+            let mut server = ServerProcess {
+                addr: SocketAddr::from(([127, 0, 0, 1], port)),
+                child,
+            };
+            for _ in 0..250 {
+                if let Ok(stream) = TcpStream::connect(server.addr).await {
+                    drop(stream);
+                    return server;
+                }
+                if let Ok(Some(_)) = server.child.try_wait() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+        panic!("ferrokv-server did not come up");
+    }
+
+    /// Kills the process with SIGKILL and waits for it.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -508,6 +631,31 @@ pub fn unix_now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock")
         .as_millis() as i64
+}
+
+/// A small deterministic generator (xorshift64*), so that a failure replays exactly.
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    /// A number in `0..n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+    /// One of `items`.
+    pub fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len() as u64) as usize]
+    }
+    /// A number in `lo..=hi`.
+    pub fn int(&mut self, lo: i64, hi: i64) -> i64 {
+        lo + self.below((hi - lo + 1) as u64) as i64
+    }
 }
 
 /// A real `redis-server` process, for differential tests; killed on drop.

@@ -9,27 +9,6 @@
 use ferrokv_protocol::Frame;
 use ferrokv_tests::*;
 
-/// A small deterministic generator (xorshift64*), so that a failure replays exactly.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len() as u64) as usize]
-    }
-    fn int(&mut self, lo: i64, hi: i64) -> i64 {
-        lo + self.below((hi - lo + 1) as u64) as i64
-    }
-}
-
 const KEYS: &[&str] = &["k0", "k1", "k2", "k3"];
 const SETTINGS: &[(&str, &str)] = &[
     ("hash-max-listpack-entries", "4"),

@@ -10,6 +10,7 @@ use crate::blocking::BlockRequest;
 use crate::command::{CmdError, CmdFlags, CmdResult, CommandSpec, Ctx, Handler, KeyPositions};
 use crate::commands::args::is;
 use crate::commands::{lists, zsets};
+use crate::propagate::arg;
 use crate::storage::{End, UnixMillis};
 use crate::util::number::parse_i64;
 
@@ -210,6 +211,7 @@ fn blocking_pop(ctx: &mut Ctx<'_>, argv: &[Bytes], end: End) -> CmdResult {
     for key in keys {
         if let Some(mut items) = lists::pop_many(ctx, key, end, 1)? {
             if let Some(item) = items.pop() {
+                ctx.propagate_as(lists::pop_command(end, key, None));
                 return Ok(Frame::Array(vec![
                     Frame::Bulk(key.clone()),
                     Frame::Bulk(item),
@@ -247,6 +249,13 @@ fn blocking_move(
 ) -> CmdResult {
     let deadline = parse_timeout(timeout, ctx.txn.now_ms())?;
     if let Some(item) = lists::move_one(ctx, &argv[1], &argv[2], from, to)? {
+        let (src, dst) = (argv[1].clone(), argv[2].clone());
+        let rewrite = if is(&argv[0], "brpoplpush") {
+            vec![arg("RPOPLPUSH"), src, dst]
+        } else {
+            vec![arg("LMOVE"), src, dst, argv[3].clone(), argv[4].clone()]
+        };
+        ctx.propagate_as(rewrite);
         return Ok(Frame::Bulk(item));
     }
     if ctx.session.no_block {
@@ -308,6 +317,7 @@ fn blmpop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     for key in args.keys {
         if let Some(items) = lists::pop_many(ctx, key, end, args.count)? {
             if !items.is_empty() {
+                ctx.propagate_as(lists::pop_command(end, key, Some(items.len())));
                 return Ok(lists::mpop_reply(key.clone(), items));
             }
         }
@@ -336,6 +346,7 @@ fn blocking_zpop(ctx: &mut Ctx<'_>, argv: &[Bytes], max: bool) -> CmdResult {
     for key in keys {
         if let Some(mut items) = zsets::pop_many(ctx, key, max, 1)? {
             if let Some((member, score)) = items.pop() {
+                ctx.propagate_as(zsets::zpop_command(max, key, None));
                 return Ok(Frame::Array(vec![
                     Frame::Bulk(key.clone()),
                     Frame::Bulk(member),
@@ -360,6 +371,7 @@ fn bzmpop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     for key in args.keys {
         if let Some(items) = zsets::pop_many(ctx, key, max, args.count)? {
             if !items.is_empty() {
+                ctx.propagate_as(zsets::zpop_command(max, key, Some(items.len())));
                 return Ok(zsets::mpop_reply(ctx, key.clone(), items));
             }
         }

@@ -10,6 +10,7 @@ use crate::commands::args::{int, is};
 use crate::commands::keys::lookup_read;
 use crate::engine::sanitize;
 use crate::notify;
+use crate::propagate::{arg, int_arg};
 
 const KEYSPACE: &[&str] = &["keyspace"];
 const WRITE_FAST: CmdFlags = CmdFlags::WRITE.or(CmdFlags::FAST);
@@ -230,9 +231,13 @@ fn expire_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], base: Base, unit: Unit) -> 
     if when <= now {
         ctx.txn.delete(db, key)?;
         ctx.notify(notify::GENERIC, "del", key);
+        let del = ctx.engine.deletion_command(key);
+        ctx.propagate_as(del);
     } else {
         ctx.txn.set_expire(db, key, Some(when as u64))?;
         ctx.notify(notify::GENERIC, "expire", key);
+        // Propagated as an absolute time, so that a replay later sets the same deadline.
+        ctx.propagate_as(vec![arg("PEXPIREAT"), key.clone(), int_arg(when)]);
     }
     Ok(Frame::Integer(1))
 }

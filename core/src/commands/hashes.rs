@@ -17,6 +17,7 @@ use crate::command::{CmdError, CmdFlags, CmdResult, CommandSpec, Ctx, KeyPositio
 use crate::commands::args::{int, is};
 use crate::commands::keys::{parse_cursor, parse_scan_options};
 use crate::notify;
+use crate::propagate::{arg, int_arg};
 use crate::storage::{with_hash, HashOps, StorageError, UnixMillis};
 use crate::util::glob::glob_match;
 use crate::util::longdouble::LongDouble;
@@ -531,12 +532,29 @@ fn hincrbyfloat(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         }
         let text = sum.to_human();
         set_keep_ttl(h, field, &text, ttl);
-        Ok(text)
+        Ok((text, ttl))
     })?;
-    let text = result.unwrap_or_else(not_created)?;
+    let (text, ttl) = result.unwrap_or_else(not_created)?;
     ctx.notify_new(new_key && ctx.notifying(notify::NEW), &argv[1]);
     ctx.notify(notify::HASH, "hincrbyfloat", &argv[1]);
-    Ok(Frame::Bulk(Bytes::from(text)))
+    let text = Bytes::from(text);
+    if ctx.propagating() {
+        // The float arithmetic is not redone on replay: HSET the result (and keep
+        // the field's expiry, which HSET clears).
+        let (key, field) = (argv[1].clone(), argv[2].clone());
+        ctx.propagate_as(vec![arg("HSET"), key.clone(), field.clone(), text.clone()]);
+        if let Some(at) = ttl {
+            ctx.propagate_as(vec![
+                arg("HPEXPIREAT"),
+                key,
+                int_arg(at as i64),
+                arg("FIELDS"),
+                int_arg(1),
+                field,
+            ]);
+        }
+    }
+    Ok(Frame::Bulk(text))
 }
 
 // ---------------------------------------------------------------------------------
@@ -829,6 +847,14 @@ fn hexpire_generic(
             .collect::<Vec<_>>();
         Ok::<_, CmdError>((replies, h.is_empty()))
     })?;
+    if relative || seconds {
+        if let (Ok(args), true) = (&parsed, ctx.propagating()) {
+            // Propagated with the absolute time in milliseconds (Redis 7.4).
+            let mut rewrite = vec![arg("HPEXPIREAT"), argv[1].clone(), int_arg(args.at as i64)];
+            rewrite.extend(argv[3..].iter().cloned());
+            ctx.propagate_as(rewrite);
+        }
+    }
     match replies {
         Some(replies) => {
             let (replies, emptied) = replies?;

@@ -442,6 +442,12 @@ fn persistence_section(r: &mut Report, ctx: &Ctx<'_>, _dbs: &[DbStats]) {
     r.field("rdb_last_cow_size", 0);
     r.field("rdb_last_load_keys_expired", p.loaded_expired);
     r.field("rdb_last_load_keys_loaded", p.loaded_keys);
+    if let Some(aof) = ctx.engine.propagation.control() {
+        for (name, value) in aof.info() {
+            r.field(name, value);
+        }
+        return;
+    }
     r.field("aof_enabled", aof);
     r.zeros(&["aof_rewrite_in_progress", "aof_rewrite_scheduled"]);
     r.field("aof_last_rewrite_time_sec", -1);
@@ -454,16 +460,6 @@ fn persistence_section(r: &mut Report, ctx: &Ctx<'_>, _dbs: &[DbStats]) {
         "module_fork_in_progress",
         "module_fork_last_cow_size",
     ]);
-    if aof == 1 {
-        r.zeros(&[
-            "aof_current_size",
-            "aof_base_size",
-            "aof_pending_rewrite",
-            "aof_buffer_length",
-            "aof_pending_bio_fsync",
-            "aof_delayed_fsync",
-        ]);
-    }
 }
 
 fn stats_section(r: &mut Report, ctx: &Ctx<'_>, _dbs: &[DbStats]) {

@@ -13,6 +13,7 @@ use ferrokv_protocol::Frame;
 use crate::command::{CmdError, CmdFlags, CmdResult, CommandSpec, Ctx, KeyPositions};
 use crate::commands::args::{int, is};
 use crate::notify;
+use crate::propagate::{arg, int_arg};
 use crate::storage::{self, End, KeyType, ListOps};
 use crate::util::slices::SliceBuffer;
 
@@ -491,10 +492,20 @@ fn lmpop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let count = count.unwrap_or(1);
     for key in &argv[2..where_idx] {
         if let Some(items) = pop_many(ctx, key, end, count)? {
+            ctx.propagate_as(pop_command(end, key, Some(items.len())));
             return Ok(mpop_reply(key.clone(), items));
         }
     }
     Ok(Frame::NullArray)
+}
+
+/// How a pop from `key` is propagated (Redis rewrites LMPOP and the blocking pops
+/// this way): `LPOP`/`RPOP key [count]`.
+pub fn pop_command(end: End, key: &Bytes, count: Option<usize>) -> Vec<Bytes> {
+    let name = if end == End::Head { "LPOP" } else { "RPOP" };
+    let mut argv = vec![arg(name), key.clone()];
+    argv.extend(count.map(|n| int_arg(n as i64)));
+    argv
 }
 
 /// LMOVE and RPOPLPUSH: the moved element, or nil when the source is missing.

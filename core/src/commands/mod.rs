@@ -3,6 +3,7 @@
 
 use crate::command::CommandSpec;
 
+pub mod aof;
 pub mod args;
 pub mod bitmaps;
 pub mod blocking;
@@ -30,7 +31,7 @@ pub mod zsets;
 
 /// Every top-level command spec of every family.
 pub fn all() -> Vec<&'static CommandSpec> {
-    let families: [&'static [CommandSpec]; 23] = [
+    let families: [&'static [CommandSpec]; 24] = [
         connection::COMMANDS,
         keys::COMMANDS,
         expire::COMMANDS,
@@ -54,6 +55,7 @@ pub fn all() -> Vec<&'static CommandSpec> {
         geo::COMMANDS,
         dump::COMMANDS,
         persistence::COMMANDS,
+        aof::COMMANDS,
     ];
     families.iter().flat_map(|f| f.iter()).collect()
 }

@@ -181,6 +181,7 @@ fn flushdb(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     check_flush_mode(argv)?;
     let db = ctx.db();
     ctx.txn.flush_db(db)?;
+    ctx.propagate_always(argv);
     Ok(Frame::ok())
 }
 
@@ -189,6 +190,7 @@ fn flushall(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     for db in 0..ctx.engine.databases() {
         ctx.txn.flush_db(db)?;
     }
+    ctx.propagate_always(argv);
     Ok(Frame::ok())
 }
 
@@ -209,6 +211,7 @@ fn swapdb(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     if a != b {
         ctx.txn.swap_db(a as usize, b as usize)?;
     }
+    ctx.propagate_always(argv);
     Ok(Frame::ok())
 }
 
@@ -295,6 +298,16 @@ fn config_set(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     ctx.engine.apply_encoding_limits();
     ctx.engine.notify.refresh(&ctx.engine.config);
     ctx.engine.tracking.refresh(&ctx.engine.config);
+    if let Some(aof) = ctx.engine.propagation.control() {
+        aof.refresh();
+        if pairs
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("appendonly"))
+        {
+            let on = ctx.engine.config.get("appendonly").as_deref() == Some("yes");
+            aof.set_enabled(on).map_err(CmdError::err)?;
+        }
+    }
     Ok(Frame::ok())
 }
 

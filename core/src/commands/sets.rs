@@ -18,6 +18,7 @@ use crate::command::{CmdError, CmdFlags, CmdResult, CommandSpec, Ctx, Handler, K
 use crate::commands::args::{int, is};
 use crate::commands::keys::{parse_cursor, parse_scan_options};
 use crate::notify;
+use crate::propagate::arg;
 use crate::storage::{self, SetOps};
 use crate::util::glob::glob_match;
 use crate::util::number::parse_i64;
@@ -397,6 +398,8 @@ fn spop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     if emptied {
         ctx.notify(notify::GENERIC, "del", &argv[1]);
     }
+    // The random choice is made here only: replicas and the AOF remove that member.
+    ctx.propagate_as(vec![arg("SREM"), argv[1].clone(), member.clone()]);
     Ok(Frame::Bulk(member))
 }
 
@@ -448,6 +451,11 @@ fn spop_count(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         let db = ctx.db();
         ctx.txn.delete(db, &argv[1])?;
         ctx.notify(notify::GENERIC, "del", &argv[1]);
+        ctx.propagate_as(vec![arg("DEL"), argv[1].clone()]);
+    } else if !members.is_empty() && ctx.propagating() {
+        let mut srem = vec![arg("SREM"), argv[1].clone()];
+        srem.extend(members.iter().cloned());
+        ctx.propagate_as(srem);
     }
     Ok(set_reply(members))
 }

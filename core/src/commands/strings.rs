@@ -8,6 +8,7 @@ use crate::command::{CmdError, CmdFlags, CmdResult, CommandSpec, Ctx, KeyPositio
 use crate::commands::args::{int, is};
 use crate::engine::Engine;
 use crate::notify;
+use crate::propagate::{arg, int_arg};
 use crate::storage::{IncrError, TtlUpdate, UnixMillis};
 use crate::util::longdouble::LongDouble;
 
@@ -411,8 +412,18 @@ fn set_generic(
     ctx.txn.set_string(db, key, value, ttl)?;
     ctx.notify_new(created, key);
     ctx.notify(notify::STRING, "set", key);
-    if at.is_some() {
+    if let Some(at) = at {
         ctx.notify(notify::GENERIC, "expire", key);
+        if ctx.propagating() {
+            // Relative expiry becomes absolute, as Redis: SET key value PXAT ms.
+            ctx.propagate_as(vec![
+                arg("SET"),
+                key.clone(),
+                value.clone(),
+                arg("PXAT"),
+                int_arg(at as i64),
+            ]);
+        }
     }
     Ok(old.map_or(replies.ok, bulk_or_null))
 }
@@ -466,14 +477,17 @@ fn getex(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         return Ok(Frame::Null);
     };
     let db = ctx.db();
-    if let Some(arg) = expire {
-        let at = expire_at(ctx, arg, flags, "getex")?;
+    if let Some(ttl_arg) = expire {
+        let at = expire_at(ctx, ttl_arg, flags, "getex")?;
         if flags & (OPT_EXAT | OPT_PXAT) != 0 && at <= ctx.txn.now_ms() {
             ctx.txn.delete(db, &argv[1])?;
             ctx.notify(notify::GENERIC, "del", &argv[1]);
+            let del = ctx.engine.deletion_command(&argv[1]);
+            ctx.propagate_as(del);
         } else {
             ctx.txn.set_expire(db, &argv[1], Some(at))?;
             ctx.notify(notify::GENERIC, "expire", &argv[1]);
+            ctx.propagate_as(vec![arg("PEXPIREAT"), argv[1].clone(), int_arg(at as i64)]);
         }
     } else if flags & OPT_PERSIST != 0
         && ctx
@@ -483,6 +497,7 @@ fn getex(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     {
         ctx.txn.set_expire(db, &argv[1], None)?;
         ctx.notify(notify::GENERIC, "persist", &argv[1]);
+        ctx.propagate_as(vec![arg("PERSIST"), argv[1].clone()]);
     }
     Ok(Frame::Bulk(value))
 }
@@ -492,6 +507,7 @@ fn getdel(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     if value.is_some() {
         ctx.txn.delete(ctx.session.db, &argv[1])?;
         ctx.notify(notify::GENERIC, "del", &argv[1]);
+        ctx.propagate_as(vec![arg("DEL"), argv[1].clone()]);
     }
     Ok(bulk_or_null(value))
 }
@@ -613,7 +629,15 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     ctx.txn.set_string(db, &argv[1], &text, TtlUpdate::Keep)?;
     ctx.notify_new(created, &argv[1]);
     ctx.notify(notify::STRING, "incrbyfloat", &argv[1]);
-    Ok(Frame::Bulk(Bytes::from(text)))
+    let text = Bytes::from(text);
+    // Replicas and the AOF must not redo the float arithmetic: SET ... KEEPTTL.
+    ctx.propagate_as(vec![
+        arg("SET"),
+        argv[1].clone(),
+        text.clone(),
+        arg("KEEPTTL"),
+    ]);
+    Ok(Frame::Bulk(text))
 }
 
 // ---------------------------------------------------------------------------------

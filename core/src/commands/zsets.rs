@@ -20,6 +20,7 @@ use crate::command::{CmdError, CmdFlags, CmdResult, CommandSpec, Ctx, Handler, K
 use crate::commands::args::{int, is};
 use crate::commands::keys::{parse_cursor, parse_scan_options};
 use crate::notify;
+use crate::propagate::{arg, int_arg};
 use crate::storage::{self, ZSetOps};
 use crate::util::glob::glob_match;
 
@@ -946,10 +947,20 @@ fn zmpop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let count = usize::try_from(count.unwrap_or(1)).unwrap_or(usize::MAX);
     for key in &argv[2..where_idx] {
         if let Some(items) = pop_many(ctx, key, max, count)? {
+            ctx.propagate_as(zpop_command(max, key, Some(items.len())));
             return Ok(mpop_reply(ctx, key.clone(), items));
         }
     }
     Ok(Frame::NullArray)
+}
+
+/// How a pop from `key` is propagated (Redis rewrites ZMPOP and the blocking pops
+/// this way): `ZPOPMIN`/`ZPOPMAX key [count]`.
+pub fn zpop_command(max: bool, key: &Bytes, count: Option<usize>) -> Vec<Bytes> {
+    let name = if max { "ZPOPMAX" } else { "ZPOPMIN" };
+    let mut argv = vec![arg(name), key.clone()];
+    argv.extend(count.map(|n| int_arg(n as i64)));
+    argv
 }
 
 // ---------------------------------------------------------------------------------
